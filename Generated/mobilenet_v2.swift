@@ -621,56 +621,46 @@ public final class MobileNetV2 {
     features_2_conv_2(UnsafePointer(arena + 1204224), arena + 903168)
     features_3_conv_0_0(UnsafePointer(arena + 903168), arena + 0)
     features_3_conv_1_0(UnsafePointer(arena + 0), arena + 451584)
-    features_3_conv_2(UnsafePointer(arena + 451584), arena + 978432)
-    add1(UnsafePointer(arena + 978432), UnsafePointer(arena + 903168), arena + 978432)
+    features_3_conv_2(UnsafePointer(arena + 451584), UnsafePointer(arena + 903168), arena + 978432)
     features_4_conv_0_0(UnsafePointer(arena + 978432), arena + 0)
     features_4_conv_1_0(UnsafePointer(arena + 0), arena + 451584)
     features_4_conv_2(UnsafePointer(arena + 451584), arena + 301056)
     features_5_conv_0_0(UnsafePointer(arena + 301056), arena + 0)
     features_5_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
-    features_5_conv_2(UnsafePointer(arena + 150528), arena + 326144)
-    add2(UnsafePointer(arena + 326144), UnsafePointer(arena + 301056), arena + 326144)
+    features_5_conv_2(UnsafePointer(arena + 150528), UnsafePointer(arena + 301056), arena + 326144)
     features_6_conv_0_0(UnsafePointer(arena + 326144), arena + 0)
     features_6_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
-    features_6_conv_2(UnsafePointer(arena + 150528), arena + 301056)
-    add3(UnsafePointer(arena + 301056), UnsafePointer(arena + 326144), arena + 301056)
+    features_6_conv_2(UnsafePointer(arena + 150528), UnsafePointer(arena + 326144), arena + 301056)
     features_7_conv_0_0(UnsafePointer(arena + 301056), arena + 0)
     features_7_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
     features_7_conv_2(UnsafePointer(arena + 150528), arena + 188160)
     features_8_conv_0_0(UnsafePointer(arena + 188160), arena + 0)
     features_8_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
-    features_8_conv_2(UnsafePointer(arena + 75264), arena + 150528)
-    add4(UnsafePointer(arena + 150528), UnsafePointer(arena + 188160), arena + 150528)
+    features_8_conv_2(UnsafePointer(arena + 75264), UnsafePointer(arena + 188160), arena + 150528)
     features_9_conv_0_0(UnsafePointer(arena + 150528), arena + 0)
     features_9_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
-    features_9_conv_2(UnsafePointer(arena + 75264), arena + 163072)
-    add5(UnsafePointer(arena + 163072), UnsafePointer(arena + 150528), arena + 163072)
+    features_9_conv_2(UnsafePointer(arena + 75264), UnsafePointer(arena + 150528), arena + 163072)
     features_10_conv_0_0(UnsafePointer(arena + 163072), arena + 0)
     features_10_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
-    features_10_conv_2(UnsafePointer(arena + 75264), arena + 150528)
-    add6(UnsafePointer(arena + 150528), UnsafePointer(arena + 163072), arena + 150528)
+    features_10_conv_2(UnsafePointer(arena + 75264), UnsafePointer(arena + 163072), arena + 150528)
     features_11_conv_0_0(UnsafePointer(arena + 150528), arena + 0)
     features_11_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
     features_11_conv_2(UnsafePointer(arena + 75264), arena + 225792)
     features_12_conv_0_0(UnsafePointer(arena + 225792), arena + 0)
     features_12_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
-    features_12_conv_2(UnsafePointer(arena + 112896), arena + 244608)
-    add7(UnsafePointer(arena + 244608), UnsafePointer(arena + 225792), arena + 244608)
+    features_12_conv_2(UnsafePointer(arena + 112896), UnsafePointer(arena + 225792), arena + 244608)
     features_13_conv_0_0(UnsafePointer(arena + 244608), arena + 0)
     features_13_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
-    features_13_conv_2(UnsafePointer(arena + 112896), arena + 225792)
-    add8(UnsafePointer(arena + 225792), UnsafePointer(arena + 244608), arena + 225792)
+    features_13_conv_2(UnsafePointer(arena + 112896), UnsafePointer(arena + 244608), arena + 225792)
     features_14_conv_0_0(UnsafePointer(arena + 225792), arena + 0)
     features_14_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
     features_14_conv_2(UnsafePointer(arena + 112896), arena + 94080)
     features_15_conv_0_0(UnsafePointer(arena + 94080), arena + 0)
     features_15_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
-    features_15_conv_2(UnsafePointer(arena + 47040), arena + 101920)
-    add9(UnsafePointer(arena + 101920), UnsafePointer(arena + 94080), arena + 101920)
+    features_15_conv_2(UnsafePointer(arena + 47040), UnsafePointer(arena + 94080), arena + 101920)
     features_16_conv_0_0(UnsafePointer(arena + 101920), arena + 0)
     features_16_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
-    features_16_conv_2(UnsafePointer(arena + 47040), arena + 94080)
-    add10(UnsafePointer(arena + 94080), UnsafePointer(arena + 101920), arena + 94080)
+    features_16_conv_2(UnsafePointer(arena + 47040), UnsafePointer(arena + 101920), arena + 94080)
     features_17_conv_0_0(UnsafePointer(arena + 94080), arena + 0)
     features_17_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
     features_17_conv_2(UnsafePointer(arena + 47040), arena + 94080)
@@ -1739,25 +1729,14 @@ public final class MobileNetV2 {
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
-            let a = UnsafePointer(weights + (4336 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (6640 &+ block &* 12))
-            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
-              let n = panel &* 32
-              Self.__kernel5(a, src + n, bias, stage, 96, 3136, 32)
-              let valid = 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 3136 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<32 {
-                  o[p] = s[p]
-                }
-              }
+      for chunk in 0..<2 {
+        for block in first..<end {
+          let a = UnsafePointer(weights + (4336 &+ block &* 1152))
+          let bias = UnsafePointer(weights + (6640 &+ block &* 12))
+          for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
+            let n = panel &* 32
+            do {
+              Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 96, 3136, 3136)
             }
           }
         }
@@ -2164,7 +2143,8 @@ public final class MobileNetV2 {
   // features.3.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 56x56x144 -> 56x56x24, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.3.conv.3 (bn)
-  private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add1 (add): + identity1, in the store
+  private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
@@ -2176,22 +2156,10 @@ public final class MobileNetV2 {
           for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
             let n = panel &* 32
             do {
-              Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
+              Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136, x1 + (block &* 37632 &+ n))
             }
           }
         }
-      }
-    }
-  }
-
-  // add1: add   (line 32)
-  // add 56x56x24 + 56x56x24 -> 56x56x24 (shapes HxWxC)
-  private func add1(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(24, threads: threads, pool: pool) {
-      c in
-      for j in 0..<3136 {
-        let i = c &* 3136 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -2649,27 +2617,32 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (24992 &+ block &* 11))
           for panel in 0..<25 {
             let n = panel &* 32
-            if panel == 24 {
-              Self.__kernel8(a, src + 768, bias, stage, 144, 784, 16)
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 16)
-                for p in 0..<16 {
-                  o[p] = s[p]
-                }
-              }
+            if panel != 24 && block != 2 {
+              Self.__kernel8(a, src + n, bias, y + (block &* 8624 &+ n), 144, 784, 784)
             }
             else {
-              Self.__kernel7(a, src + n, bias, stage, 144, 784, 32)
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<32 {
-                  o[p] = s[p]
+              if panel == 24 {
+                Self.__kernel9(a, src + 768, bias, stage, 144, 784, 16)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                Self.__kernel8(a, src + n, bias, stage, 144, 784, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2702,7 +2675,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -2739,8 +2712,8 @@ public final class MobileNetV2 {
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      let zeros = UnsafePointer(Self.__kernel10 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel11 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
       let low1 = lane .< SIMD16<Float>(repeating: 1)
       let high1 = lane .>= SIMD16<Float>(repeating: 15)
       for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
@@ -3038,7 +3011,9 @@ public final class MobileNetV2 {
   // features.5.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 28x28x192 -> 28x28x32, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.5.conv.3 (bn)
-  private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add2 (add): + identity2, in the store
+  // in place: identity3 (identity)
+  private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
@@ -3053,48 +3028,36 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+              Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
                 let valid = block == 2 ? 10 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
                   }
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                Self.__kernel8(a, src + n, bias, stage, 192, 784, 32)
                 let valid = block == 2 ? 10 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
                   }
                 }
               }
             }
           }
         }
-      }
-    }
-  }
-
-  // add2: add   (line 32)
-  // add 28x28x32 + 28x28x32 -> 28x28x32 (shapes HxWxC)
-  // in place: identity3 (identity)
-  private func add2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<32 {
-      for j in 0..<784 {
-        let i = c &* 784 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -3122,7 +3085,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3159,8 +3122,8 @@ public final class MobileNetV2 {
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      let zeros = UnsafePointer(Self.__kernel10 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel11 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
       let low1 = lane .< SIMD16<Float>(repeating: 1)
       let high1 = lane .>= SIMD16<Float>(repeating: 15)
       for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
@@ -3458,7 +3421,8 @@ public final class MobileNetV2 {
   // features.6.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 28x28x192 -> 28x28x32, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.6.conv.3 (bn)
-  private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add3 (add): + identity3, in the store
+  private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
@@ -3473,47 +3437,36 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+              Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
                 let valid = block == 2 ? 10 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
                   }
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                Self.__kernel8(a, src + n, bias, stage, 192, 784, 32)
                 let valid = block == 2 ? 10 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
                   }
                 }
               }
             }
           }
         }
-      }
-    }
-  }
-
-  // add3: add   (line 32)
-  // add 28x28x32 + 28x28x32 -> 28x28x32 (shapes HxWxC)
-  private func add3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<32 {
-      for j in 0..<784 {
-        let i = c &* 784 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -3541,7 +3494,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3704,27 +3657,32 @@ public final class MobileNetV2 {
             let bias = UnsafePointer(weights + (74864 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 192, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, y + (block &* 784 &+ n), 192, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 192, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3754,11 +3712,11 @@ public final class MobileNetV2 {
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3770,7 +3728,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3887,7 +3845,9 @@ public final class MobileNetV2 {
   // features.8.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 14x14x384 -> 14x14x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.8.conv.3 (bn)
-  private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add4 (add): + identity4, in the store
+  // in place: identity5 (identity)
+  private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
@@ -3916,30 +3876,30 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
@@ -3947,18 +3907,6 @@ public final class MobileNetV2 {
             }
           }
         }
-      }
-    }
-  }
-
-  // add4: add   (line 32)
-  // add 14x14x64 + 14x14x64 -> 14x14x64 (shapes HxWxC)
-  // in place: identity5 (identity)
-  private func add4(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -3982,11 +3930,11 @@ public final class MobileNetV2 {
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3998,7 +3946,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4115,7 +4063,9 @@ public final class MobileNetV2 {
   // features.9.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 14x14x384 -> 14x14x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.9.conv.3 (bn)
-  private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add5 (add): + identity5, in the store
+  // in place: identity6 (identity)
+  private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
@@ -4144,30 +4094,30 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
@@ -4175,18 +4125,6 @@ public final class MobileNetV2 {
             }
           }
         }
-      }
-    }
-  }
-
-  // add5: add   (line 32)
-  // add 14x14x64 + 14x14x64 -> 14x14x64 (shapes HxWxC)
-  // in place: identity6 (identity)
-  private func add5(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -4210,11 +4148,11 @@ public final class MobileNetV2 {
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4226,7 +4164,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4343,7 +4281,8 @@ public final class MobileNetV2 {
   // features.10.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 14x14x384 -> 14x14x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.10.conv.3 (bn)
-  private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add6 (add): + identity6, in the store
+  private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
@@ -4372,30 +4311,30 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
@@ -4403,17 +4342,6 @@ public final class MobileNetV2 {
             }
           }
         }
-      }
-    }
-  }
-
-  // add6: add   (line 32)
-  // add 14x14x64 + 14x14x64 -> 14x14x64 (shapes HxWxC)
-  private func add6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -4437,11 +4365,11 @@ public final class MobileNetV2 {
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4453,7 +4381,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4599,27 +4527,32 @@ public final class MobileNetV2 {
             let bias = UnsafePointer(weights + (300912 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4663,11 +4596,11 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4679,7 +4612,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4797,7 +4730,9 @@ public final class MobileNetV2 {
   // features.12.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 14x14x576 -> 14x14x96, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.12.conv.3 (bn)
-  private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add7 (add): + identity7, in the store
+  // in place: identity8 (identity)
+  private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
@@ -4826,30 +4761,30 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
@@ -4857,18 +4792,6 @@ public final class MobileNetV2 {
             }
           }
         }
-      }
-    }
-  }
-
-  // add7: add   (line 32)
-  // add 14x14x96 + 14x14x96 -> 14x14x96 (shapes HxWxC)
-  // in place: identity8 (identity)
-  private func add7(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -4906,11 +4829,11 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4922,7 +4845,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5040,7 +4963,8 @@ public final class MobileNetV2 {
   // features.13.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 14x14x576 -> 14x14x96, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.13.conv.3 (bn)
-  private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add8 (add): + identity8, in the store
+  private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
@@ -5069,30 +4993,30 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
                   }
                 }
@@ -5100,17 +5024,6 @@ public final class MobileNetV2 {
             }
           }
         }
-      }
-    }
-  }
-
-  // add8: add   (line 32)
-  // add 14x14x96 + 14x14x96 -> 14x14x96 (shapes HxWxC)
-  private func add8(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -5148,11 +5061,11 @@ public final class MobileNetV2 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5164,7 +5077,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5301,15 +5214,20 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (690000 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel == 0 {
-              Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
-              let valid = block == 26 ? 4 : 6
-              for r in 0..<valid {
-                let c = block &* 6 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 64)
-                for p in 0..<49 {
-                  o[p] = s[p]
+            if panel != 0 && block != 26 {
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
+            }
+            else {
+              if panel == 0 {
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                let valid = block == 26 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5343,11 +5261,11 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5372,7 +5290,7 @@ public final class MobileNetV2 {
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      let masks = UnsafePointer(Self.__kernel17)
+      let masks = UnsafePointer(Self.__kernel20)
       for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
         let kernel = weights + (844736 &+ c &* 9)
         let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -5492,7 +5410,9 @@ public final class MobileNetV2 {
   // features.15.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 7x7x960 -> 7x7x160, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.15.conv.3 (bn)
-  private func features_15_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add9 (add): + identity9, in the store
+  // in place: identity10 (identity)
+  private func features_15_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
@@ -5512,36 +5432,24 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 26 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49, x1 + (block &* 294 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = block == 26 ? 4 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 49 &+ n &+ p]
                   }
                 }
               }
             }
           }
         }
-      }
-    }
-  }
-
-  // add9: add   (line 32)
-  // add 7x7x160 + 7x7x160 -> 7x7x160 (shapes HxWxC)
-  // in place: identity10 (identity)
-  private func add9(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
-      for j in 0..<49 {
-        let i = c &* 49 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -5570,11 +5478,11 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5599,7 +5507,7 @@ public final class MobileNetV2 {
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      let masks = UnsafePointer(Self.__kernel17)
+      let masks = UnsafePointer(Self.__kernel20)
       for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
         let kernel = weights + (1164592 &+ c &* 9)
         let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -5719,7 +5627,8 @@ public final class MobileNetV2 {
   // features.16.conv.2: conv out 1x1 bias=false   (line 35)
   // conv 7x7x960 -> 7x7x160, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.16.conv.3 (bn)
-  private func features_16_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add10 (add): + identity10, in the store
+  private func features_16_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
@@ -5739,35 +5648,24 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 26 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49, x1 + (block &* 294 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = block == 26 ? 4 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
-                    o[p] = s[p]
+                    o[p] = s[p] + x1[c &* 49 &+ n &+ p]
                   }
                 }
               }
             }
           }
         }
-      }
-    }
-  }
-
-  // add10: add   (line 32)
-  // add 7x7x160 + 7x7x160 -> 7x7x160 (shapes HxWxC)
-  private func add10(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
-      for j in 0..<49 {
-        let i = c &* 49 &+ j
-        y[i] = x0[i] + x1[i]
       }
     }
   }
@@ -5796,11 +5694,11 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5825,7 +5723,7 @@ public final class MobileNetV2 {
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      let masks = UnsafePointer(Self.__kernel17)
+      let masks = UnsafePointer(Self.__kernel20)
       for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
         let kernel = weights + (1484448 &+ c &* 9)
         let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -5965,11 +5863,11 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 53 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = block == 53 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -6011,11 +5909,11 @@ public final class MobileNetV2 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 213 {
-              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 320, 49, 49)
+              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 320, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 320, 64, 64)
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 320, 64, 64)
                 let valid = block == 213 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -6643,9 +6541,166 @@ public final class MobileNetV2 {
     return table
   }()
 
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue residual.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
+    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
+    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    let q6 = UnsafeRawPointer(residual + 6 &* outStride)
+    c6_0 += (q6 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c6_1 += (q6 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    let q7 = UnsafeRawPointer(residual + 7 &* outStride)
+    c7_0 += (q7 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c7_1 += (q7 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
+    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
+    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
+    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    let q11 = UnsafeRawPointer(residual + 11 &* outStride)
+    c11_0 += (q11 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c11_1 += (q11 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6757,7 +6812,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows11 width16 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6835,7 +6890,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows12 width16 relu6 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6944,16 +6999,161 @@ public final class MobileNetV2 {
   }
 
   /// 30 zeros then the lane numbers 0..<16 (depthwise rows and masks).
-  nonisolated(unsafe) private static let __kernel10: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel11: UnsafeMutablePointer<Float> = {
     let table = UnsafeMutablePointer<Float>.allocate(capacity: 46)
     table.initialize(repeating: 0, count: 30)
     for i in 0..<16 { (table + 30 + i).initialize(to: Float(i)) }
     return table
   }()
 
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue residual.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      ai += 11
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
+    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
+    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    let q6 = UnsafeRawPointer(residual + 6 &* outStride)
+    c6_0 += (q6 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c6_1 += (q6 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    let q7 = UnsafeRawPointer(residual + 7 &* outStride)
+    c7_0 += (q7 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c7_1 += (q7 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
+    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
+    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
+    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7054,7 +7254,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7090,7 +7290,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7241,7 +7441,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7285,9 +7485,138 @@ public final class MobileNetV2 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue residual.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c0_4 += (q0 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c0_5 += (q0 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c1_4 += (q1 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c1_5 += (q1 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c2_4 += (q2 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c2_5 += (q2 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c3_4 += (q3 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c3_5 += (q3 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7392,7 +7721,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu6 lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7546,7 +7875,7 @@ public final class MobileNetV2 {
   }
 
   /// Lane masks of a flat depthwise kernel, 16 words each.
-  nonisolated(unsafe) private static let __kernel17: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel20: UnsafeMutablePointer<Float> = {
     let patterns: [UInt64] = [48896, 65408, 57216, 49022, 65535, 57279, 49022, 65535, 57279, 61407, 65535, 63471, 61407, 65535, 63471, 61407, 65535, 63471, 64503, 65535, 65019, 64503, 65535, 65019, 1015, 1023, 507, 65019, 65535, 32509, 65019, 65535, 32509, 507, 511, 253]
     let table = UnsafeMutableRawPointer.allocate(byteCount: 2304, alignment: 64).bindMemory(to: Float.self, capacity: 576)
     for (k, pattern) in patterns.enumerated() {
@@ -7557,6 +7886,141 @@ public final class MobileNetV2 {
     }
     return table
   }()
+
+  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue residual.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
+    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c4_2 += (q4 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c4_3 += (q4 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
+    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c5_2 += (q5 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c5_3 += (q5 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
 
   // MARK: - Threading
 

@@ -653,12 +653,10 @@ public final class ResNet50 {
     add1(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
     layer1_1_conv1(UnsafePointer(arena + 0), arena + 802816)
     layer1_1_conv2(UnsafePointer(arena + 802816), arena + 1605632)
-    layer1_1_conv3(UnsafePointer(arena + 1605632), arena + 802816)
-    add2(UnsafePointer(arena + 802816), UnsafePointer(arena + 0), arena + 802816)
+    layer1_1_conv3(UnsafePointer(arena + 1605632), UnsafePointer(arena + 0), arena + 802816)
     layer1_2_conv1(UnsafePointer(arena + 802816), arena + 0)
     layer1_2_conv2(UnsafePointer(arena + 0), arena + 1605632)
-    layer1_2_conv3(UnsafePointer(arena + 1605632), arena + 0)
-    add3(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
+    layer1_2_conv3(UnsafePointer(arena + 1605632), UnsafePointer(arena + 802816), arena + 0)
     layer2_0_conv1(UnsafePointer(arena + 0), arena + 802816)
     layer2_0_conv2(UnsafePointer(arena + 802816), arena + 1204224)
     layer2_0_conv3(UnsafePointer(arena + 1204224), arena + 802816)
@@ -666,16 +664,13 @@ public final class ResNet50 {
     add4(UnsafePointer(arena + 802816), UnsafePointer(arena + 1204224), arena + 802816)
     layer2_1_conv1(UnsafePointer(arena + 802816), arena + 0)
     layer2_1_conv2(UnsafePointer(arena + 0), arena + 401408)
-    layer2_1_conv3(UnsafePointer(arena + 401408), arena + 0)
-    add5(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
+    layer2_1_conv3(UnsafePointer(arena + 401408), UnsafePointer(arena + 802816), arena + 0)
     layer2_2_conv1(UnsafePointer(arena + 0), arena + 401408)
     layer2_2_conv2(UnsafePointer(arena + 401408), arena + 802816)
-    layer2_2_conv3(UnsafePointer(arena + 802816), arena + 401408)
-    add6(UnsafePointer(arena + 401408), UnsafePointer(arena + 0), arena + 401408)
+    layer2_2_conv3(UnsafePointer(arena + 802816), UnsafePointer(arena + 0), arena + 401408)
     layer2_3_conv1(UnsafePointer(arena + 401408), arena + 0)
     layer2_3_conv2(UnsafePointer(arena + 0), arena + 802816)
-    layer2_3_conv3(UnsafePointer(arena + 802816), arena + 0)
-    add7(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
+    layer2_3_conv3(UnsafePointer(arena + 802816), UnsafePointer(arena + 401408), arena + 0)
     layer3_0_conv1(UnsafePointer(arena + 0), arena + 401408)
     layer3_0_conv2(UnsafePointer(arena + 401408), arena + 602112)
     layer3_0_conv3(UnsafePointer(arena + 602112), arena + 401408)
@@ -683,24 +678,19 @@ public final class ResNet50 {
     add8(UnsafePointer(arena + 401408), UnsafePointer(arena + 602112), arena + 401408)
     layer3_1_conv1(UnsafePointer(arena + 401408), arena + 0)
     layer3_1_conv2(UnsafePointer(arena + 0), arena + 200704)
-    layer3_1_conv3(UnsafePointer(arena + 200704), arena + 0)
-    add9(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
+    layer3_1_conv3(UnsafePointer(arena + 200704), UnsafePointer(arena + 401408), arena + 0)
     layer3_2_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer3_2_conv2(UnsafePointer(arena + 200704), arena + 401408)
-    layer3_2_conv3(UnsafePointer(arena + 401408), arena + 200704)
-    add10(UnsafePointer(arena + 200704), UnsafePointer(arena + 0), arena + 200704)
+    layer3_2_conv3(UnsafePointer(arena + 401408), UnsafePointer(arena + 0), arena + 200704)
     layer3_3_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer3_3_conv2(UnsafePointer(arena + 0), arena + 401408)
-    layer3_3_conv3(UnsafePointer(arena + 401408), arena + 0)
-    add11(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
+    layer3_3_conv3(UnsafePointer(arena + 401408), UnsafePointer(arena + 200704), arena + 0)
     layer3_4_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer3_4_conv2(UnsafePointer(arena + 200704), arena + 401408)
-    layer3_4_conv3(UnsafePointer(arena + 401408), arena + 200704)
-    add12(UnsafePointer(arena + 200704), UnsafePointer(arena + 0), arena + 200704)
+    layer3_4_conv3(UnsafePointer(arena + 401408), UnsafePointer(arena + 0), arena + 200704)
     layer3_5_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer3_5_conv2(UnsafePointer(arena + 0), arena + 401408)
-    layer3_5_conv3(UnsafePointer(arena + 401408), arena + 0)
-    add13(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
+    layer3_5_conv3(UnsafePointer(arena + 401408), UnsafePointer(arena + 200704), arena + 0)
     layer4_0_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer4_0_conv2(UnsafePointer(arena + 200704), arena + 301056)
     layer4_0_conv3(UnsafePointer(arena + 301056), arena + 200704)
@@ -708,12 +698,10 @@ public final class ResNet50 {
     add14(UnsafePointer(arena + 200704), UnsafePointer(arena + 301056), arena + 200704)
     layer4_1_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer4_1_conv2(UnsafePointer(arena + 0), arena + 100352)
-    layer4_1_conv3(UnsafePointer(arena + 100352), arena + 0)
-    add15(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
+    layer4_1_conv3(UnsafePointer(arena + 100352), UnsafePointer(arena + 200704), arena + 0)
     layer4_2_conv1(UnsafePointer(arena + 0), arena + 100352)
     layer4_2_conv2(UnsafePointer(arena + 100352), arena + 200704)
-    layer4_2_conv3(UnsafePointer(arena + 200704), arena + 100352)
-    add16(UnsafePointer(arena + 100352), UnsafePointer(arena + 0), arena + 100352)
+    layer4_2_conv3(UnsafePointer(arena + 200704), UnsafePointer(arena + 0), arena + 100352)
     avgpool(UnsafePointer(arena + 100352), arena + 0)
     fc(UnsafePointer(arena + 0), arena + 2048)
     outputs[0].update(from: arena + 2048, count: 1000)
@@ -1173,7 +1161,9 @@ public final class ResNet50 {
   // layer1.1.conv3: conv out 1x1 bias=false   (line 25)
   // conv 56x56x64 -> 56x56x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer1.1.bn3 (bn)
-  private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add2 (add): + identity1, in the store
+  // in place: relu7 (relu), identity2 (identity)
+  private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
@@ -1188,7 +1178,7 @@ public final class ResNet50 {
             for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
               let n = panel &* 32
               if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
@@ -1198,29 +1188,16 @@ public final class ResNet50 {
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add2: add   (line 22)
-  // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
-  // in place: relu7 (relu), identity2 (identity)
-  private func add2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      for j in 0..<3136 {
-        let i = c &* 3136 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -1336,7 +1313,9 @@ public final class ResNet50 {
   // layer1.2.conv3: conv out 1x1 bias=false   (line 25)
   // conv 56x56x64 -> 56x56x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer1.2.bn3 (bn)
-  private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add3 (add): + identity2, in the store
+  // in place: relu10 (relu)
+  private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
@@ -1351,7 +1330,7 @@ public final class ResNet50 {
             for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
               let n = panel &* 32
               if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
@@ -1361,29 +1340,16 @@ public final class ResNet50 {
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add3: add   (line 22)
-  // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
-  // in place: relu10 (relu)
-  private func add3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      for j in 0..<3136 {
-        let i = c &* 3136 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -1422,10 +1388,10 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1476,7 +1442,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 116)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1491,7 +1457,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 2), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1531,7 +1497,7 @@ public final class ResNet50 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = block == 42 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1609,7 +1575,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel10(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel11(a, src + 768, bias, stage, 256, 784, 16)
                   let valid = block == 42 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1691,11 +1657,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1707,7 +1673,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1750,7 +1716,7 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
@@ -1771,7 +1737,7 @@ public final class ResNet50 {
           let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
           let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1781,7 +1747,9 @@ public final class ResNet50 {
   // layer2.1.conv3: conv out 1x1 bias=false   (line 25)
   // conv 28x28x128 -> 28x28x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer2.1.bn3 (bn)
-  private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add5 (add): + identity3, in the store
+  // in place: relu16 (relu), identity4 (identity)
+  private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
@@ -1796,18 +1764,22 @@ public final class ResNet50 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = block == 42 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
@@ -1819,29 +1791,16 @@ public final class ResNet50 {
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add5: add   (line 22)
-  // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu16 (relu), identity4 (identity)
-  private func add5(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      for j in 0..<784 {
-        let i = c &* 784 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -1881,11 +1840,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1897,7 +1856,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1940,7 +1899,7 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
@@ -1961,7 +1920,7 @@ public final class ResNet50 {
           let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
           let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1971,7 +1930,9 @@ public final class ResNet50 {
   // layer2.2.conv3: conv out 1x1 bias=false   (line 25)
   // conv 28x28x128 -> 28x28x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer2.2.bn3 (bn)
-  private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add6 (add): + identity4, in the store
+  // in place: relu19 (relu), identity5 (identity)
+  private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
@@ -1986,18 +1947,22 @@ public final class ResNet50 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = block == 42 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
@@ -2009,29 +1974,16 @@ public final class ResNet50 {
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add6: add   (line 22)
-  // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu19 (relu), identity5 (identity)
-  private func add6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      for j in 0..<784 {
-        let i = c &* 784 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -2071,11 +2023,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2087,7 +2039,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2130,7 +2082,7 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
@@ -2151,7 +2103,7 @@ public final class ResNet50 {
           let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
           let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -2161,7 +2113,9 @@ public final class ResNet50 {
   // layer2.3.conv3: conv out 1x1 bias=false   (line 25)
   // conv 28x28x128 -> 28x28x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer2.3.bn3 (bn)
-  private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add7 (add): + identity5, in the store
+  // in place: relu22 (relu)
+  private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
@@ -2176,18 +2130,22 @@ public final class ResNet50 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = block == 42 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
@@ -2199,29 +2157,16 @@ public final class ResNet50 {
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 784 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add7: add   (line 22)
-  // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu22 (relu)
-  private func add7(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      for j in 0..<784 {
-        let i = c &* 784 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -2261,11 +2206,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2277,7 +2222,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2329,7 +2274,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
+            Self.__kernel15(row + (ox &* 2), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2379,11 +2324,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2395,7 +2340,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2457,11 +2402,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2473,7 +2418,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2543,11 +2488,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2559,7 +2504,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2602,7 +2547,7 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
@@ -2623,7 +2568,7 @@ public final class ResNet50 {
           let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2633,7 +2578,9 @@ public final class ResNet50 {
   // layer3.1.conv3: conv out 1x1 bias=false   (line 25)
   // conv 14x14x256 -> 14x14x1024, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.1.bn3 (bn)
-  private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add9 (add): + identity6, in the store
+  // in place: relu28 (relu), identity7 (identity)
+  private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
@@ -2662,53 +2609,44 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add9: add   (line 22)
-  // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu28 (relu), identity7 (identity)
-  private func add9(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(1024, threads: threads, pool: pool) {
-      c in
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -2748,11 +2686,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2764,7 +2702,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2807,7 +2745,7 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
@@ -2828,7 +2766,7 @@ public final class ResNet50 {
           let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2838,7 +2776,9 @@ public final class ResNet50 {
   // layer3.2.conv3: conv out 1x1 bias=false   (line 25)
   // conv 14x14x256 -> 14x14x1024, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.2.bn3 (bn)
-  private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add10 (add): + identity7, in the store
+  // in place: relu31 (relu), identity8 (identity)
+  private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
@@ -2867,53 +2807,44 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add10: add   (line 22)
-  // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu31 (relu), identity8 (identity)
-  private func add10(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(1024, threads: threads, pool: pool) {
-      c in
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -2953,11 +2884,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2969,7 +2900,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3020,7 +2951,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3041,7 +2972,9 @@ public final class ResNet50 {
   // layer3.3.conv3: conv out 1x1 bias=false   (line 25)
   // conv 14x14x256 -> 14x14x1024, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.3.bn3 (bn)
-  private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add11 (add): + identity8, in the store
+  // in place: relu34 (relu), identity9 (identity)
+  private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
@@ -3070,53 +3003,44 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add11: add   (line 22)
-  // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu34 (relu), identity9 (identity)
-  private func add11(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(1024, threads: threads, pool: pool) {
-      c in
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -3156,11 +3080,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3172,7 +3096,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3223,7 +3147,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3244,7 +3168,9 @@ public final class ResNet50 {
   // layer3.4.conv3: conv out 1x1 bias=false   (line 25)
   // conv 14x14x256 -> 14x14x1024, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.4.bn3 (bn)
-  private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add12 (add): + identity9, in the store
+  // in place: relu37 (relu), identity10 (identity)
+  private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
@@ -3273,53 +3199,44 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add12: add   (line 22)
-  // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu37 (relu), identity10 (identity)
-  private func add12(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(1024, threads: threads, pool: pool) {
-      c in
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -3359,11 +3276,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3375,7 +3292,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3426,7 +3343,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3447,7 +3364,9 @@ public final class ResNet50 {
   // layer3.5.conv3: conv out 1x1 bias=false   (line 25)
   // conv 14x14x256 -> 14x14x1024, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.5.bn3 (bn)
-  private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add13 (add): + identity10, in the store
+  // in place: relu40 (relu)
+  private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
@@ -3476,53 +3395,44 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
                     let s = stage + (r &* 96)
                     for p in 0..<96 {
-                      o[p] = s[p]
+                      do {
+                        var v = s[p] + x1[c &* 196 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add13: add   (line 22)
-  // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu40 (relu)
-  private func add13(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(1024, threads: threads, pool: pool) {
-      c in
-      for j in 0..<196 {
-        let i = c &* 196 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -3562,11 +3472,11 @@ public final class ResNet50 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3578,7 +3488,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3631,7 +3541,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel22(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3672,11 +3582,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3728,11 +3638,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
+              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3791,11 +3701,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 85 {
-              Self.__kernel24(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel24(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = block == 85 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3846,7 +3756,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel25(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3867,7 +3777,9 @@ public final class ResNet50 {
   // layer4.1.conv3: conv out 1x1 bias=false   (line 25)
   // conv 7x7x512 -> 7x7x2048, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer4.1.bn3 (bn)
-  private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add15 (add): + identity11, in the store
+  // in place: relu46 (relu), identity12 (identity)
+  private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
@@ -3887,40 +3799,27 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 49 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add15: add   (line 22)
-  // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  // in place: relu46 (relu), identity12 (identity)
-  private func add15(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(2048, threads: threads, pool: pool) {
-      c in
-      for j in 0..<49 {
-        let i = c &* 49 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -3950,11 +3849,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 85 {
-              Self.__kernel24(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel24(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = block == 85 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -4005,7 +3904,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel25(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -4026,7 +3925,9 @@ public final class ResNet50 {
   // layer4.2.conv3: conv out 1x1 bias=false   (line 25)
   // conv 7x7x512 -> 7x7x2048, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer4.2.bn3 (bn)
-  private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+  // fused: add16 (add): + identity12, in the store
+  // in place: relu49 (relu)
+  private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
@@ -4046,40 +3947,27 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
-                    o[p] = s[p]
+                    do {
+                      var v = s[p] + x1[c &* 49 &+ n &+ p]
+                      v = v > 0 ? v : 0
+                      o[p] = v
+                    }
                   }
                 }
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  // add16: add   (line 22)
-  // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  // in place: relu49 (relu)
-  private func add16(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(2048, threads: threads, pool: pool) {
-      c in
-      for j in 0..<49 {
-        let i = c &* 49 &+ j
-        do {
-          var v = x0[i] + x1[i]
-          v = v > 0 ? v : 0
-          y[i] = v
         }
       }
     }
@@ -4798,9 +4686,191 @@ public final class ResNet50 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue residual.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
+    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
+    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    let q6 = UnsafeRawPointer(residual + 6 &* outStride)
+    c6_0 += (q6 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c6_1 += (q6 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    let q7 = UnsafeRawPointer(residual + 7 &* outStride)
+    c7_0 += (q7 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c7_1 += (q7 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
+    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
+    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
+    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    let q11 = UnsafeRawPointer(residual + 11 &* outStride)
+    c11_0 += (q11 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c11_1 += (q11 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4947,7 +5017,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s2 d1x1 row58 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5307,7 +5377,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s2 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5604,7 +5674,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -5688,7 +5758,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -5784,7 +5854,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -5847,7 +5917,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -5914,7 +5984,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6180,7 +6250,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6281,7 +6351,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6317,7 +6387,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6443,7 +6513,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6483,7 +6553,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel20(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -6546,7 +6616,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel20(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel21(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -6610,10 +6680,164 @@ public final class ResNet50 {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue residual.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c0_4 += (q0 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c0_5 += (q0 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c1_4 += (q1 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c1_5 += (q1 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c2_4 += (q2 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c2_5 += (q2 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c3_4 += (q3 + 256).loadUnaligned(as: SIMD16<Float>.self)
+    c3_5 += (q3 + 320).loadUnaligned(as: SIMD16<Float>.self)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6880,7 +7104,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7151,7 +7375,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7256,7 +7480,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7387,7 +7611,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel25(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7654,6 +7878,166 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue residual.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
+    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
+    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
+    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
+    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
+    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c4_2 += (q4 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c4_3 += (q4 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
+    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
+    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
+    c5_2 += (q5 + 128).loadUnaligned(as: SIMD16<Float>.self)
+    c5_3 += (q5 + 192).loadUnaligned(as: SIMD16<Float>.self)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

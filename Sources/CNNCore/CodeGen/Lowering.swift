@@ -11,6 +11,9 @@ struct LoweredNetwork {
     var foldedNorm: Int?
     /// In-place layers applied to the output afterwards, in execution order.
     var followers: [Int] = []
+    /// A two-input `add` fused into this 1x1 convolution (`fusesResidual`): the layer and the
+    /// other input, whose value the kernel adds to each output before the followers.
+    var residual: (add: Int, input: Int)?
   }
 
   var checked: CheckedNetwork
@@ -49,12 +52,43 @@ struct LoweredNetwork {
         stepOfLayer[index] = owner
         continue
       }
+      if case .inPlace(let source) = liveness.sharing[index], layer.kind == .add,
+        let other = Self.fusableResidual(layer, source: source, steps: steps, stepOfLayer: stepOfLayer, checked)
+      {
+        let owner = stepOfLayer[source]
+        steps[owner].residual = (add: index, input: other)
+        stepOfLayer[index] = owner
+        continue
+      }
       stepOfLayer[index] = steps.count
       steps.append(Step(layer: index))
     }
     self.steps = steps
     self.stepOfLayer = stepOfLayer
     self.liveness = liveness
+  }
+
+  /// The other input of a two-input `add` that can run in the epilogue of the 1x1 convolution
+  /// producing `source` (the input it writes over), or nil. The convolution must be the step's
+  /// primary layer with nothing in place after it yet (a folded bn is fine), one group, no
+  /// padding, and the other input a layer output computed by an earlier step, so its value is
+  /// there when the convolution stores. ResNet-50's bottleneck adds (conv3 + identity, then relu)
+  /// become one pass instead of a separate read of both tensors (1.7 ms of 67 at 1 thread);
+  /// projection blocks, whose shortcut conv runs after conv3, keep the `add` step.
+  static func fusableResidual(_ add: Layer, source: Int, steps: [Step], stepOfLayer: [Int],
+                              _ checked: CheckedNetwork) -> Int? {
+    guard add.inputs.count == 2, source >= 0, let other = add.inputs.first(where: { $0 != source }),
+      other >= 0
+    else { return nil }
+    let owner = stepOfLayer[source]
+    let step = steps[owner]
+    let conv = checked.layers[step.layer]
+    guard conv.kind == .conv, step.followers.isEmpty, step.residual == nil,
+      stepOfLayer[other] < owner, let window = checked.windows[step.layer],
+      (conv.attributes ?? LayerAttributes()).groups == 1,
+      window.kernel == Dims(1, 1), window.padding == .zero, window.dilation == Dims(1, 1)
+    else { return nil }
+    return other
   }
 
   /// Whether `layer` (an input of a `concat`) was written straight into the concat's slice.

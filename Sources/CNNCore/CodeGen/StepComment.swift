@@ -21,6 +21,11 @@ enum StepComment {
     if let bn = step.foldedNorm {
       result.append("folded: \(lowered.checked.layers[bn].name) (bn)")
     }
+    if let residual = step.residual {
+      let add = lowered.checked.layers[residual.add]
+      let input = lowered.checked.layers[residual.input]
+      result.append("fused: \(add.name) (add): + \(input.name), in the store")
+    }
     if !step.followers.isEmpty {
       let names = step.followers.map { "\(lowered.checked.layers[$0].name) (\(lowered.checked.layers[$0].kind.rawValue))" }
       result.append("in place: " + names.joined(separator: ", "))

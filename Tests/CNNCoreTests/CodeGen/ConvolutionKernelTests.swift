@@ -81,6 +81,46 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(body("small").contains("parallelFor"), "the 2,048-value map is not")
   }
 
+  /// Residual adds fused into the 1x1 convolution before them (`Lowering.fusableResidual`):
+  /// relu after (ResNet), nothing after (MobileNetV2), relu6 then a trailing identity, sigmoid
+  /// (not a clamp: every tile staged), a 10x10 plane (a panel
+  /// and an overlapping 4-pixel tail), 40 channels (a partial last block), a strided 1x1; one
+  /// projection block whose shortcut runs after the conv keeps its `add` step. Numerics against
+  /// the interpreter, 1 and 2 threads.
+  func testResidualAddsFuseIntoPointwiseConvolutions() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network Residuals
+      input 10x10x8
+      stem: conv 40 3x3 p1 | relu
+      add {
+        conv 16 1x1 | relu | r1: conv 40 1x1 | bn
+        identity
+      } | relu
+      add {
+        conv 40 1x1
+        identity
+      }
+      add {
+        conv 24 1x1 | relu | r3: conv 40 1x1
+        identity
+      } | relu6 | identity
+      add {
+        r4: conv 40 1x1 | bn
+        identity
+      } | sigmoid
+      add {
+        conv 24 1x1 | relu | r5: conv 40 1x1 s2
+        conv 40 1x1 s2
+      } | relu
+      """, type: "Residuals")
+    XCTAssertEqual(source.components(separatedBy: "(add): + ").count - 1, 4, "four adds fused")
+    XCTAssertEqual(source.components(separatedBy: "\n    add").count - 1, 1, "the projection block keeps its add")
+    for clamp in ["relu", "relu6", "none"] {
+      XCTAssertNotNil(source.range(of: "\(clamp) lanes\\d+ fma\\w+ residual", options: .regularExpression),
+                      "the \(clamp) micro-kernel adds the residual")
+    }
+  }
+
   func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
     let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths")
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")

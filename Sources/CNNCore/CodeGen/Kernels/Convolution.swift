@@ -73,6 +73,8 @@ enum Convolution {
 
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
+    precondition(context.step.residual == nil || isPointwise(context),
+                 "unreachable: Lowering fuses residuals only into 1x1 convolutions")
     if isPointwise(context) {
       emitPointwise(context, &out)
       Elementwise.emitPasses(context.passFollowers, context, &out)

@@ -27,16 +27,21 @@ enum GEMM {
   /// the same tile shares one function (DenseNet-121 has 58 different depths), which is what
   /// keeps swiftc's time sane (codegen-notes pitfall 3). The loop body, where the time goes, is
   /// fully unrolled either way; a runtime trip count and pointer increment cost nothing there.
-  static func microKernel(_ context: KernelContext, rows: Int, width: Int, clamp: Clamp) -> String {
+  ///
+  /// With `residual`, one more argument `residual` (laid out like `out`, `outStride` apart) is
+  /// added to every result before the clamp: a fused ResNet `add` (+ relu).
+  static func microKernel(_ context: KernelContext, rows: Int, width: Int, clamp: Clamp,
+                          residual: Bool = false) -> String {
     let lanes = context.lanes
     let vector = context.vectorType
     let vectors = width / lanes
-    let key = "gemm rows\(rows) width\(width) \(clamp) lanes\(lanes) fma\(context.fma)"
+    let key = "gemm rows\(rows) width\(width) \(clamp) lanes\(lanes) fma\(context.fma)\(residual ? " residual" : "")"
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
       out.line("/// SGEMM micro-kernel: \(key).")
       out.line("/// `a`: `[k][\(rows)]`, `b`: k rows of \(width) floats `bStride` apart, `out`: \(rows) rows of \(width) floats `outStride` apart.")
-      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int)") { out in
+      let residualParameter = residual ? ", _ residual: UnsafePointer<Float>" : ""
+      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int\(residualParameter))") { out in
         for r in 0..<rows {
           out.line("let bias\(r) = \(vector)(repeating: bias[\(r)])")
           for v in 0..<vectors { out.line("var c\(r)_\(v) = bias\(r)") }
@@ -62,6 +67,12 @@ enum GEMM {
         }
         for r in 0..<rows {
           out.line("let o\(r) = UnsafeMutableRawPointer(out + \(r) &* outStride)")
+          if residual {
+            out.line("let q\(r) = UnsafeRawPointer(residual + \(r) &* outStride)")
+            for v in 0..<vectors {
+              out.line("c\(r)_\(v) += (q\(r) + \(v * lanes * 4)).loadUnaligned(as: \(vector).self)")
+            }
+          }
           for v in 0..<vectors {
             // `replacing(with:where:)` compiles to vmaxps/vminps (codegen-notes pitfall 2).
             if clamp != .none {
@@ -154,7 +165,9 @@ extension Convolution {
 
   /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
   static func vectorClamp(_ context: KernelContext) -> GEMM.Clamp? {
+    // No-ops (a ResNet block's trailing `identity`) change nothing.
     let kinds = context.fusedFollowers.map { context.lowered.checked.layers[$0].kind }
+      .filter { $0 != .identity && $0 != .dropout }
     switch kinds {
     case []: return GEMM.Clamp.none
     case [.relu]: return .relu
@@ -189,9 +202,15 @@ extension Convolution {
     let scratchCut = pointwiseScratch(context)
     let clamp = vectorClamp(context)
     let lastRows = m - (blocks - 1) * rows
-    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none)
+    // A fused residual is added before the clamp: the direct stores' kernel adds it itself,
+    // the staged tiles' kernels leave both to the staged copy.
+    let residual = context.residualInput
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none,
+                                  residual: residual != nil)
+    let stagedClamp = residual == nil ? clamp ?? .none : .none
+    let stagedKernel = residual == nil ? kernel : GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
     let lastWidth = tailWidth(context, tail: tail)
-    let tailKernel = tail > 0 ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: clamp ?? .none) : kernel
+    let tailKernel = tail > 0 ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: stagedClamp) : kernel
     emitPointwiseSource(context, g, scratchCut, &out)
     let packs = scratchCut.packed > 0
     // A full panel's first row and row stride.
@@ -220,7 +239,8 @@ extension Convolution {
     let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
       .compactMap { $0 }
     let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
-    let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil)
+    let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n,
+                             clamped: clamp != nil && residual == nil, residual: residual)
     let body = { (panelRange: String, out: inout SwiftEmitter) in
       out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
       out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
@@ -228,13 +248,14 @@ extension Convolution {
         out.line("let n = panel &* \(width)")
         if direct != "false" {
           out.block(direct == "true" ? "do" : "if \(direct)") { out in
-            out.line("Self.\(kernel)(a, \(fullPanel), bias, y + (block &* \(rows * n) &+ n), \(k), \(fullStride), \(n))")
+            let residualArgument = residual.map { ", \($0) + (block &* \(rows * n) &+ n)" } ?? ""
+            out.line("Self.\(kernel)(a, \(fullPanel), bias, y + (block &* \(rows * n) &+ n), \(k), \(fullStride), \(n)\(residualArgument))")
           }
         }
         if direct != "true" {
           let stagedBlock = { (out: inout SwiftEmitter) in
             let wholePanel = { (out: inout SwiftEmitter) in
-              out.line("Self.\(kernel)(a, \(fullPanel), bias, stage, \(k), \(fullStride), \(width))")
+              out.line("Self.\(stagedKernel)(a, \(fullPanel), bias, stage, \(k), \(fullStride), \(width))")
               staged.emit(context, columns: width, stride: width, skip: 0, &out)
             }
             if tail > 0 {
@@ -343,6 +364,8 @@ private struct StagedStore {
   let n: Int
   /// The micro-kernel already applied the epilogue (a clamp): a plain copy.
   let clamped: Bool
+  /// The parameter holding a fused residual, added to each value before the epilogue.
+  let residual: String?
 
   func emit(_ context: KernelContext, columns: Int, stride: Int, skip: Int, _ out: inout SwiftEmitter) {
     out.line(lastRows == rows ? "let valid = \(rows)" : "let valid = block == \(blocks - 1) ? \(lastRows) : \(rows)")
@@ -354,7 +377,8 @@ private struct StagedStore {
         if clamped {
           out.line("o[p] = s[p]")
         } else {
-          context.store("s[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
+          let value = residual.map { "s[p] + \($0)[c &* \(self.n) &+ n &+ p]" } ?? "s[p]"
+          context.store(value, to: "o[p]", channel: "c").forEach { out.line($0) }
         }
       }
     }

@@ -28,6 +28,12 @@ struct KernelContext {
     }
   }
 
+  /// The step function's parameter holding a fused residual (`x1` after a convolution's `x0`),
+  /// or nil when the step has none.
+  var residualInput: String? {
+    step.residual == nil ? nil : "x\(layer.inputs.count)"
+  }
+
   /// `SIMD16<Float>` etc.
   var vectorType: String { "SIMD\(lanes)<Float>" }
 
