@@ -2768,25 +2768,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 27
       let endPanel = min(firstPanel &+ 27, 98)
       let packedEnd = min(endPanel, 98)
-      Self.parallelFor(27, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 7168)
-          for i in 0..<224 {
-            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 7168)
+            for i in 0..<224 {
+              (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (280880 &+ block &* 2688))
             let bias = UnsafePointer(weights + (310448 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 37632 &+ n), 224, 32, 3136)
@@ -2896,25 +2896,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (348000 &+ block &* 3072))
             let bias = UnsafePointer(weights + (381792 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
@@ -3412,25 +3412,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 27
       let endPanel = min(firstPanel &+ 27, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 7168)
-          for i in 0..<224 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 7168)
+            for i in 0..<224 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (557824 &+ block &* 2688))
             let bias = UnsafePointer(weights + (587392 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 9408 &+ n), 224, 32, 784)
@@ -3562,25 +3562,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (624944 &+ block &* 3072))
             let bias = UnsafePointer(weights + (658736 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
@@ -3712,25 +3712,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(21, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 9216)
-          for i in 0..<288 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 9216)
+            for i in 0..<288 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (696352 &+ block &* 3456))
             let bias = UnsafePointer(weights + (734368 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 9408 &+ n), 288, 32, 784)
@@ -3862,25 +3862,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 19
       let endPanel = min(firstPanel &+ 19, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(19, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 10240)
-          for i in 0..<320 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 10240)
+            for i in 0..<320 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (772048 &+ block &* 3840))
             let bias = UnsafePointer(weights + (814288 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, y + (block &* 9408 &+ n), 320, 32, 784)
@@ -4012,25 +4012,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 17
       let endPanel = min(firstPanel &+ 17, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(17, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 11264)
-          for i in 0..<352 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 11264)
+            for i in 0..<352 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (852032 &+ block &* 4224))
             let bias = UnsafePointer(weights + (898496 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, y + (block &* 9408 &+ n), 352, 32, 784)
@@ -4162,25 +4162,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(16, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 12288)
-          for i in 0..<384 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 12288)
+            for i in 0..<384 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (936304 &+ block &* 4608))
             let bias = UnsafePointer(weights + (986992 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 9408 &+ n), 384, 32, 784)
@@ -4312,25 +4312,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 14
       let endPanel = min(firstPanel &+ 14, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(14, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 13312)
-          for i in 0..<416 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 13312)
+            for i in 0..<416 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
             let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, y + (block &* 9408 &+ n), 416, 32, 784)
@@ -4462,25 +4462,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 13
       let endPanel = min(firstPanel &+ 13, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(13, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 14336)
-          for i in 0..<448 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 14336)
+            for i in 0..<448 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
             let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, y + (block &* 9408 &+ n), 448, 32, 784)
@@ -4612,25 +4612,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 15360)
-          for i in 0..<480 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 15360)
+            for i in 0..<480 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
             let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, y + (block &* 9408 &+ n), 480, 32, 784)
@@ -4754,25 +4754,25 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 16384)
-          for i in 0..<512 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 16384)
+            for i in 0..<512 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
                 Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)

@@ -2593,25 +2593,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (68864 &+ block &* 3072))
             let bias = UnsafePointer(weights + (136448 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
                 Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)

@@ -479,25 +479,25 @@ public final class NiN {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
-      Self.parallelFor(22, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (668224 &+ block &* 3072))
             let bias = UnsafePointer(weights + (735808 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 && block != 21 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
@@ -547,25 +547,25 @@ public final class NiN {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
-      Self.parallelFor(22, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (736080 &+ block &* 3072))
             let bias = UnsafePointer(weights + (803664 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 && block != 21 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)

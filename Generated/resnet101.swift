@@ -1658,25 +1658,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (115776 &+ block &* 2816))
             let bias = UnsafePointer(weights + (132672 &+ block &* 11))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if block != 5 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
@@ -1810,25 +1810,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (217584 &+ block &* 2816))
             let bias = UnsafePointer(weights + (234480 &+ block &* 11))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if block != 5 {
                 Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
@@ -1962,25 +1962,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (319392 &+ block &* 3072))
             let bias = UnsafePointer(weights + (353184 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
@@ -2145,25 +2145,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(24, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(43, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<43 {
             let a = UnsafePointer(weights + (567488 &+ block &* 3072))
             let bias = UnsafePointer(weights + (699584 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 42 {
                 Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
@@ -2231,25 +2231,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 16384)
-          for i in 0..<512 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 16384)
+            for i in 0..<512 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (700112 &+ block &* 6144))
             let bias = UnsafePointer(weights + (767696 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
@@ -2414,25 +2414,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 16384)
-          for i in 0..<512 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 16384)
+            for i in 0..<512 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1172480 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
@@ -2597,25 +2597,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 16384)
-          for i in 0..<512 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 16384)
+            for i in 0..<512 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1577264 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
@@ -2780,25 +2780,25 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      Self.parallelFor(12, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 16384)
-          for i in 0..<512 {
-            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 16384)
+            for i in 0..<512 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
             let bias = UnsafePointer(weights + (2049632 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)

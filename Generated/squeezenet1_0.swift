@@ -1136,25 +1136,25 @@ public final class SqueezeNet1_0 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
-      Self.parallelFor(22, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 8192)
-          for i in 0..<256 {
-            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<4 {
             let a = UnsafePointer(weights + (195616 &+ block &* 3072))
             let bias = UnsafePointer(weights + (207904 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
@@ -1312,25 +1312,25 @@ public final class SqueezeNet1_0 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 23)
       let packedEnd = min(endPanel, 22)
-      Self.parallelFor(16, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 12288)
-          for i in 0..<384 {
-            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 12288)
+            for i in 0..<384 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<4 {
             let a = UnsafePointer(weights + (365024 &+ block &* 4608))
             let bias = UnsafePointer(weights + (383456 &+ block &* 12))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
                 Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8748 &+ n), 384, 32, 729)
@@ -1486,25 +1486,25 @@ public final class SqueezeNet1_0 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 23)
       let packedEnd = min(endPanel, 22)
-      Self.parallelFor(16, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 12288)
-          for i in 0..<384 {
-            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
+        first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 12288)
+            for i in 0..<384 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+            }
           }
         }
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
           buffer in
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (476048 &+ block &* 4224))
             let bias = UnsafePointer(weights + (501392 &+ block &* 11))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 && block != 5 {
                 Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8019 &+ n), 384, 32, 729)

@@ -133,7 +133,8 @@ final class ConvolutionKernelTests: XCTestCase {
 
   /// A 1x1 layer deep enough (256 channels in) that its panels are copied contiguous chunk by
   /// chunk: two chunks, the second holding the overlapping last panel, 4 blocks of 12 channels
-  /// (the last partial) split across threads.
+  /// (the last partial); its weights are small, so each thread packs a share of every chunk's
+  /// panels and runs all blocks over it (`threadsOwnPanels`).
   func testPackedPanelChunksAgreeWithInterpreter() throws {
     let spec = """
       network PackedChunks
@@ -145,6 +146,20 @@ final class ConvolutionKernelTests: XCTestCase {
     let source = try checkThreadsAndInterpreter(spec, type: "PackedChunks")
     XCTAssertTrue(source.contains("in 2 chunk(s) of 24 panels"), "two chunks")
     XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 37)"), "p packs its panels per chunk")
+    XCTAssertTrue(source.contains("each thread packs its share of the chunk"), "p's threads own panels")
+  }
+
+  /// Packed panels under 1.08 MB of weights (300 -> 900 channels): the threads split the copy,
+  /// then the weight blocks, so each weight is read once.
+  func testWeightHeavyPackedLayerSplitsBlocks() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network HeavyPacked
+      input 12x12x300
+      big: conv 900 1x1 | relu
+      """, type: "HeavyPacked")
+    XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 1)"), "big packs its full panel")
+    XCTAssertFalse(source.contains("each thread packs its share of the chunk"), "blocks are split")
+    XCTAssertTrue(source.contains("Self.parallelRanges(225,"), "225 blocks of 4 channels between threads")
   }
 
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
