@@ -158,7 +158,7 @@ struct ClassEmitter {
     out.block("public func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>])") { out in
       out.line("precondition(outputs.count == \(outputs.count), \"\(checked.network.name) has \(outputs.count) output(s); got \\(outputs.count) buffers\")")
       for (index, step) in lowered.steps.enumerated() {
-        let inputs = (checked.layers[step.layer].inputs + (step.residual.map { [$0.input] } ?? [])).map { input -> String in
+        let inputs = lowered.inputs(of: step).map { input -> String in
           guard let producer = lowered.step(holding: input) else { return "input" }
           return "UnsafePointer(arena + \(plan.offsets[producer]))"
         }
@@ -193,9 +193,7 @@ struct ClassEmitter {
                                 weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
                                 fma: fma, helpers: helpers)
     for line in StepComment.lines(step, context: context, source: source) { out.line("// " + line) }
-    // A fused residual is one more input, after the layer's own.
-    let count = layer.inputs.count + (step.residual == nil ? 0 : 1)
-    let inputs = (0..<count).map { "_ x\($0): UnsafePointer<Float>" }
+    let inputs = lowered.inputs(of: step).indices.map { "_ x\($0): UnsafePointer<Float>" }
     out.block("private func \(name)(\(inputs.joined(separator: ", ")), _ y: UnsafeMutablePointer<Float>)") { out in
       switch layer.kind {
       case .conv, .dwconv: Convolution.emit(context, &out)

@@ -11,7 +11,7 @@ struct LoweredNetwork {
     var foldedNorm: Int?
     /// In-place layers applied to the output afterwards, in execution order.
     var followers: [Int] = []
-    /// A two-input `add` fused into this 1x1 convolution (`fusesResidual`): the layer and the
+    /// A two-input `add` fused into this 1x1 convolution (`fusableResidual`): the layer and the
     /// other input, whose value the kernel adds to each output before the followers.
     var residual: (add: Int, input: Int)?
   }
@@ -89,6 +89,12 @@ struct LoweredNetwork {
       window.kernel == Dims(1, 1), window.padding == .zero, window.dilation == Dims(1, 1)
     else { return nil }
     return other
+  }
+
+  /// The tensors a step's function reads, in parameter order (`x0`, `x1`, …): its layer's
+  /// inputs, then a fused residual's other input.
+  func inputs(of step: Step) -> [Int] {
+    checked.layers[step.layer].inputs + (step.residual.map { [$0.input] } ?? [])
   }
 
   /// Whether `layer` (an input of a `concat`) was written straight into the concat's slice.

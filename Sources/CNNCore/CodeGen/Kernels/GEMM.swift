@@ -122,6 +122,14 @@ extension Convolution {
     return (GEMM.rows(context.output.channels, maxRows: 24 / vectors), vectors * lanes)
   }
 
+  /// How a 1x1 layer's GEMM is cut into blocks and panels (offsets from weight 0), for the
+  /// sizing decisions; `emitPointwise` cuts the same with the step's weight offset.
+  static func pointwisePanels(_ context: KernelContext) -> GEMMPanels {
+    GEMMPanels(m: context.output.channels, k: geometry(context).inPerGroup,
+               n: context.output.height * context.output.width,
+               rows: pointwiseRows(context), width: panelWidth(context), weightOffset: 0)
+  }
+
   /// Width of the last, partial panel's kernel: the tail rounded up to whole vectors.
   static func tailWidth(_ context: KernelContext, tail: Int) -> Int {
     (tail + context.lanes - 1) / context.lanes * context.lanes
@@ -140,8 +148,7 @@ extension Convolution {
     let g = geometry(context)
     let pixels = context.output.height * context.output.width
     let width = panelWidth(context)
-    let cut = GEMMPanels(m: context.output.channels, k: g.inPerGroup, n: pixels,
-                         rows: pointwiseRows(context), width: width, weightOffset: 0)
+    let cut = pointwisePanels(context)
     let strided = g.strideH != 1 || g.strideW != 1
     let copied = tailIsCopied(context, n: pixels, tail: cut.tail)
     return (tail: copied ? g.inPerGroup * tailWidth(context, tail: cut.tail) : 0,
@@ -158,8 +165,7 @@ extension Convolution {
   static func packsPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
     let width = panelWidth(context)
-    let cut = GEMMPanels(m: context.output.channels, k: k, n: context.output.height * context.output.width,
-                         rows: pointwiseRows(context), width: width, weightOffset: 0)
+    let cut = pointwisePanels(context)
     return k * width * 4 > 24 * 1024 && cut.blocks >= 4 && cut.full > 0
   }
 
@@ -171,9 +177,7 @@ extension Convolution {
   /// faster on 2 threads than on 1).
   static func threadsOwnPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
-    let cut = GEMMPanels(m: context.output.channels, k: k, n: context.output.height * context.output.width,
-                         rows: pointwiseRows(context), width: panelWidth(context), weightOffset: 0)
-    return k * context.output.channels * 4 <= 1 << 20 && cut.panels >= 8
+    return k * context.output.channels * 4 <= 1 << 20 && pointwisePanels(context).panels >= 8
   }
 
   /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
@@ -221,7 +225,7 @@ extension Convolution {
     let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none,
                                   residual: residual != nil)
     let stagedClamp = residual == nil ? clamp ?? .none : .none
-    let stagedKernel = residual == nil ? kernel : GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
+    let stagedKernel = GEMM.microKernel(context, rows: rows, width: width, clamp: stagedClamp)
     let lastWidth = tailWidth(context, tail: tail)
     let tailKernel = tail > 0 ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: stagedClamp) : kernel
     emitPointwiseSource(context, g, scratchCut, &out)

@@ -28,10 +28,10 @@ struct KernelContext {
     }
   }
 
-  /// The step function's parameter holding a fused residual (`x1` after a convolution's `x0`),
-  /// or nil when the step has none.
+  /// The step function's parameter holding a fused residual (`x1` after a convolution's `x0`:
+  /// the last of `LoweredNetwork.inputs(of:)`), or nil when the step has none.
   var residualInput: String? {
-    step.residual == nil ? nil : "x\(layer.inputs.count)"
+    step.residual == nil ? nil : "x\(lowered.inputs(of: step).count - 1)"
   }
 
   /// `SIMD16<Float>` etc.

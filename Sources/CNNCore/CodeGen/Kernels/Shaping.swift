@@ -118,13 +118,16 @@ enum Shaping {
     let attributes = context.attributes
     let (before, after) = (size / 2, (size - 1) / 2)
     let k = Literal.float(attributes.k), alphaOverN = Literal.float(attributes.alpha / Double(size))
-    let power = { (out: inout SwiftEmitter) in
+    // From the window's `sum` to the stored value, the same in both loops below.
+    let normalize = { (out: inout SwiftEmitter) in
+      out.line("let scale: Float = \(k) + \(alphaOverN) * sum")
       if attributes.beta == 0.75 {
         out.line("let root = scale.squareRoot()")
         out.line("let power = root * root.squareRoot()")
       } else {
         out.line("let power = pow(scale, \(Literal.float(attributes.beta)))")
       }
+      context.store("x[i] / power", to: "o[i]", channel: "c").forEach { out.line($0) }
     }
     // `pow` or two square roots and a window of squares: a value counts as 30 + 2·size toward
     // the split between threads.
@@ -140,9 +143,7 @@ enum Shaping {
         out.block(forLoop("i", plane)) { out in
           let terms = (0..<size).map { "window[\($0 * plane) &+ i] * window[\($0 * plane) &+ i]" }
           out.line("let sum: Float = " + terms.joined(separator: " + "))
-          out.line("let scale: Float = \(k) + \(alphaOverN) * sum")
-          power(&out)
-          context.store("x[i] / power", to: "o[i]", channel: "c").forEach { out.line($0) }
+          normalize(&out)
         }
       }
       out.block("else") { out in
@@ -152,9 +153,7 @@ enum Shaping {
             out.line("let e = x0[n &* \(plane) &+ i]")
             out.line("sum += e * e")
           }
-          out.line("let scale: Float = \(k) + \(alphaOverN) * sum")
-          power(&out)
-          context.store("x[i] / power", to: "o[i]", channel: "c").forEach { out.line($0) }
+          normalize(&out)
         }
       }
     }
