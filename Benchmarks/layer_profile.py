@@ -114,7 +114,7 @@ def main():
     mtype = bench.model_type(model)
     constant = re.search(r'public (convenience )?init\(\)', text) is not None
     make = ('model = @MODEL@()' if constant else
-            'model = try! @MODEL@(weights: URL(fileURLWithPath: args[1]))')
+            'model = try! @MODEL@(weightsPath: args[1])')
     main_src = (TIMED_MAIN.replace('@MAKE@', make)
                 .replace('@MODEL@', mtype).replace('@COUNT@', str(len(names))))
     open(os.path.join(p, 'ProfileMain.swift'), 'w').write(main_src)

@@ -282,8 +282,10 @@ def write_driver(model_swift, dest):
     text = open(model_swift).read()
     name = model_type(model_swift)
     constant = re.search(r'public (convenience )?init\(\)', text) is not None
+    # From a path, not a URL: the model's resident memory is measured from just before this call,
+    # and Foundation's URL alone would add ~2 MB that the loader itself never needs.
     make = ('model = Model()' if constant else
-            'do { model = try Model(weights: URL(fileURLWithPath: args[1])) } '
+            'do { model = try Model(weightsPath: args[1]) } '
             'catch { fail("cannot load weights: \\(error)") }')
     # A thread setting, if the generated class has one (instance property named like `threads`).
     m = re.search(r'public var (threads|threadCount|numThreads|maxThreads|concurrency)\b', text)

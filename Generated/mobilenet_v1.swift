@@ -301,12 +301,23 @@ public final class MobileNetV1 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    try self.init(weights: url, threads: Self.onlineProcessors)
+    try self.init(weightsPath: url.path, threads: Self.onlineProcessors)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    try self.init(weightsPath: url.path, threads: threads)
+  }
+
+  /// Loads PyTorch weights from the safetensors file at `path`. Prefer it where resident memory
+  /// counts: the first use of Foundation's `URL` costs ~2 MB, which this path never touches.
+  public convenience init(weightsPath path: String) throws {
+    try self.init(weightsPath: path, threads: Self.onlineProcessors)
+  }
+
+  /// Same, running large layers on `threads` threads.
+  public convenience init(weightsPath path: String, threads: Int) throws {
+    let file = try Safetensors(path: path, expected: Self.expected, constants: [:])
     self.init(file: file, threads: threads)
     if let failure = file.failure { throw failure }
   }
@@ -478,17 +489,31 @@ public final class MobileNetV1 {
         for block in 0..<4 {
           let a = UnsafePointer(weights + (0 &+ block &* 216))
           let bias = UnsafePointer(weights + (864 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-          let valid = block == 3 ? 8 : 8
-          for r in 0..<valid {
-            let c = block &* 8 &+ r
-            let o = y + (c &* 12544 &+ n)
-            let s = stage + (r &* 48)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          if panel != 261 {
+            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
+          }
+          else {
+            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+            if panel == 261 {
+              let valid = 8
+              for r in 0..<valid {
+                let c = block &* 8 &+ r
+                let o = y + (c &* 12544 &+ n)
+                let s = stage + (r &* 48)
+                for p in 0..<16 {
+                  o[p] = s[p]
+                }
+              }
+            }
+            else {
+              let valid = 8
+              for r in 0..<valid {
+                let c = block &* 8 &+ r
+                let o = y + (c &* 12544 &+ n)
+                let s = stage + (r &* 48)
+                for p in 0..<48 {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4029,7 +4054,7 @@ public final class MobileNetV1 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// SGEMM micro-kernel: gemm rows8 width48 relu lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
   @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
@@ -4105,37 +4130,62 @@ public final class MobileNetV1 {
       ai += 8
       bi += bStride
     }
+    let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
     (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
     (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
     (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
     (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
     (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
     let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
     (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
     (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
     (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
     let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
     (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
     (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
     let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
     (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
     (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
     (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
     let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
     (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    c6_2 = c6_2.replacing(with: zero, where: c6_2 .< zero)
     (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    c7_2 = c7_2.replacing(with: zero, where: c7_2 .< zero)
     (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
@@ -5122,9 +5172,14 @@ public final class MobileNetV1 {
     /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
     static let chunk = 1 << 16
     private struct Entry { let offset: Int; let count: Int; let dtype: String }
-    private let handle: FileHandle?
+    /// The open file (-1 when there is none).
+    private var descriptor: Int32 = -1
     private let path: String
-    private var entries: [String: Entry] = [:]
+    /// The checked tensors in `expected` order. A list, not a dictionary: hashing a `String` pages
+    /// in ~1 MB of the standard library on first use, and the packers ask in this same order,
+    /// so `entry(_:)` finds each one where the previous search stopped.
+    private var entries: [(name: String, entry: Entry)] = []
+    private var nextEntry = 0
     private let constants: [String: [Float]]
     private var floats: UnsafeMutablePointer<Float>?
     private var halves: UnsafeMutablePointer<UInt16>?
@@ -5132,50 +5187,44 @@ public final class MobileNetV1 {
 
     /// No file: every tensor comes from `constants`.
     init(constants: [String: [Float]]) {
-      handle = nil
       path = ""
       self.constants = constants
     }
 
-    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
-    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+    /// Opens `path` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(path: String, expected: [Expected], constants: [String: [Float]]) throws {
       self.constants = constants
-      path = url.path
-      do {
-        handle = try FileHandle(forReadingFrom: url)
-      } catch {
-        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      self.path = path
+      descriptor = open(path, O_RDONLY)
+      guard descriptor >= 0 else {
+        throw WeightsError(message: "cannot read weights file '\(path)': \(String(cString: strerror(errno)))")
       }
-      try check(url.lastPathComponent, expected: expected)
+      let name = path.split(separator: "/").last.map(String.init) ?? path
+      do {
+        try check(name, expected: expected)
+      } catch {
+        close(descriptor)
+        descriptor = -1
+        throw error
+      }
     }
 
     deinit {
       floats?.deallocate()
       halves?.deallocate()
-      try? handle?.close()
+      if descriptor >= 0 { close(descriptor) }
     }
 
     private static func describe(_ shape: [Int]) -> String {
       "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 
-    private static func integers(_ value: Any?) -> [Int]? {
-      guard let list = value as? [Any] else { return nil }
-      var result: [Int] = []
-      for item in list {
-        if let number = item as? Int { result.append(number) }
-        else if let number = item as? NSNumber { result.append(number.intValue) }
-        else { return nil }
-      }
-      return result
-    }
-
     /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
     private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
-      guard failure == nil, let handle else { return false }
+      guard failure == nil, descriptor >= 0 else { return false }
       var done = 0
       while done < count {
-        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        let got = pread(descriptor, target + done, count - done, off_t(offset + done))
         if got <= 0 {
           failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
           return false
@@ -5188,7 +5237,7 @@ public final class MobileNetV1 {
     /// Parses and checks the header: every expected tensor present with its shape, a known dtype
     /// and data inside the file; no tensor the network does not have.
     private func check(_ file: String, expected: [Expected]) throws {
-      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      let size = max(0, Int(lseek(descriptor, 0, SEEK_END)))
       var prefix = [UInt8](repeating: 0, count: 8)
       guard size >= 8, read(&prefix, at: 0, count: 8) else {
         throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
@@ -5199,45 +5248,44 @@ public final class MobileNetV1 {
         throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      var headerBytes = Data(count: Int(length))
+      var headerBytes = [UInt8](repeating: 0, count: Int(length))
       let complete = headerBytes.withUnsafeMutableBytes { raw in
         raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
       }
-      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
-        let header = parsed as? [String: Any]
-      else {
+      guard complete, let header = HeaderParser.parse(headerBytes), let members = header.members else {
         throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
-      let known = Set(expected.map(\.name))
-      for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+      let unknown = members.filter { member in
+        !member.key.elementsEqual("__metadata__".utf8) && !expected.contains { member.key.elementsEqual($0.name.utf8) }
+      }
+      // The first unknown name in sorted order, so the message does not depend on the file's order.
+      if let (name, value) = unknown.map({ (String(decoding: $0.key, as: UTF8.self), $0.value) }).min(by: { $0.0 < $1.0 }) {
+        let shape = value["shape"]?.integers.map(Self.describe) ?? "?"
         throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
       for entry in expected where !entry.ignored {
-        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
+        entries.append((entry.name, try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)))
       }
     }
 
     /// Checks one header entry against the network's expectation; where its data starts.
-    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
-      guard let info = value as? [String: Any] else {
+    private func check(_ entry: Expected, _ value: HeaderValue?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value, info.members != nil else {
         throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
       }
-      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
-        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      guard let shape = info["shape"]?.integers, let dtypeName = info["dtype"]?.bytes,
+        let offsets = info["data_offsets"]?.integers, offsets.count == 2
       else {
         throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
       }
       guard shape == entry.shape else {
         throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
       }
-      let width: Int
-      switch dtype {
-      case "F32": width = 4
-      case "F16", "BF16": width = 2
-      default:
-        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      guard let dtype = ["F32", "F16", "BF16"].first(where: { dtypeName.elementsEqual($0.utf8) }) else {
+        let name = String(decoding: dtypeName, as: UTF8.self)
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(name); expected F32 (F16 and BF16 are converted)")
       }
+      let width = dtype == "F32" ? 4 : 2
       let count = entry.shape.reduce(1, *)
       let begin = offsets[0], end = offsets[1]
       guard begin >= 0, end - begin == count * width, end <= data else {
@@ -5249,11 +5297,11 @@ public final class MobileNetV1 {
     /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
     /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
     func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
-      if let values = constants[name] {
+      if !constants.isEmpty, let values = constants[name] {
         values.withUnsafeBufferPointer { body(0, $0) }
         return
       }
-      guard let entry = entries[name] else { return }
+      guard let entry = entry(name) else { return }
       let floats = self.floats ?? .allocate(capacity: Self.chunk)
       self.floats = floats
       var first = 0
@@ -5263,6 +5311,18 @@ public final class MobileNetV1 {
         body(first, UnsafeBufferPointer(start: floats, count: count))
         first += count
       }
+    }
+
+    /// The checked tensor `name`, searched from where the last search stopped.
+    private func entry(_ name: String) -> Entry? {
+      for step in 0..<entries.count {
+        let index = (nextEntry + step) % entries.count
+        if entries[index].name.utf8.elementsEqual(name.utf8) {
+          nextEntry = index + 1
+          return entries[index].entry
+        }
+      }
+      return nil
     }
 
     /// Reads values `first..<first + count` of `entry` as Float into `floats`.
@@ -5286,7 +5346,7 @@ public final class MobileNetV1 {
 
     /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
     func values(_ name: String) -> [Float] {
-      if let values = constants[name] { return values }
+      if !constants.isEmpty, let values = constants[name] { return values }
       var result: [Float] = []
       stream(name) { _, piece in result.append(contentsOf: piece) }
       return result
@@ -5300,6 +5360,216 @@ public final class MobileNetV1 {
       if exponent == 0 { return sign * fraction * 0x1p-24 }
       if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
       return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
+  }
+
+  /// A JSON value of a safetensors header. Strings stay UTF-8 bytes and objects lists of members:
+  /// nothing is hashed and no `String` is decoded while a file is read (those standard-library
+  /// paths page in ~1 MB on first use), only for an error message.
+  private enum HeaderValue {
+    case object([(key: [UInt8], value: HeaderValue)])
+    case array([HeaderValue])
+    case string([UInt8])
+    /// A number; `integer` when it is written as one (no fraction or exponent) and fits an `Int`.
+    case number(integer: Int?)
+    /// `true`, `false` or `null`: never part of a tensor entry.
+    case literal
+
+    var members: [(key: [UInt8], value: HeaderValue)]? {
+      if case .object(let members) = self { return members }
+      return nil
+    }
+
+    /// The member named `key` (the last one, should the name repeat).
+    subscript(key: String) -> HeaderValue? {
+      members?.last { $0.key.elementsEqual(key.utf8) }?.value
+    }
+
+    var bytes: [UInt8]? {
+      if case .string(let bytes) = self { return bytes }
+      return nil
+    }
+
+    /// An array of integers (a shape or data offsets).
+    var integers: [Int]? {
+      guard case .array(let items) = self else { return nil }
+      var result: [Int] = []
+      for item in items {
+        guard case .number(let integer?) = item else { return nil }
+        result.append(integer)
+      }
+      return result
+    }
+  }
+
+  /// A strict JSON (RFC 8259) parser for the header: nil for anything that is not one complete
+  /// JSON value, and for nesting deeper than `maxDepth` (a hostile file cannot exhaust the stack).
+  private struct HeaderParser {
+    static let maxDepth = 64
+    private let bytes: [UInt8]
+    private var at = 0
+    private var depth = 0
+
+    static func parse(_ bytes: [UInt8]) -> HeaderValue? {
+      var parser = HeaderParser(bytes: bytes)
+      guard let value = parser.value() else { return nil }
+      parser.skipSpace()
+      return parser.at == bytes.count ? value : nil
+    }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private mutating func skipSpace() {
+      while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
+    }
+
+    /// Skips white space, then consumes `byte` if it is next.
+    private mutating func consume(_ byte: UInt8) -> Bool {
+      skipSpace()
+      guard at < bytes.count, bytes[at] == byte else { return false }
+      at += 1
+      return true
+    }
+
+    private mutating func value() -> HeaderValue? {
+      skipSpace()
+      guard at < bytes.count, depth < Self.maxDepth else { return nil }
+      switch bytes[at] {
+      case UInt8(ascii: "{"):
+        at += 1
+        depth += 1
+        defer { depth -= 1 }
+        var members: [(key: [UInt8], value: HeaderValue)] = []
+        if consume(UInt8(ascii: "}")) { return .object(members) }
+        repeat {
+          skipSpace()
+          guard let key = string(), consume(UInt8(ascii: ":")), let member = value() else { return nil }
+          members.append((key, member))
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "}")) ? .object(members) : nil
+      case UInt8(ascii: "["):
+        at += 1
+        depth += 1
+        defer { depth -= 1 }
+        var items: [HeaderValue] = []
+        if consume(UInt8(ascii: "]")) { return .array(items) }
+        repeat {
+          guard let item = value() else { return nil }
+          items.append(item)
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "]")) ? .array(items) : nil
+      case UInt8(ascii: "\""):
+        return string().map(HeaderValue.string)
+      case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+        for word in ["true", "false", "null"] where bytes[at...].starts(with: word.utf8) {
+          at += word.utf8.count
+          return .literal
+        }
+        return nil
+      default:
+        return number()
+      }
+    }
+
+    /// `-? int frac? exp?` as in RFC 8259; the value only for an integer that fits an `Int`.
+    private mutating func number() -> HeaderValue? {
+      var negative = false
+      if at < bytes.count, bytes[at] == UInt8(ascii: "-") {
+        negative = true
+        at += 1
+      }
+      var integer: Int? = 0
+      let first = at
+      while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
+        let digit = Int(bytes[at] - UInt8(ascii: "0"))
+        if let value = integer {
+          let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+          let (sum, overflowSum) = times.addingReportingOverflow(negative ? -digit : digit)
+          integer = overflow || overflowSum ? nil : sum
+        }
+        at += 1
+      }
+      guard at > first, bytes[first] != UInt8(ascii: "0") || at == first + 1 else { return nil }
+      func digits() -> Bool {
+        let start = at
+        while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") { at += 1 }
+        return at > start
+      }
+      if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
+        at += 1
+        guard digits() else { return nil }
+        integer = nil
+      }
+      if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+        at += 1
+        if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
+        guard digits() else { return nil }
+        integer = nil
+      }
+      return .number(integer: integer)
+    }
+
+    /// The UTF-8 bytes of the string at `at` (which must be its opening quote), escapes resolved.
+    private mutating func string() -> [UInt8]? {
+      guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { return nil }
+      at += 1
+      var utf8: [UInt8] = []
+      while at < bytes.count {
+        let byte = bytes[at]
+        at += 1
+        switch byte {
+        case UInt8(ascii: "\""):
+          return utf8
+        case UInt8(ascii: "\\"):
+          guard at < bytes.count else { return nil }
+          let escape = bytes[at]
+          at += 1
+          switch escape {
+          case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
+          case UInt8(ascii: "b"): utf8.append(0x08)
+          case UInt8(ascii: "f"): utf8.append(0x0C)
+          case UInt8(ascii: "n"): utf8.append(0x0A)
+          case UInt8(ascii: "r"): utf8.append(0x0D)
+          case UInt8(ascii: "t"): utf8.append(0x09)
+          case UInt8(ascii: "u"):
+            guard var code = hexQuad() else { return nil }
+            if (0xD800..<0xDC00).contains(code) {
+              // A high surrogate must be followed by an escaped low one.
+              guard bytes[at...].starts(with: "\\u".utf8) else { return nil }
+              at += 2
+              guard let low = hexQuad(), (0xDC00..<0xE000).contains(low) else { return nil }
+              code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let scalar = Unicode.Scalar(code) else { return nil }
+            utf8.append(contentsOf: UTF8.encode(scalar)!)
+          default:
+            return nil
+          }
+        default:
+          guard byte >= 0x20 else { return nil }
+          utf8.append(byte)
+        }
+      }
+      return nil
+    }
+
+    /// Four hex digits (after `\u`).
+    private mutating func hexQuad() -> UInt32? {
+      guard at + 4 <= bytes.count else { return nil }
+      var code: UInt32 = 0
+      for _ in 0..<4 {
+        let byte = bytes[at]
+        let digit: UInt8
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+        code = code << 4 | UInt32(digit)
+        at += 1
+      }
+      return code
     }
   }
 

@@ -109,12 +109,23 @@ struct ClassEmitter {
     out.line()
     out.line("/// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.")
     out.block("public convenience init(weights url: URL) throws") { out in
-      out.line("try self.init(weights: url, threads: \(defaultThreads))")
+      out.line("try self.init(weightsPath: url.path, threads: \(defaultThreads))")
     }
     out.line()
     out.line("/// Same, running large layers on `threads` threads.")
     out.block("public convenience init(weights url: URL, threads: Int) throws") { out in
-      out.line("let file = try Safetensors(url, expected: Self.expected, constants: \(constants))")
+      out.line("try self.init(weightsPath: url.path, threads: threads)")
+    }
+    out.line()
+    out.line("/// Loads PyTorch weights from the safetensors file at `path`. Prefer it where resident memory")
+    out.line("/// counts: the first use of Foundation's `URL` costs ~2 MB, which this path never touches.")
+    out.block("public convenience init(weightsPath path: String) throws") { out in
+      out.line("try self.init(weightsPath: path, threads: \(defaultThreads))")
+    }
+    out.line()
+    out.line("/// Same, running large layers on `threads` threads.")
+    out.block("public convenience init(weightsPath path: String, threads: Int) throws") { out in
+      out.line("let file = try Safetensors(path: path, expected: Self.expected, constants: \(constants))")
       out.line("self.init(file: file, threads: threads)")
       out.line("if let failure = file.failure { throw failure }")
     }

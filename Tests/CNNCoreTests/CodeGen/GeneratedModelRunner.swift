@@ -106,9 +106,9 @@ enum GeneratedModelRunner {
   }
 
   private static func driver(_ typeName: String, constant: Bool) -> String {
-    let make = constant
-      ? "arguments[1] == \"-\" ? \(typeName)() : try \(typeName)(weights: URL(fileURLWithPath: arguments[1]))"
-      : "try \(typeName)(weights: URL(fileURLWithPath: arguments[1]))"
+    // A `file://` argument goes through `init(weights: URL)`, a path through `init(weightsPath:)`.
+    let load = "arguments[1].hasPrefix(\"file://\") ? try \(typeName)(weights: URL(string: arguments[1])!) : try \(typeName)(weightsPath: arguments[1])"
+    let make = constant ? "arguments[1] == \"-\" ? \(typeName)() : \(load)" : load
     return """
       import Foundation
 

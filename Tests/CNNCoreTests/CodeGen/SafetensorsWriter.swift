@@ -23,7 +23,8 @@ enum SafetensorsWriter {
     }
   }
 
-  static func data(_ entries: [Entry], metadata: Bool = true) -> Data {
+  /// The file's bytes; `rewrite` may change the JSON header's text (the data offsets stay).
+  static func data(_ entries: [Entry], metadata: Bool = true, rewrite: (String) -> String = { $0 }) -> Data {
     var parts: [String] = metadata ? ["\"__metadata__\":{\"format\":\"pt\"}"] : []
     var offset = 0
     var body: [UInt8] = []
@@ -33,7 +34,7 @@ enum SafetensorsWriter {
       offset += entry.bytes.count
       body += entry.bytes
     }
-    var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+    var header = Array(rewrite("{" + parts.joined(separator: ",") + "}").utf8)
     while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
     var bytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) }
     bytes += header + body

@@ -2,7 +2,7 @@ import CNNCore
 import Foundation
 import XCTest
 
-/// The generated `init(weights:)` on bad files: every error names the tensor (and both shapes).
+/// The generated `init(weightsPath:)` and `init(weights:)` on good and bad files: every error names the tensor (and both shapes).
 final class CodeGenWeightsFileTests: XCTestCase {
   let spec = Golden.url("Tests/Golden/codegen/specs/tiny.cnn").path
   var directory: URL!
@@ -17,13 +17,15 @@ final class CodeGenWeightsFileTests: XCTestCase {
   }
 
   /// Runs the compiled Tiny model on a weights file made from `entries`; the driver's output.
-  func run(_ data: Data) throws -> Result<[[Float]], GeneratedModelRunner.Failure> {
+  /// `weightsArgument` turns the file's path into what the driver is given (a `file://` URL
+  /// makes it use `init(weights: URL)`).
+  func run(_ data: Data, weightsArgument: (String) -> String = { $0 }) throws -> Result<[[Float]], GeneratedModelRunner.Failure> {
     let (_, network) = try GeneratedModelRunner.compilation(spec)
     let weights = directory.appendingPathComponent("w.safetensors").path
     try data.write(to: URL(fileURLWithPath: weights))
     let input = directory.appendingPathComponent("in.bin").path
     try GeneratedModelRunner.writeFloats(SafetensorsWriter.values(network.network.input.elementCount!, seed: 5, scale: 1), to: input)
-    return try GeneratedModelRunner.run(specPath: spec, weightsPath: weights, inputPath: input)
+    return try GeneratedModelRunner.run(specPath: spec, weightsPath: weightsArgument(weights), inputPath: input)
   }
 
   func entries() throws -> [SafetensorsWriter.Entry] {
@@ -42,6 +44,71 @@ final class CodeGenWeightsFileTests: XCTestCase {
 
   func testValidFileLoads() throws {
     XCTAssertNoThrow(try run(SafetensorsWriter.data(try entries())).get())
+  }
+
+  /// `init(weights: URL)` reads the same file as `init(weightsPath:)`.
+  func testURLInitializerLoadsTheSameWeights() throws {
+    let data = SafetensorsWriter.data(try entries())
+    let byPath = try run(data).get()
+    let byURL = try run(data, weightsArgument: { URL(fileURLWithPath: $0).absoluteString }).get()
+    XCTAssertEqual(byPath, byURL)
+    XCTAssertEqual(byPath.first?.count, 2)
+  }
+
+  func testMissingFile() throws {
+    let (_, network) = try GeneratedModelRunner.compilation(spec)
+    let input = directory.appendingPathComponent("in.bin").path
+    try GeneratedModelRunner.writeFloats(SafetensorsWriter.values(network.network.input.elementCount!, seed: 5, scale: 1), to: input)
+    let missing = directory.appendingPathComponent("nowhere.safetensors").path
+    switch try GeneratedModelRunner.run(specPath: spec, weightsPath: missing, inputPath: input) {
+    case .success: XCTFail("a missing file loaded")
+    case .failure(let failure):
+      XCTAssertTrue(failure.description.contains("cannot read weights file '\(missing)': No such file or directory"),
+                    failure.description)
+    }
+  }
+
+  /// The header parser takes any JSON a writer may produce: white space and line breaks,
+  /// escaped names (`\u002e` is `.`, `\/` is `/`), nested metadata with numbers, literals and
+  /// surrogate pairs, members in another order; the outputs are those of the plain file.
+  func testHeaderJSONVariantsLoad() throws {
+    let list = try entries()
+    let plain = try run(SafetensorsWriter.data(list)).get()
+    let variant = SafetensorsWriter.data(list) { header in
+      var text = header
+        .replacingOccurrences(of: "\"__metadata__\":{\"format\":\"pt\"}",
+                              with: "\"__metadata__\" : {\"format\": \"pt\", \"note\": \"\\ud83d\\ude00 \\\"q\\\" \\/\", \"n\": [-1.5e3, 0, true, false, null, {}]}")
+        .replacingOccurrences(of: ",\"", with: ",\n  \"")
+        .replacingOccurrences(of: ":[", with: ": [ ")
+      text = text.replacingOccurrences(of: "\"c.weight\"", with: "\"c\\u002eweight\"")
+      return "\t" + text + "\r\n"
+    }
+    let text = String(decoding: variant, as: UTF8.self)
+    for part in ["\"c\\u002eweight\"", "\\ud83d\\ude00", ",\n  \"", ": [ ", "\"__metadata__\" : {"] {
+      XCTAssertTrue(text.contains(part), "the variant header lacks \(part)")
+    }
+    XCTAssertEqual(try run(variant).get(), plain)
+  }
+
+  /// Not JSON (or nested past any header's depth): a clear error, never a crash.
+  func testMalformedHeadersAreRejected() throws {
+    let list = try entries()
+    let broken: [(String, (String) -> String)] = [
+      ("trailing comma", { $0.replacingOccurrences(of: "}}", with: "},}") }),
+      ("leading zero", { $0.replacingOccurrences(of: "[0,", with: "[00,") }),
+      ("unterminated string", { String($0.dropLast(2)) + "\"" }),
+      ("bad escape", { $0.replacingOccurrences(of: "\"pt\"", with: "\"p\\x\"") }),
+      ("lone surrogate", { $0.replacingOccurrences(of: "\"pt\"", with: "\"\\ud83d\"") }),
+      ("deep nesting", { $0.replacingOccurrences(of: "\"pt\"", with: String(repeating: "[", count: 100_000)) }),
+    ]
+    for (what, rewrite) in broken {
+      let data = SafetensorsWriter.data(list, rewrite: rewrite)
+      switch try run(data) {
+      case .success: XCTFail("\(what): loaded")
+      case .failure(let failure):
+        XCTAssertTrue(failure.description.contains("header is not a JSON object"), "\(what): \(failure.description)")
+      }
+    }
   }
 
   func testMissingTensor() throws {

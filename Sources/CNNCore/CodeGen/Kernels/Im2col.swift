@@ -41,14 +41,23 @@ extension Convolution {
     let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
     let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
     let plane = g.paddedH * g.paddedW
-    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
+    // Whole panels of whole blocks go straight into `y`, clamped by the kernel (the panel's
+    // pixels are consecutive in the output plane); the last panel, a partial block or an
+    // epilogue the kernel cannot apply go through the staging buffer.
+    let clamp = vectorClamp(context)
+    let lastRows = m - (blocks - 1) * rows
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none)
+    let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
+      .compactMap { $0 }
+    let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
+    let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil, residual: nil)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
     out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
     Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
       out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(k * width + rows * width))") { out in
         out.line("buffer in")
         out.line("let packedInput = buffer.baseAddress!")
-        out.line("let stage = packedInput + \(k * width)")
+        if direct != "true" { out.line("let stage = packedInput + \(k * width)") }
         out.line("let n = panel &* \(width)")
         out.line("let columns = panel == \(full) ? \(tail) : \(width)")
         out.block("withUnsafeTemporaryAllocation(of: Int.self, capacity: \(width))") { out in
@@ -90,15 +99,24 @@ extension Convolution {
         out.block(forLoop("block", blocks)) { out in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
           out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          out.line("Self.\(kernel)(a, packedInput, bias, stage, \(k), \(width), \(width))")
-          out.line("let valid = block == \(blocks - 1) ? \(m - (blocks - 1) * rows) : \(rows)")
-          out.block("for r in 0..<valid") { out in
-            out.line("let c = block &* \(rows) &+ r")
-            out.line("let o = y + (c &* \(n) &+ n)")
-            out.line("let s = stage + (r &* \(width))")
-            out.block("for p in 0..<columns") { out in
-              context.store("s[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
+          if direct != "false" {
+            out.block(direct == "true" ? "do" : "if \(direct)") { out in
+              out.line("Self.\(kernel)(a, packedInput, bias, y + (block &* \(rows * n) &+ n), \(k), \(width), \(n))")
             }
+          }
+          if direct != "true" {
+            let stagedTile = { (out: inout SwiftEmitter) in
+              out.line("Self.\(kernel)(a, packedInput, bias, stage, \(k), \(width), \(width))")
+              if tail > 0 {
+                out.block("if panel == \(full)") { out in staged.emit(context, columns: tail, stride: width, skip: 0, &out) }
+                if full > 0 {
+                  out.block("else") { out in staged.emit(context, columns: width, stride: width, skip: 0, &out) }
+                }
+              } else {
+                staged.emit(context, columns: width, stride: width, skip: 0, &out)
+              }
+            }
+            if direct == "false" { stagedTile(&out) } else { out.block("else", stagedTile) }
           }
         }
       }
