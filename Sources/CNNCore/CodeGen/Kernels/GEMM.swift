@@ -30,10 +30,6 @@ enum GEMM {
   ///
   /// With `residual`, one more argument `residual` (laid out like `out`, `outStride` apart) is
   /// added to every result before the clamp: a fused ResNet `add` (+ relu).
-  /// Independent accumulators needed to keep the FMA units busy: 2 per cycle x 4 cycles of
-  /// latency.
-  static let latencyChains = 8
-
   static func microKernel(_ context: KernelContext, rows: Int, width: Int, clamp: Clamp,
                           residual: Bool = false) -> String {
     let lanes = context.lanes
@@ -52,41 +48,18 @@ enum GEMM {
         }
         out.line("var ai = a")
         out.line("var bi = b")
-        // One k step: accumulators `c<r>_<v><suffix>` += a[offset + r] * b[offset row].
-        let step = { (suffix: String, aOffset: Int, bRow: String, out: inout SwiftEmitter) in
+        out.block("for _ in 0..<k") { out in
           for v in 0..<vectors {
-            out.line("let b\(v)\(suffix) = UnsafeRawPointer(\(bRow) + \(v * lanes)).loadUnaligned(as: \(vector).self)")
+            out.line("let b\(v) = UnsafeRawPointer(bi + \(v * lanes)).loadUnaligned(as: \(vector).self)")
           }
           for r in 0..<rows {
-            out.line("let a\(r)\(suffix) = ai[\(aOffset + r)]")
+            out.line("let a\(r) = ai[\(r)]")
             for v in 0..<vectors {
-              let c = "c\(r)_\(v)\(suffix)"
-              out.line("\(c) = \(context.multiplyAdd(c, "b\(v)\(suffix)", "a\(r)\(suffix)"))")
+              out.line("c\(r)_\(v) = \(context.multiplyAdd("c\(r)_\(v)", "b\(v)", "a\(r)"))")
             }
           }
-        }
-        if rows * vectors < latencyChains {
-          // Too few accumulators to hide the FMA latency (a 4-row x 1-vector tail: 4 chains
-          // where 8 keep both FMA units busy): even and odd k go to two sets, added at the end.
-          for r in 0..<rows {
-            for v in 0..<vectors { out.line("var c\(r)_\(v)_odd = \(vector)()") }
-          }
-          out.block("for _ in 0..<(k >> 1)") { out in
-            step("", 0, "bi", &out)
-            step("_odd", rows, "(bi + bStride)", &out)
-            out.line("ai += \(2 * rows)")
-            out.line("bi += bStride &* 2")
-          }
-          out.block("if k & 1 != 0") { out in step("", 0, "bi", &out) }
-          for r in 0..<rows {
-            for v in 0..<vectors { out.line("c\(r)_\(v) += c\(r)_\(v)_odd") }
-          }
-        } else {
-          out.block("for _ in 0..<k") { out in
-            step("", 0, "bi", &out)
-            out.line("ai += \(rows)")
-            out.line("bi += bStride")
-          }
+          out.line("ai += \(rows)")
+          out.line("bi += bStride")
         }
         if clamp != .none {
           out.line("let zero = \(vector)(repeating: 0)")
