@@ -3430,9 +3430,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer4.relu2 (relu)
   private func features_denseblock2_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<224 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 3584
     for chunk in 0..<1 {
       let firstPanel = chunk &* 27
       let endPanel = min(firstPanel &+ 27, 25)
@@ -3462,7 +3467,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 224, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 224, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3580,9 +3585,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer5.relu2 (relu)
   private func features_denseblock2_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -3612,7 +3622,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3730,9 +3740,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer6.relu2 (relu)
   private func features_denseblock2_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<288 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4608
     for chunk in 0..<2 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 25)
@@ -3762,7 +3777,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 288, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3880,9 +3895,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer7.relu2 (relu)
   private func features_denseblock2_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<320 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 5120
     for chunk in 0..<2 {
       let firstPanel = chunk &* 19
       let endPanel = min(firstPanel &+ 19, 25)
@@ -3912,7 +3932,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 320, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4030,9 +4050,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer8.relu2 (relu)
   private func features_denseblock2_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<352 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 5632
     for chunk in 0..<2 {
       let firstPanel = chunk &* 17
       let endPanel = min(firstPanel &+ 17, 25)
@@ -4062,7 +4087,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 352, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4180,9 +4205,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer9.relu2 (relu)
   private func features_denseblock2_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<2 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 25)
@@ -4212,7 +4242,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 384, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4330,9 +4360,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer10.relu2 (relu)
   private func features_denseblock2_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<416 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6656
     for chunk in 0..<2 {
       let firstPanel = chunk &* 14
       let endPanel = min(firstPanel &+ 14, 25)
@@ -4362,7 +4397,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 416, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4480,9 +4515,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer11.relu2 (relu)
   private func features_denseblock2_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<448 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7168
     for chunk in 0..<2 {
       let firstPanel = chunk &* 13
       let endPanel = min(firstPanel &+ 13, 25)
@@ -4512,7 +4552,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 448, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4630,9 +4670,14 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer12.relu2 (relu)
   private func features_denseblock2_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -4662,7 +4707,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 480, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4772,9 +4817,14 @@ public final class DenseNet121 {
   // conv 28x28x512 -> 28x28x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -4804,7 +4854,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel9(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4939,9 +4989,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer1.relu2 (relu)
   private func features_denseblock3_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4970,12 +5025,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5076,9 +5131,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer2.relu2 (relu)
   private func features_denseblock3_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<288 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 7 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4608
     for chunk in 0..<1 {
       let firstPanel = chunk &* 7
       let endPanel = min(firstPanel &+ 7, 3)
@@ -5107,12 +5167,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 288, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5213,9 +5273,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer3.relu2 (relu)
   private func features_denseblock3_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<320 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 6 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 5120
     for chunk in 0..<1 {
       let firstPanel = chunk &* 6
       let endPanel = min(firstPanel &+ 6, 3)
@@ -5244,12 +5309,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 320, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5350,9 +5415,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer4.relu2 (relu)
   private func features_denseblock3_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<352 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 5632
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -5381,12 +5451,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 352, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5487,9 +5557,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer5.relu2 (relu)
   private func features_denseblock3_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -5518,12 +5593,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5624,9 +5699,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer6.relu2 (relu)
   private func features_denseblock3_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<416 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6656
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -5655,12 +5735,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 416, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5761,9 +5841,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer7.relu2 (relu)
   private func features_denseblock3_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<448 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7168
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -5792,12 +5877,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 448, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5898,9 +5983,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer8.relu2 (relu)
   private func features_denseblock3_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -5929,12 +6019,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6036,9 +6126,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer9.relu2 (relu)
   private func features_denseblock3_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -6067,12 +6162,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6174,9 +6269,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer10.relu2 (relu)
   private func features_denseblock3_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<544 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8704
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -6205,12 +6305,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 544, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 544, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6312,9 +6412,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer11.relu2 (relu)
   private func features_denseblock3_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<576 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 9216
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -6343,12 +6448,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6450,9 +6555,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer12.relu2 (relu)
   private func features_denseblock3_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<608 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 9728
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -6481,12 +6591,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 608, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 608, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6588,9 +6698,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer13.relu2 (relu)
   private func features_denseblock3_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<640 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 10240
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -6619,12 +6734,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 640, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 640, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6726,9 +6841,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer14.relu2 (relu)
   private func features_denseblock3_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<672 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 10752
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -6758,12 +6878,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 672, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 672, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6865,9 +6985,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer15.relu2 (relu)
   private func features_denseblock3_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<704 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 11264
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6897,12 +7022,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 704, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 704, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7004,9 +7129,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer16.relu2 (relu)
   private func features_denseblock3_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<736 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 11776
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7036,12 +7166,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 736, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 736, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7143,9 +7273,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer17.relu2 (relu)
   private func features_denseblock3_denselayer17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<768 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 12288
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7175,12 +7310,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 768, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 768, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7282,9 +7417,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer18.relu2 (relu)
   private func features_denseblock3_denselayer18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<800 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 12800
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7314,12 +7454,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 800, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 800, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7421,9 +7561,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer19.relu2 (relu)
   private func features_denseblock3_denselayer19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<832 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 13312
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7453,12 +7598,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 832, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 832, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7560,9 +7705,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer20.relu2 (relu)
   private func features_denseblock3_denselayer20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<864 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 13824
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7592,12 +7742,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 864, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 864, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7699,9 +7849,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer21.relu2 (relu)
   private func features_denseblock3_denselayer21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<896 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 14336
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7731,12 +7886,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 896, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 896, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7838,9 +7993,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer22.relu2 (relu)
   private func features_denseblock3_denselayer22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<928 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 14848
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7870,12 +8030,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 928, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 928, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7977,9 +8137,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer23.relu2 (relu)
   private func features_denseblock3_denselayer23_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<960 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 15360
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -8009,12 +8174,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 960, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 960, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -8116,9 +8281,14 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer24.relu2 (relu)
   private func features_denseblock3_denselayer24_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<992 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 15872
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -8148,12 +8318,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, src + 180, bias, stage, 992, 196, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 992, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -8247,9 +8417,14 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -8279,12 +8454,12 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -12449,7 +12624,11 @@ public final class DenseNet121 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -12459,9 +12638,33 @@ public final class DenseNet121 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
@@ -12858,7 +13061,11 @@ public final class DenseNet121 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -12868,9 +13075,33 @@ public final class DenseNet121 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)

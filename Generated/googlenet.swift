@@ -1539,9 +1539,14 @@ public final class GoogLeNet {
   // in place: relu10 (relu)
   private func inception3b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -1571,7 +1576,7 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel8(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1608,9 +1613,14 @@ public final class GoogLeNet {
   // in place: relu11 (relu)
   private func inception3b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -1640,7 +1650,7 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel8(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1941,9 +1951,14 @@ public final class GoogLeNet {
   // in place: relu15 (relu)
   private func inception3b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -1973,7 +1988,7 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 5 ? 9 : 11
                   for r in 0..<valid {
                     let c = block &* 11 &+ r
@@ -2152,9 +2167,14 @@ public final class GoogLeNet {
   // in place: relu16 (relu)
   private func inception4a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 48 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2183,12 +2203,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2220,9 +2240,14 @@ public final class GoogLeNet {
   // in place: relu17 (relu)
   private func inception4a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2251,12 +2276,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2340,9 +2365,14 @@ public final class GoogLeNet {
   // in place: relu19 (relu)
   private func inception4a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 4 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2371,12 +2401,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2563,9 +2593,14 @@ public final class GoogLeNet {
   // in place: relu21 (relu)
   private func inception4a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<480 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 7680
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2594,12 +2629,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2636,9 +2671,14 @@ public final class GoogLeNet {
   // in place: relu22 (relu)
   private func inception4b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2667,12 +2707,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2704,9 +2744,14 @@ public final class GoogLeNet {
   // in place: relu23 (relu)
   private func inception4b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2735,12 +2780,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2824,9 +2869,14 @@ public final class GoogLeNet {
   // in place: relu25 (relu)
   private func inception4b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2855,12 +2905,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3047,9 +3097,14 @@ public final class GoogLeNet {
   // in place: relu27 (relu)
   private func inception4b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3078,12 +3133,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3120,9 +3175,14 @@ public final class GoogLeNet {
   // in place: relu28 (relu)
   private func inception4c_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3151,12 +3211,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3188,9 +3248,14 @@ public final class GoogLeNet {
   // in place: relu29 (relu)
   private func inception4c_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3219,12 +3284,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3306,9 +3371,14 @@ public final class GoogLeNet {
   // in place: relu31 (relu)
   private func inception4c_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3337,12 +3407,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3529,9 +3599,14 @@ public final class GoogLeNet {
   // in place: relu33 (relu)
   private func inception4c_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3560,12 +3635,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3602,9 +3677,14 @@ public final class GoogLeNet {
   // in place: relu34 (relu)
   private func inception4d_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3633,12 +3713,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3670,9 +3750,14 @@ public final class GoogLeNet {
   // in place: relu35 (relu)
   private func inception4d_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 36 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3701,12 +3786,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3790,9 +3875,14 @@ public final class GoogLeNet {
   // in place: relu37 (relu)
   private func inception4d_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3821,12 +3911,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4014,9 +4104,14 @@ public final class GoogLeNet {
   // in place: relu39 (relu)
   private func inception4d_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -4045,12 +4140,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4087,9 +4182,14 @@ public final class GoogLeNet {
   // in place: relu40 (relu)
   private func inception4e_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<528 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8448
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -4118,12 +4218,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4155,9 +4255,14 @@ public final class GoogLeNet {
   // in place: relu41 (relu)
   private func inception4e_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<528 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8448
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -4186,12 +4291,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4273,9 +4378,14 @@ public final class GoogLeNet {
   // in place: relu43 (relu)
   private func inception4e_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<528 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8448
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -4304,12 +4414,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4496,9 +4606,14 @@ public final class GoogLeNet {
   // in place: relu45 (relu)
   private func inception4e_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<528 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8448
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -4527,12 +4642,12 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7623,7 +7738,11 @@ public final class GoogLeNet {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -7633,9 +7752,33 @@ public final class GoogLeNet {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)

@@ -284,7 +284,7 @@ public final class MobileNetV1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 196608 floats.
+  /// Zero-padded copies of convolution inputs, 200704 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -328,8 +328,8 @@ public final class MobileNetV1 {
     weights.initialize(repeating: 0, count: 4236320)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 786432, alignment: 64).bindMemory(to: Float.self, capacity: 196608)
-    scratch.initialize(repeating: 0, count: 196608)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 802816, alignment: 64).bindMemory(to: Float.self, capacity: 200704)
+    scratch.initialize(repeating: 0, count: 200704)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -2611,9 +2611,14 @@ public final class MobileNetV1 {
   // in place: layers.4.pw_relu (relu)
   private func layers_4_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -2643,7 +2648,7 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2779,9 +2784,14 @@ public final class MobileNetV1 {
   // in place: layers.5.pw_relu (relu)
   private func layers_5_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -2810,12 +2820,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2941,9 +2951,14 @@ public final class MobileNetV1 {
   // in place: layers.6.pw_relu (relu)
   private func layers_6_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2972,12 +2987,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3103,9 +3118,14 @@ public final class MobileNetV1 {
   // in place: layers.7.pw_relu (relu)
   private func layers_7_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3134,12 +3154,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3265,9 +3285,14 @@ public final class MobileNetV1 {
   // in place: layers.8.pw_relu (relu)
   private func layers_8_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3296,12 +3321,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3427,9 +3452,14 @@ public final class MobileNetV1 {
   // in place: layers.9.pw_relu (relu)
   private func layers_9_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3458,12 +3488,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3589,9 +3619,14 @@ public final class MobileNetV1 {
   // in place: layers.10.pw_relu (relu)
   private func layers_10_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3620,12 +3655,12 @@ public final class MobileNetV1 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4788,7 +4823,11 @@ public final class MobileNetV1 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -4798,9 +4837,33 @@ public final class MobileNetV1 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)

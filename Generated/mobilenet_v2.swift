@@ -3655,9 +3655,14 @@ public final class MobileNetV2 {
   // in place: identity4 (identity)
   private func features_7_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<192 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 3072
     for chunk in 0..<1 {
       let firstPanel = chunk &* 10
       let endPanel = min(firstPanel &+ 10, 3)
@@ -3686,12 +3691,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 192, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 192, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3873,9 +3878,14 @@ public final class MobileNetV2 {
   // in place: identity5 (identity)
   private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -3904,12 +3914,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
@@ -4091,9 +4101,14 @@ public final class MobileNetV2 {
   // in place: identity6 (identity)
   private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -4122,12 +4137,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
@@ -4308,9 +4323,14 @@ public final class MobileNetV2 {
   // fused: add6 (add): + identity6, in the store
   private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -4339,12 +4359,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
@@ -4525,9 +4545,14 @@ public final class MobileNetV2 {
   // in place: identity7 (identity)
   private func features_11_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<384 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 6144
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
@@ -4556,12 +4581,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4593,9 +4618,14 @@ public final class MobileNetV2 {
   // in place: features.12.conv.0.2 (relu6)
   private func features_12_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<96 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 1536
     for chunk in 0..<1 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
@@ -4624,12 +4654,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4758,9 +4788,14 @@ public final class MobileNetV2 {
   // in place: identity8 (identity)
   private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<576 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 9216
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -4789,12 +4824,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
@@ -4826,9 +4861,14 @@ public final class MobileNetV2 {
   // in place: features.13.conv.0.2 (relu6)
   private func features_13_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<96 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 1536
     for chunk in 0..<1 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
@@ -4857,12 +4897,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4990,9 +5030,14 @@ public final class MobileNetV2 {
   // fused: add8 (add): + identity8, in the store
   private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<576 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 9216
     for chunk in 0..<1 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
@@ -5021,12 +5066,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p] + x1[c &* 196 &+ n &+ p]
                     }
@@ -5058,9 +5103,14 @@ public final class MobileNetV2 {
   // in place: features.14.conv.0.2 (relu6)
   private func features_14_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<96 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 1536
     for chunk in 0..<1 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
@@ -5089,12 +5139,12 @@ public final class MobileNetV2 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 96, 196, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7339,7 +7389,11 @@ public final class MobileNetV2 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -7349,9 +7403,33 @@ public final class MobileNetV2 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
@@ -7526,7 +7604,11 @@ public final class MobileNetV2 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -7536,9 +7618,33 @@ public final class MobileNetV2 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let six = SIMD16<Float>(repeating: 6)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)

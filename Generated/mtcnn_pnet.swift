@@ -780,15 +780,31 @@ public final class MTCNNPNet {
     var c1_0 = bias1
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel0(c0_0, b0, a0)
       let a1 = ai[1]
       c1_0 = Self.__kernel0(c1_0, b0, a1)
-      ai += 2
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[2]
+      c0_0_odd = Self.__kernel0(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[3]
+      c1_0_odd = Self.__kernel0(c1_0_odd, b0_odd, a1_odd)
+      ai += 4
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
@@ -883,7 +899,11 @@ public final class MTCNNPNet {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel0(c0_0, b0, a0)
@@ -893,9 +913,33 @@ public final class MTCNNPNet {
       c2_0 = Self.__kernel0(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel0(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel0(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel0(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel0(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel0(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel0(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel0(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)

@@ -89,7 +89,7 @@ public final class NiN {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 559872 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 180224 floats.
+  /// Zero-padded copies of convolution inputs, 188416 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -133,8 +133,8 @@ public final class NiN {
     weights.initialize(repeating: 0, count: 7603418)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2239488, alignment: 64).bindMemory(to: Float.self, capacity: 559872)
     arena.initialize(repeating: 0, count: 559872)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 720896, alignment: 64).bindMemory(to: Float.self, capacity: 180224)
-    scratch.initialize(repeating: 0, count: 180224)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 753664, alignment: 64).bindMemory(to: Float.self, capacity: 188416)
+    scratch.initialize(repeating: 0, count: 188416)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
     Self.pack(file, "cccp2.weight", bias: "cccp2.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
@@ -497,9 +497,14 @@ public final class NiN {
   // in place: relu5 (relu)
   private func cccp3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
@@ -529,12 +534,12 @@ public final class NiN {
               }
               else {
                 if panel == 22 {
-                  Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
+                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
                     let o = y + (c &* 729 &+ n)
-                    let s = stage + (r &* 32 &+ 7)
+                    let s = stage + (r &* 32)
                     for p in 0..<25 {
                       o[p] = s[p]
                     }
@@ -565,9 +570,14 @@ public final class NiN {
   // in place: relu6 (relu)
   private func cccp4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
@@ -597,12 +607,12 @@ public final class NiN {
               }
               else {
                 if panel == 22 {
-                  Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
+                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
                     let o = y + (c &* 729 &+ n)
-                    let s = stage + (r &* 32 &+ 7)
+                    let s = stage + (r &* 32)
                     for p in 0..<25 {
                       o[p] = s[p]
                     }
@@ -840,9 +850,14 @@ public final class NiN {
   // in place: relu8 (relu)
   private func cccp5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<384 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 30720
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
@@ -871,12 +886,12 @@ public final class NiN {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -907,9 +922,14 @@ public final class NiN {
   // in place: relu9 (relu)
   private func cccp6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<384 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 30720
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
@@ -938,12 +958,12 @@ public final class NiN {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }

@@ -2152,7 +2152,7 @@ public final class ResNet101 {
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [256][784]
-    let subsampled = scratch + 0
+    let subsampled = scratch + 4096
     for c in 0..<256 {
       for oy in 0..<28 {
         let from = x0 + (c &* 3136 &+ oy &* 112)
@@ -2163,9 +2163,14 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 200704
+    let packedPanels = scratch + 204800
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -2195,7 +2200,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 42 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2249,9 +2254,14 @@ public final class ResNet101 {
   // in place: relu14 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2281,7 +2291,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2432,9 +2442,14 @@ public final class ResNet101 {
   // in place: relu17 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2464,7 +2479,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2615,9 +2630,14 @@ public final class ResNet101 {
   // in place: relu20 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2647,7 +2667,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2798,9 +2818,14 @@ public final class ResNet101 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2830,7 +2855,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2917,9 +2942,14 @@ public final class ResNet101 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -2948,12 +2978,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2984,7 +3014,7 @@ public final class ResNet101 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [512][196]
-    let subsampled = scratch + 0
+    let subsampled = scratch + 8192
     for c in 0..<512 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -2995,9 +3025,14 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 100352
+    let packedPanels = scratch + 108544
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -3026,12 +3061,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3080,9 +3115,14 @@ public final class ResNet101 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3112,12 +3152,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3202,9 +3242,14 @@ public final class ResNet101 {
   // in place: relu28 (relu), identity7 (identity)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3233,12 +3278,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3278,9 +3323,14 @@ public final class ResNet101 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3310,12 +3360,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3400,9 +3450,14 @@ public final class ResNet101 {
   // in place: relu31 (relu), identity8 (identity)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3431,12 +3486,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3476,9 +3531,14 @@ public final class ResNet101 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3508,12 +3568,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3598,9 +3658,14 @@ public final class ResNet101 {
   // in place: relu34 (relu), identity9 (identity)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3629,12 +3694,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3674,9 +3739,14 @@ public final class ResNet101 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3706,12 +3776,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3796,9 +3866,14 @@ public final class ResNet101 {
   // in place: relu37 (relu), identity10 (identity)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3827,12 +3902,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3872,9 +3947,14 @@ public final class ResNet101 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3904,12 +3984,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3992,9 +4072,14 @@ public final class ResNet101 {
   // in place: relu40 (relu), identity11 (identity)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4023,12 +4108,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -4068,9 +4153,14 @@ public final class ResNet101 {
   // in place: relu41 (relu)
   private func layer3_6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -4100,12 +4190,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4188,9 +4278,14 @@ public final class ResNet101 {
   // in place: relu43 (relu), identity12 (identity)
   private func layer3_6_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4219,12 +4314,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -4264,9 +4359,14 @@ public final class ResNet101 {
   // in place: relu44 (relu)
   private func layer3_7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -4296,12 +4396,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4384,9 +4484,14 @@ public final class ResNet101 {
   // in place: relu46 (relu), identity13 (identity)
   private func layer3_7_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4415,12 +4520,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -4460,9 +4565,14 @@ public final class ResNet101 {
   // in place: relu47 (relu)
   private func layer3_8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -4492,12 +4602,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4580,9 +4690,14 @@ public final class ResNet101 {
   // in place: relu49 (relu), identity14 (identity)
   private func layer3_8_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4611,12 +4726,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -4656,9 +4771,14 @@ public final class ResNet101 {
   // in place: relu50 (relu)
   private func layer3_9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -4688,12 +4808,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4776,9 +4896,14 @@ public final class ResNet101 {
   // in place: relu52 (relu), identity15 (identity)
   private func layer3_9_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -4807,12 +4932,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -4852,9 +4977,14 @@ public final class ResNet101 {
   // in place: relu53 (relu)
   private func layer3_10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -4884,12 +5014,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -4972,9 +5102,14 @@ public final class ResNet101 {
   // in place: relu55 (relu), identity16 (identity)
   private func layer3_10_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5003,12 +5138,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -5048,9 +5183,14 @@ public final class ResNet101 {
   // in place: relu56 (relu)
   private func layer3_11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -5080,12 +5220,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5168,9 +5308,14 @@ public final class ResNet101 {
   // in place: relu58 (relu), identity17 (identity)
   private func layer3_11_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5199,12 +5344,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -5244,9 +5389,14 @@ public final class ResNet101 {
   // in place: relu59 (relu)
   private func layer3_12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -5276,12 +5426,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5364,9 +5514,14 @@ public final class ResNet101 {
   // in place: relu61 (relu), identity18 (identity)
   private func layer3_12_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5395,12 +5550,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -5440,9 +5595,14 @@ public final class ResNet101 {
   // in place: relu62 (relu)
   private func layer3_13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -5472,12 +5632,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5560,9 +5720,14 @@ public final class ResNet101 {
   // in place: relu64 (relu), identity19 (identity)
   private func layer3_13_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5591,12 +5756,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -5636,9 +5801,14 @@ public final class ResNet101 {
   // in place: relu65 (relu)
   private func layer3_14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -5668,12 +5838,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5756,9 +5926,14 @@ public final class ResNet101 {
   // in place: relu67 (relu), identity20 (identity)
   private func layer3_14_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5787,12 +5962,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -5832,9 +6007,14 @@ public final class ResNet101 {
   // in place: relu68 (relu)
   private func layer3_15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -5864,12 +6044,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -5952,9 +6132,14 @@ public final class ResNet101 {
   // in place: relu70 (relu), identity21 (identity)
   private func layer3_15_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -5983,12 +6168,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -6028,9 +6213,14 @@ public final class ResNet101 {
   // in place: relu71 (relu)
   private func layer3_16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6060,12 +6250,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6148,9 +6338,14 @@ public final class ResNet101 {
   // in place: relu73 (relu), identity22 (identity)
   private func layer3_16_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -6179,12 +6374,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -6224,9 +6419,14 @@ public final class ResNet101 {
   // in place: relu74 (relu)
   private func layer3_17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6256,12 +6456,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6344,9 +6544,14 @@ public final class ResNet101 {
   // in place: relu76 (relu), identity23 (identity)
   private func layer3_17_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -6375,12 +6580,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -6420,9 +6625,14 @@ public final class ResNet101 {
   // in place: relu77 (relu)
   private func layer3_18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6452,12 +6662,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6540,9 +6750,14 @@ public final class ResNet101 {
   // in place: relu79 (relu), identity24 (identity)
   private func layer3_18_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -6571,12 +6786,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -6616,9 +6831,14 @@ public final class ResNet101 {
   // in place: relu80 (relu)
   private func layer3_19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6648,12 +6868,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6736,9 +6956,14 @@ public final class ResNet101 {
   // in place: relu82 (relu), identity25 (identity)
   private func layer3_19_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -6767,12 +6992,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -6812,9 +7037,14 @@ public final class ResNet101 {
   // in place: relu83 (relu)
   private func layer3_20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -6844,12 +7074,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6932,9 +7162,14 @@ public final class ResNet101 {
   // in place: relu85 (relu), identity26 (identity)
   private func layer3_20_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -6963,12 +7198,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -7008,9 +7243,14 @@ public final class ResNet101 {
   // in place: relu86 (relu)
   private func layer3_21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7040,12 +7280,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7128,9 +7368,14 @@ public final class ResNet101 {
   // in place: relu88 (relu), identity27 (identity)
   private func layer3_21_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -7159,12 +7404,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -7204,9 +7449,14 @@ public final class ResNet101 {
   // in place: relu89 (relu)
   private func layer3_22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7236,12 +7486,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -7324,9 +7574,14 @@ public final class ResNet101 {
   // in place: relu91 (relu)
   private func layer3_22_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -7355,12 +7610,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -7400,9 +7655,14 @@ public final class ResNet101 {
   // in place: relu92 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -7432,12 +7692,12 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -10343,7 +10603,11 @@ public final class ResNet101 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -10353,9 +10617,33 @@ public final class ResNet101 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
@@ -10505,7 +10793,11 @@ public final class ResNet101 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -10515,9 +10807,33 @@ public final class ResNet101 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)

@@ -1177,7 +1177,7 @@ public final class ResNet18 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [128][196]
-    let subsampled = scratch + 0
+    let subsampled = scratch + 2048
     for c in 0..<128 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -1188,9 +1188,14 @@ public final class ResNet18 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<128 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
-    let packedPanels = scratch + 25088
+    let packedPanels = scratch + 27136
     for chunk in 0..<1 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 3)
@@ -1219,12 +1224,12 @@ public final class ResNet18 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 128, 196, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 128, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3895,7 +3900,11 @@ public final class ResNet18 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -3905,9 +3914,33 @@ public final class ResNet18 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)

@@ -1557,7 +1557,7 @@ public final class ResNet50 {
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [256][784]
-    let subsampled = scratch + 0
+    let subsampled = scratch + 4096
     for c in 0..<256 {
       for oy in 0..<28 {
         let from = x0 + (c &* 3136 &+ oy &* 112)
@@ -1568,9 +1568,14 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    let packedPanels = scratch + 200704
+    let packedPanels = scratch + 204800
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
@@ -1600,7 +1605,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = block == 42 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1654,9 +1659,14 @@ public final class ResNet50 {
   // in place: relu14 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -1686,7 +1696,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1837,9 +1847,14 @@ public final class ResNet50 {
   // in place: relu17 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -1869,7 +1884,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2020,9 +2035,14 @@ public final class ResNet50 {
   // in place: relu20 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2052,7 +2072,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2203,9 +2223,14 @@ public final class ResNet50 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
@@ -2235,7 +2260,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2322,9 +2347,14 @@ public final class ResNet50 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -2353,12 +2383,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2389,7 +2419,7 @@ public final class ResNet50 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [512][196]
-    let subsampled = scratch + 0
+    let subsampled = scratch + 8192
     for c in 0..<512 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -2400,9 +2430,14 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<512 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 100352
+    let packedPanels = scratch + 108544
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
@@ -2431,12 +2466,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2485,9 +2520,14 @@ public final class ResNet50 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -2517,12 +2557,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2607,9 +2647,14 @@ public final class ResNet50 {
   // in place: relu28 (relu), identity7 (identity)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -2638,12 +2683,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -2683,9 +2728,14 @@ public final class ResNet50 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -2715,12 +2765,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -2805,9 +2855,14 @@ public final class ResNet50 {
   // in place: relu31 (relu), identity8 (identity)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -2836,12 +2891,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -2881,9 +2936,14 @@ public final class ResNet50 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -2913,12 +2973,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3001,9 +3061,14 @@ public final class ResNet50 {
   // in place: relu34 (relu), identity9 (identity)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3032,12 +3097,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3077,9 +3142,14 @@ public final class ResNet50 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3109,12 +3179,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3197,9 +3267,14 @@ public final class ResNet50 {
   // in place: relu37 (relu), identity10 (identity)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3228,12 +3303,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3273,9 +3348,14 @@ public final class ResNet50 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3305,12 +3385,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -3393,9 +3473,14 @@ public final class ResNet50 {
   // in place: relu40 (relu)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 4096
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
@@ -3424,12 +3509,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       do {
                         var v = s[p] + x1[c &* 196 &+ n &+ p]
@@ -3469,9 +3554,14 @@ public final class ResNet50 {
   // in place: relu41 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // the last 4 pixels, zero-filled to 16
+    for i in 0..<1024 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 12)
+    }
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 16384
     for chunk in 0..<2 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
@@ -3501,12 +3591,12 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16 &+ 12)
+                    let s = stage + (r &* 16)
                     for p in 0..<4 {
                       o[p] = s[p]
                     }
@@ -6412,7 +6502,11 @@ public final class ResNet50 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -6422,9 +6516,33 @@ public final class ResNet50 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
@@ -6574,7 +6692,11 @@ public final class ResNet50 {
     var c3_0 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<k {
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
@@ -6584,9 +6706,33 @@ public final class ResNet50 {
       c2_0 = Self.__kernel1(c2_0, b0, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      ai += 4
-      bi += bStride
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
     }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)

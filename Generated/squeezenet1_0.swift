@@ -1154,9 +1154,14 @@ public final class SqueezeNet1_0 {
   // in place: features.8.squeeze_activation (relu)
   private func features_8_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
@@ -1186,12 +1191,12 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 22 {
-                  Self.__kernel8(a, src + 697, bias, stage, 256, 729, 32)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
                     let o = y + (c &* 729 &+ n)
-                    let s = stage + (r &* 32 &+ 7)
+                    let s = stage + (r &* 32)
                     for p in 0..<25 {
                       o[p] = s[p]
                     }
@@ -1330,9 +1335,14 @@ public final class SqueezeNet1_0 {
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 12288
     for chunk in 0..<2 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 23)
@@ -1362,12 +1372,12 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 22 {
-                  Self.__kernel8(a, src + 697, bias, stage, 384, 729, 32)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
                     let o = y + (c &* 729 &+ n)
-                    let s = stage + (r &* 32 &+ 7)
+                    let s = stage + (r &* 32)
                     for p in 0..<25 {
                       o[p] = s[p]
                     }
@@ -1504,9 +1514,14 @@ public final class SqueezeNet1_0 {
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
     // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 12288
     for chunk in 0..<2 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 23)
@@ -1536,12 +1551,12 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 22 {
-                  Self.__kernel4(a, src + 697, bias, stage, 384, 729, 32)
+                  Self.__kernel4(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
                   let valid = block == 5 ? 9 : 11
                   for r in 0..<valid {
                     let c = block &* 11 &+ r
                     let o = y + (c &* 729 &+ n)
-                    let s = stage + (r &* 32 &+ 7)
+                    let s = stage + (r &* 32)
                     for p in 0..<25 {
                       o[p] = s[p]
                     }
@@ -1821,9 +1836,14 @@ public final class SqueezeNet1_0 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<512 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 40960
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 2)
@@ -1852,12 +1872,12 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel18(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -2010,9 +2030,14 @@ public final class SqueezeNet1_0 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<512 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 40960
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 2)
@@ -2041,12 +2066,12 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel18(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }

@@ -1254,9 +1254,14 @@ public final class SqueezeNet1_1 {
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<256 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 20480
     for chunk in 0..<1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 2)
@@ -1285,12 +1290,12 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, src + 89, bias, stage, 256, 169, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -1442,9 +1447,14 @@ public final class SqueezeNet1_1 {
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<384 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 30720
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
@@ -1473,12 +1483,12 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -1630,9 +1640,14 @@ public final class SqueezeNet1_1 {
   // in place: features.11.squeeze_activation (relu)
   private func features_11_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<384 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 30720
     for chunk in 0..<1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
@@ -1661,12 +1676,12 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -1818,9 +1833,14 @@ public final class SqueezeNet1_1 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<512 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 40960
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 2)
@@ -1849,12 +1869,12 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
@@ -2007,9 +2027,14 @@ public final class SqueezeNet1_1 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // the last 73 pixels, zero-filled to 80
+    for i in 0..<512 {
+      let row = scratch + (i &* 80)
+      row.update(from: src + (i &* 169 &+ 96), count: 73)
+      (row + 73).update(repeating: 0, count: 7)
+    }
     // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 0
+    let packedPanels = scratch + 40960
     for chunk in 0..<1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 2)
@@ -2038,12 +2063,12 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
                     let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80 &+ 7)
+                    let s = stage + (r &* 80)
                     for p in 0..<73 {
                       o[p] = s[p]
                     }
