@@ -75,7 +75,7 @@ public final class AlexNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 580800 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 567296 floats.
+  /// Zero-padded copies of convolution inputs, 266240 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -119,8 +119,8 @@ public final class AlexNet {
     weights.initialize(repeating: 0, count: 61686144)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2323200, alignment: 64).bindMemory(to: Float.self, capacity: 580800)
     arena.initialize(repeating: 0, count: 580800)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2269184, alignment: 64).bindMemory(to: Float.self, capacity: 567296)
-    scratch.initialize(repeating: 0, count: 567296)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1064960, alignment: 64).bindMemory(to: Float.self, capacity: 266240)
+    scratch.initialize(repeating: 0, count: 266240)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1200, lanes: 32, into: weights + 34944)
     Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 342400)
@@ -595,24 +595,31 @@ public final class AlexNet {
       }
       Self.parallelRanges(32, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (342400 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (342400 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 31 ? 12 : 12
-          let bias = UnsafePointer(weights + (1915264 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 31 ? 12 : 12
+              let bias = UnsafePointer(weights + (1915264 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }

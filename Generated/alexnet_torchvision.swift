@@ -534,24 +534,31 @@ public final class AlexNetTorchvision {
       }
       Self.parallelRanges(32, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 9408)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (330688 &+ (block &* 16 &+ xi) &* 2304))
-            let results = transformed + (150528 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 192, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 9408)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (330688 &+ (block &* 16 &+ xi) &* 2304))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 192, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 31 ? 12 : 12
-          let bias = UnsafePointer(weights + (1510336 &+ block &* 12))
-          let products = UnsafePointer(transformed + (150528 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 31 ? 12 : 12
+              let bias = UnsafePointer(weights + (1510336 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }
@@ -585,24 +592,28 @@ public final class AlexNetTorchvision {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 18816)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1510736 &+ (block &* 16 &+ xi) &* 4608))
-            let results = transformed + (301056 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 384, 49, 49)
+        let productBuffer = transformed + 301056
+        for groupStart in stride(from: first, to: end, by: 22) {
+          let groupEnd = min(groupStart &+ 22, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 18816)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (1510736 &+ (block &* 16 &+ xi) &* 4608))
+              let results = productBuffer + (block &* 9408 &+ xi &* 588)
+              for tilePanel in 0..<2 {
+                let firstTile = min(tilePanel &* 32, 17)
+                Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 384, 49, 49)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (3132752 &+ block &* 12))
-          let products = UnsafePointer(transformed + (301056 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 21 ? 4 : 12
+            let bias = UnsafePointer(weights + (3132752 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 9408)
+            for r in 0..<valid {
+              Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            }
           }
         }
       }
@@ -636,24 +647,31 @@ public final class AlexNetTorchvision {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3133040 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (3133040 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4214384 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (4214384 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }

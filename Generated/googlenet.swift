@@ -576,7 +576,7 @@ public final class GoogLeNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 1018112 floats.
+  /// Zero-padded copies of convolution inputs, 416000 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -620,8 +620,8 @@ public final class GoogLeNet {
     weights.initialize(repeating: 0, count: 7046176)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4072448, alignment: 64).bindMemory(to: Float.self, capacity: 1018112)
-    scratch.initialize(repeating: 0, count: 1018112)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1664000, alignment: 64).bindMemory(to: Float.self, capacity: 416000)
+    scratch.initialize(repeating: 0, count: 416000)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
@@ -1016,24 +1016,31 @@ public final class GoogLeNet {
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 768))
-            let results = transformed + (200704 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 768))
+                let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 15 ? 12 : 12
-          let bias = UnsafePointer(weights + (210384 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 15 ? 12 : 12
+              let bias = UnsafePointer(weights + (210384 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1225,24 +1232,31 @@ public final class GoogLeNet {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 9408)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
-            let results = transformed + (150528 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 9408)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (444624 &+ block &* 11))
-          let products = UnsafePointer(transformed + (150528 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (444624 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1709,24 +1723,31 @@ public final class GoogLeNet {
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
+                let results = productBuffer + ((block &- groupStart) &* 18816 &+ xi &* 1176)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 15 ? 12 : 12
-          let bias = UnsafePointer(weights + (919968 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
-          for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 15 ? 12 : 12
+              let bias = UnsafePointer(weights + (919968 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 18816)
+              for r in 0..<valid {
+                Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1815,24 +1836,31 @@ public final class GoogLeNet {
       }
       Self.parallelRanges(8, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (928672 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 6272)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (928672 &+ (block &* 16 &+ xi) &* 384))
+                let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 7 ? 12 : 12
-          let bias = UnsafePointer(weights + (977824 &+ block &* 12))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel11(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 7 ? 12 : 12
+              let bias = UnsafePointer(weights + (977824 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
+              for r in 0..<valid {
+                Self.__kernel11(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -3969,24 +3997,31 @@ public final class GoogLeNet {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 1568)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2806368 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (25088 &+ block &* 8624 &+ xi &* 539)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 51744) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 1568)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (2806368 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 8624 &+ xi &* 539)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (2840160 &+ block &* 11))
-          let products = UnsafePointer(transformed + (25088 &+ block &* 8624))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (2840160 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 8624)
+              for r in 0..<valid {
+                Self.__kernel20(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+              }
+            }
           }
         }
       }

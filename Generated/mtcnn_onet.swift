@@ -74,7 +74,7 @@ public final class MTCNNONet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 84640 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 208160 floats.
+  /// Zero-padded copies of convolution inputs, 80384 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -118,8 +118,8 @@ public final class MTCNNONet {
     weights.initialize(repeating: 0, count: 412640)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 338560, alignment: 64).bindMemory(to: Float.self, capacity: 84640)
     arena.initialize(repeating: 0, count: 84640)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 832640, alignment: 64).bindMemory(to: Float.self, capacity: 208160)
-    scratch.initialize(repeating: 0, count: 208160)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 321536, alignment: 64).bindMemory(to: Float.self, capacity: 80384)
+    scratch.initialize(repeating: 0, count: 80384)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 32, into: weights + 896)
     Self.packWinograd(file, "conv2.weight", bias: "conv2.bias", norm: nil, outputs: 64, inputs: 32, lanes: 11, into: weights + 928)
@@ -346,24 +346,31 @@ public final class MTCNNONet {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 3872)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (928 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (61952 &+ block &* 21296 &+ xi &* 1331)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 89)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 32, 121, 121)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 127776) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 3872)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (928 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 21296 &+ xi &* 1331)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 89)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 32, 121, 121)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (34720 &+ block &* 11))
-          let products = UnsafePointer(transformed + (61952 &+ block &* 21296))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 121, 1331, y + ((firstChannel &+ r) &* 21 &+ firstTileRow &* 2) &* 21, 21, 11, 11, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (34720 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 21296)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 121, 1331, y + ((firstChannel &+ r) &* 21 &+ firstTileRow &* 2) &* 21, 21, 11, 11, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }

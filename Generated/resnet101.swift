@@ -1035,7 +1035,7 @@ public final class ResNet101 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 622976 floats.
+  /// Zero-padded copies of convolution inputs, 430592 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -1079,8 +1079,8 @@ public final class ResNet101 {
     weights.initialize(repeating: 0, count: 46984512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
-    scratch.initialize(repeating: 0, count: 622976)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
+    scratch.initialize(repeating: 0, count: 430592)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
@@ -1552,24 +1552,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (81360 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (81360 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1754,24 +1761,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (200336 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (200336 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1906,24 +1920,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (302144 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (302144 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -2350,24 +2371,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -2538,24 +2566,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -2726,24 +2761,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -3211,24 +3253,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -3419,24 +3468,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -3627,24 +3683,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -3835,24 +3898,31 @@ public final class ResNet101 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 13) {
+            let groupEnd = min(groupStart &+ 13, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 17)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
+              for r in 0..<valid {
+                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+              }
+            }
           }
         }
       }

@@ -231,7 +231,7 @@ public final class ResNet18 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 622976 floats.
+  /// Zero-padded copies of convolution inputs, 416000 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -275,8 +275,8 @@ public final class ResNet18 {
     weights.initialize(repeating: 0, count: 12181760)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
-    scratch.initialize(repeating: 0, count: 622976)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1664000, alignment: 64).bindMemory(to: Float.self, capacity: 416000)
+    scratch.initialize(repeating: 0, count: 416000)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 77136)
@@ -545,24 +545,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (9472 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (9472 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (77056 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (77056 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -597,24 +604,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (77136 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (77136 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (144720 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (144720 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -667,24 +681,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (144800 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (144800 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (212384 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (212384 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -719,24 +740,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (212464 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (212464 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (280048 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (280048 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -853,24 +881,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (353984 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (353984 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (624320 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (624320 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -985,24 +1020,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (633056 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (633056 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (903392 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (903392 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1036,24 +1078,31 @@ public final class ResNet18 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (903536 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (903536 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1173872 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1173872 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }

@@ -391,7 +391,7 @@ public final class ResNet34 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 622976 floats.
+  /// Zero-padded copies of convolution inputs, 416000 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -435,8 +435,8 @@ public final class ResNet34 {
     weights.initialize(repeating: 0, count: 22839264)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
-    scratch.initialize(repeating: 0, count: 622976)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1664000, alignment: 64).bindMemory(to: Float.self, capacity: 416000)
+    scratch.initialize(repeating: 0, count: 416000)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 77136)
@@ -745,24 +745,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (9472 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (9472 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (77056 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (77056 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -797,24 +804,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (77136 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (77136 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (144720 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (144720 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -867,24 +881,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (144800 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (144800 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (212384 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (212384 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -919,24 +940,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (212464 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (212464 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (280048 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (280048 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -989,24 +1017,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (280128 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (280128 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (347712 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (347712 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1041,24 +1076,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (347792 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (200704 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (347792 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (415376 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (415376 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1175,24 +1217,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (489312 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (489312 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (759648 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (759648 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1307,24 +1356,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (768384 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (768384 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1038720 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1038720 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1358,24 +1414,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1038864 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1038864 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1309200 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1309200 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1427,24 +1490,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1309344 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1309344 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1579680 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1579680 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1478,24 +1548,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1579824 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1579824 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (1850160 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (1850160 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1547,24 +1624,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1850304 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1850304 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (2120640 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (2120640 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1598,24 +1682,31 @@ public final class ResNet34 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2120784 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 7) {
+            let groupEnd = min(groupStart &+ 7, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 12544)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (2120784 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 66)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (2391120 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (2391120 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+              for r in 0..<valid {
+                Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+              }
+            }
           }
         }
       }

@@ -153,7 +153,7 @@ public final class SqueezeNet1_0 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 795840 floats.
+  /// Zero-padded copies of convolution inputs, 224768 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -197,8 +197,8 @@ public final class SqueezeNet1_0 {
     weights.initialize(repeating: 0, count: 1376536)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
     arena.initialize(repeating: 0, count: 1420512)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 3183360, alignment: 64).bindMemory(to: Float.self, capacity: 795840)
-    scratch.initialize(repeating: 0, count: 795840)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 899072, alignment: 64).bindMemory(to: Float.self, capacity: 224768)
+    scratch.initialize(repeating: 0, count: 224768)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
@@ -910,24 +910,31 @@ public final class SqueezeNet1_0 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 7776)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (47296 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (124416 &+ block &* 42768 &+ xi &* 2673)
-            for tilePanel in 0..<8 {
-              let firstTile = min(tilePanel &* 32, 211)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 128304) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 7776)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (47296 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 42768 &+ xi &* 2673)
+                for tilePanel in 0..<8 {
+                  let firstTile = min(tilePanel &* 32, 211)
+                  Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (114880 &+ block &* 11))
-          let products = UnsafePointer(transformed + (124416 &+ block &* 42768))
-          for r in 0..<valid {
-            Self.__kernel12(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (114880 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 42768)
+              for r in 0..<valid {
+                Self.__kernel12(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -1120,24 +1127,31 @@ public final class SqueezeNet1_0 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (127888 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 6272)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (127888 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (195472 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (195472 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel14(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }
@@ -1301,24 +1315,31 @@ public final class SqueezeNet1_0 {
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 9408)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (217360 &+ (block &* 16 &+ xi) &* 576))
-            let results = transformed + (150528 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel15(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 9408)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (217360 &+ (block &* 16 &+ xi) &* 576))
+                let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel15(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 15 ? 12 : 12
-          let bias = UnsafePointer(weights + (364816 &+ block &* 12))
-          let products = UnsafePointer(transformed + (150528 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 15 ? 12 : 12
+              let bias = UnsafePointer(weights + (364816 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
+              for r in 0..<valid {
+                Self.__kernel14(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }

@@ -153,7 +153,7 @@ public final class SqueezeNet1_1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 543104 floats.
+  /// Zero-padded copies of convolution inputs, 129152 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -197,8 +197,8 @@ public final class SqueezeNet1_1 {
     weights.initialize(repeating: 0, count: 1297768)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
     arena.initialize(repeating: 0, count: 982144)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2172416, alignment: 64).bindMemory(to: Float.self, capacity: 543104)
-    scratch.initialize(repeating: 0, count: 543104)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 516608, alignment: 64).bindMemory(to: Float.self, capacity: 129152)
+    scratch.initialize(repeating: 0, count: 129152)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
@@ -918,24 +918,31 @@ public final class SqueezeNet1_1 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (34368 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 6272)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (34368 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (101952 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (101952 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }
@@ -1077,24 +1084,31 @@ public final class SqueezeNet1_1 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (114960 &+ (block &* 16 &+ xi) &* 352))
-            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 6272)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (114960 &+ (block &* 16 &+ xi) &* 352))
+                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 164)
+                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (182544 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
-          for r in 0..<valid {
-            Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (182544 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+              for r in 0..<valid {
+                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+              }
+            }
           }
         }
       }

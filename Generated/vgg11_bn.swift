@@ -412,24 +412,31 @@ public final class VGG11BN {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 192)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 192)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (136960 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (136960 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -504,24 +511,31 @@ public final class VGG11BN {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (137104 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (137104 &+ (block &* 16 &+ xi) &* 1536))
+                let results = productBuffer + ((block &- groupStart) &* 21504 &+ xi &* 1344)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 80)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (677776 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 21504))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (677776 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 21504)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -557,24 +571,31 @@ public final class VGG11BN {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (678064 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 24)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 12) {
+            let groupEnd = min(groupStart &+ 12, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (678064 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 10752 &+ xi &* 672)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 24)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (1759408 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 10752))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (1759408 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 10752)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -648,24 +669,28 @@ public final class VGG11BN {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 50176)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1759696 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (802816 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
+        let productBuffer = transformed + 802816
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 50176)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (1759696 &+ (block &* 16 &+ xi) &* 3072))
+              let results = productBuffer + (block &* 37632 &+ xi &* 2352)
+              for tilePanel in 0..<7 {
+                let firstTile = min(tilePanel &* 32, 164)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (3873232 &+ block &* 12))
-          let products = UnsafePointer(transformed + (802816 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (3873232 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 37632)
+            for r in 0..<valid {
+              Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            }
           }
         }
       }
@@ -701,24 +726,28 @@ public final class VGG11BN {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 100352)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3873760 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+        let productBuffer = transformed + 1605632
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 100352)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (3873760 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 37632 &+ xi &* 2352)
+              for tilePanel in 0..<7 {
+                let firstTile = min(tilePanel &* 32, 164)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (8100832 &+ block &* 12))
-          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (8100832 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 37632)
+            for r in 0..<valid {
+              Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            }
           }
         }
       }
@@ -858,24 +887,28 @@ public final class VGG11BN {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 25088)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8101360 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+        let productBuffer = transformed + 401408
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 25088)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (8101360 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 9408 &+ xi &* 588)
+              for tilePanel in 0..<2 {
+                let firstTile = min(tilePanel &* 32, 17)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (12328432 &+ block &* 12))
-          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (12328432 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 9408)
+            for r in 0..<valid {
+              Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            }
           }
         }
       }
@@ -911,24 +944,28 @@ public final class VGG11BN {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 25088)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (12328960 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+        let productBuffer = transformed + 401408
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 25088)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (12328960 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 9408 &+ xi &* 588)
+              for tilePanel in 0..<2 {
+                let firstTile = min(tilePanel &* 32, 17)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (16556032 &+ block &* 12))
-          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (16556032 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 9408)
+            for r in 0..<valid {
+              Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            }
           }
         }
       }

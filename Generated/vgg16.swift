@@ -107,7 +107,7 @@ public final class VGG16 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 6422528 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 3734784 floats.
+  /// Zero-padded copies of convolution inputs, 3684608 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -151,8 +151,8 @@ public final class VGG16 {
     weights.initialize(repeating: 0, count: 146371584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
     arena.initialize(repeating: 0, count: 6422528)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 14939136, alignment: 64).bindMemory(to: Float.self, capacity: 3734784)
-    scratch.initialize(repeating: 0, count: 3734784)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 14738432, alignment: 64).bindMemory(to: Float.self, capacity: 3684608)
+    scratch.initialize(repeating: 0, count: 3684608)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "features.2.weight", bias: "features.2.bias", norm: nil, outputs: 64, inputs: 64, lanes: 11, into: weights + 1792)
     Self.packWinograd(file, "features.5.weight", bias: "features.5.bias", norm: nil, outputs: 128, inputs: 64, lanes: 11, into: weights + 69456)
@@ -353,24 +353,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 192)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 192)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (69376 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 224 &+ firstTileRow &* 2) &* 224, 224, 2, 112, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 5 ? 9 : 11
+              let bias = UnsafePointer(weights + (69376 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 224 &+ firstTileRow &* 2) &* 224, 224, 2, 112, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -444,24 +451,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 704))
-            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 192)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 704))
+                let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
+                for tilePanel in 0..<7 {
+                  let firstTile = min(tilePanel &* 32, 192)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (204624 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (204624 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -496,24 +510,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1408))
+                let results = productBuffer + ((block &- groupStart) &* 19712 &+ xi &* 1232)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 80)
+                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (475104 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 11
+              let valid = block == 11 ? 7 : 11
+              let bias = UnsafePointer(weights + (475104 &+ block &* 11))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 19712)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -587,24 +608,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (475248 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 6) {
+            let groupEnd = min(groupStart &+ 6, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (475248 &+ (block &* 16 &+ xi) &* 1536))
+                let results = productBuffer + ((block &- groupStart) &* 21504 &+ xi &* 1344)
+                for tilePanel in 0..<4 {
+                  let firstTile = min(tilePanel &* 32, 80)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (1015920 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 21504))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (1015920 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 21504)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -639,24 +667,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1016208 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 24)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 12) {
+            let groupEnd = min(groupStart &+ 12, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (1016208 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 10752 &+ xi &* 672)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 24)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (2097552 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 10752))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (2097552 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 10752)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -691,24 +726,31 @@ public final class VGG16 {
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2097840 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 24)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
+          buffer in
+          let productBuffer = buffer.baseAddress!
+          for groupStart in stride(from: first, to: end, by: 12) {
+            let groupEnd = min(groupStart &+ 12, end)
+            for xi in 0..<16 {
+              let points = UnsafePointer(transformed + xi &* 14336)
+              for block in groupStart..<groupEnd {
+                let panel = UnsafePointer(weights + (2097840 &+ (block &* 16 &+ xi) &* 3072))
+                let results = productBuffer + ((block &- groupStart) &* 10752 &+ xi &* 672)
+                for tilePanel in 0..<2 {
+                  let firstTile = min(tilePanel &* 32, 24)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (3179184 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 10752))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+            for block in groupStart..<groupEnd {
+              let firstChannel = block &* 12
+              let valid = block == 21 ? 4 : 12
+              let bias = UnsafePointer(weights + (3179184 &+ block &* 12))
+              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 10752)
+              for r in 0..<valid {
+                Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
+              }
+            }
           }
         }
       }
@@ -781,24 +823,28 @@ public final class VGG16 {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 50176)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3179472 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (802816 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
+        let productBuffer = transformed + 802816
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 50176)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (3179472 &+ (block &* 16 &+ xi) &* 3072))
+              let results = productBuffer + (block &* 37632 &+ xi &* 2352)
+              for tilePanel in 0..<7 {
+                let firstTile = min(tilePanel &* 32, 164)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (5293008 &+ block &* 12))
-          let products = UnsafePointer(transformed + (802816 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (5293008 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 37632)
+            for r in 0..<valid {
+              Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            }
           }
         }
       }
@@ -833,24 +879,28 @@ public final class VGG16 {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 100352)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5293536 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+        let productBuffer = transformed + 1605632
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 100352)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (5293536 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 37632 &+ xi &* 2352)
+              for tilePanel in 0..<7 {
+                let firstTile = min(tilePanel &* 32, 164)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (9520608 &+ block &* 12))
-          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (9520608 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 37632)
+            for r in 0..<valid {
+              Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            }
           }
         }
       }
@@ -885,24 +935,28 @@ public final class VGG16 {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 100352)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (9521136 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+        let productBuffer = transformed + 1605632
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 100352)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (9521136 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 37632 &+ xi &* 2352)
+              for tilePanel in 0..<7 {
+                let firstTile = min(tilePanel &* 32, 164)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (13748208 &+ block &* 12))
-          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
-          for r in 0..<valid {
-            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (13748208 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 37632)
+            for r in 0..<valid {
+              Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            }
           }
         }
       }
@@ -1041,24 +1095,28 @@ public final class VGG16 {
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 25088)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (13748736 &+ (block &* 16 &+ xi) &* 6144))
-            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+        let productBuffer = transformed + 401408
+        for groupStart in stride(from: first, to: end, by: 43) {
+          let groupEnd = min(groupStart &+ 43, end)
+          for xi in 0..<16 {
+            let points = UnsafePointer(transformed + xi &* 25088)
+            for block in groupStart..<groupEnd {
+              let panel = UnsafePointer(weights + (13748736 &+ (block &* 16 &+ xi) &* 6144))
+              let results = productBuffer + (block &* 9408 &+ xi &* 588)
+              for tilePanel in 0..<2 {
+                let firstTile = min(tilePanel &* 32, 17)
+                Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 42 ? 8 : 12
-          let bias = UnsafePointer(weights + (17975808 &+ block &* 12))
-          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+          for block in groupStart..<groupEnd {
+            let firstChannel = block &* 12
+            let valid = block == 42 ? 8 : 12
+            let bias = UnsafePointer(weights + (17975808 &+ block &* 12))
+            let products = UnsafePointer(productBuffer + block &* 9408)
+            for r in 0..<valid {
+              Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            }
           }
         }
       }

@@ -6,9 +6,10 @@ import XCTest
 /// odd and even output sizes (partial 2x2 tiles at the bottom and right), tile rows that are a
 /// whole number of vectors or end with an overlapping one (16-, 8- and 4-tile vectors), blocks of
 /// one tile row and of all rows, output channels that are not a whole number of register tiles
-/// (72, 66), asymmetric and no padding, a folded batch norm, fused
+/// (72, 66), products kept per thread in groups of blocks (`wide`, 35 blocks: groups of 9 and a
+/// partial one) or in scratch (`f`: 1,024 input channels), asymmetric and no padding, a folded batch norm, fused
 /// followers (relu, relu6, leakyrelu) and a pass follower (softmax); and `threads = 2`
-/// bit-identical to `threads = 1`. (`fc1`'s 5.5 M weights make the memory budget cover every 3x3
+/// bit-identical to `threads = 1`. (`fc1`'s 27.6 M weights make the memory budget cover every 3x3
 /// layer.) And which layers of real networks the budget gives the Winograd kernel.
 final class WinogradKernelTests: XCTestCase {
   static let spec = """
@@ -21,13 +22,15 @@ final class WinogradKernelTests: XCTestCase {
     big: conv 96 3x3 p1 | relu
     p1: maxpool 2 s2 floor
     e: conv 64 3x3 p1 | softmax
+    wide: conv 420 3x3 p1 | relu
     p2: maxpool 2 s2 floor
+    deep: conv 1024 1x1 | relu
     f: conv 64 3x3 p1
-    fc1: fc 1200
+    fc1: fc 6000
 
     """
 
-  static let outputs = "output @a, @b, @c, @d, @big, @e, @f, @fc1\n"
+  static let outputs = "output @a, @b, @c, @d, @big, @e, @wide, @f, @fc1\n"
 
   /// The build-and-compare helpers of `ConvolutionKernelTests`.
   var helpers: ConvolutionKernelTests {
@@ -36,8 +39,14 @@ final class WinogradKernelTests: XCTestCase {
 
   func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
     let source = try helpers.checkThreadsAndInterpreter(Self.spec, type: "WinogradPaths")
-    XCTAssertEqual(source.components(separatedBy: "// Winograd F(2x2, 3x3): ").count - 1, 7,
+    XCTAssertEqual(source.components(separatedBy: "// Winograd F(2x2, 3x3): ").count - 1, 8,
                    "every 3x3 layer takes the Winograd path")
+    // wide: 35 blocks of 12 channels, 9 blocks' products (55 KB each) on a thread's stack at a
+    // time (groups of 9, 9, 9, 8 at one thread; 9 + 8 and 9 + 9 at two).
+    XCTAssertTrue(source.contains("withUnsafeTemporaryAllocation(of: Float.self, capacity: 124416)"), "wide's products on the stack")
+    XCTAssertTrue(source.contains("for groupStart in stride(from: first, to: end, by: 9)"), "wide's blocks in groups of 9")
+    // f: 1,024 input channels make its transformed input 1.3 MB, past L2: products in scratch.
+    XCTAssertTrue(source.contains("let productBuffer = transformed + 327680"), "f's products in scratch")
     XCTAssertTrue(source.contains("2 block(s) of 9 tile row(s)"), "big transforms half its tile rows at a time")
     XCTAssertTrue(source.contains("1 block(s) of 19 tile row(s)"), "a transforms all its tile rows at once")
     for lanes in [16, 8, 4] {

@@ -49,11 +49,30 @@ extension Convolution {
     var transformedCount: Int { 16 * inputChannels * blockTiles }
     /// Floats of the products `M` of one block of output channels: `[16][rows][tile]`.
     var productsCount: Int { 16 * blockTiles * channelRows }
+    /// Whether each thread keeps its products on its stack, `productGroup` blocks of output
+    /// channels at a time: when the transformed input fits L2, so that the groups' re-reads
+    /// of it come from there. Otherwise (VGG's 28² x 512 layers: 6.4 MB) every block of a
+    /// thread's range runs in one pass over it and the products of all blocks live in scratch
+    /// (grouped, those layers ran 1.5x slower: 16.4 -> 26.7 ms).
+    var productsOnStack: Bool { 4 * transformedCount <= winogradL2Bytes }
+    /// Blocks of output channels whose products a thread holds at once: as many as
+    /// `winogradProductsBytes` take (at least one) on the stack, else all of them.
+    var productGroup: Int {
+      productsOnStack ? max(1, min(channelBlocks, winogradProductsBytes / (4 * productsCount))) : channelBlocks
+    }
+    /// Floats of scratch for the products (none when they are on the stack).
+    var scratchProductsCount: Int { productsOnStack ? 0 : channelBlocks * productsCount }
   }
 
   /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
   /// streaming through.
   static let winogradL2Bytes = 1024 * 1024
+
+  /// Bytes of products `M` a thread keeps before the output transform consumes them: a stack
+  /// buffer per thread instead of every block's products in the arena's scratch (GoogLeNet's
+  /// conv3 held 2.4 MB of them, SqueezeNet's expand3x3 layers 1.6 MB: more than 10 % of
+  /// those networks' weights and activations).
+  static let winogradProductsBytes = 512 * 1024
 
   /// Tile rows per block: the divisor of `tilesHigh` with the least estimated memory traffic.
   /// Every block reads all transformed filters once (`filterBytes`), and every block of output
@@ -193,7 +212,7 @@ extension Convolution {
 
   static func winogradScratch(_ context: KernelContext) -> Int {
     let plan = winogradPlan(context)
-    return plan.paddedCount + plan.transformedCount + plan.channelBlocks * plan.productsCount
+    return plan.paddedCount + plan.transformedCount + plan.scratchProductsCount
   }
 
   static func emitWinograd(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
@@ -230,32 +249,52 @@ extension Convolution {
       Threading.emitLoop("ic", channels, parallel: splitTransform, &out) { out in
         out.line("Self.\(input)(src + (ic &* \(plan.paddedH * plan.paddedW) &+ firstTileRow &* \(2 * plan.paddedW)), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
       }
-      // Each thread takes a range of the blocks of output channels. ξ outermost: the point's
-      // transformed input (`[ic][tile]`, 400 KB for 28² x 512) stays in L2 while every block of
-      // the range runs over it (block-outermost re-read it once per 11-channel block from L3:
-      // 25 ms instead of 18 for that layer), and each block's filter panel (`[ic][rows]`) stays
-      // in L1 across the panels of tiles. A block of tile rows that is not a whole number of
-      // panels ends with one overlapping the previous (the same values written twice).
-      Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
-        out.block("for xi in 0..<16") { out in
-          out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
-          out.block("for block in first..<end") { out in
-            out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
-            out.line("let results = transformed + (\(plan.transformedCount) &+ block &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
-            out.block(forLoop("tilePanel", panels)) { out in
-              out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
-              out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
+      // Each thread takes a range of the blocks of output channels, `productGroup` blocks at a
+      // time. ξ outermost within a group: the point's transformed input (`[ic][tile]`) stays in
+      // L1/L2 while every block of the group runs over it (block-outermost re-read it once per
+      // 11-channel block from L3 when blocks were not sized for L2: 25 ms instead of 18 on a
+      // 28² x 512 layer), and each block's filter panel (`[ic][rows]`) stays in L1 across the
+      // panels of tiles. A block of tile rows that is not a whole number of panels ends with one
+      // overlapping the previous (the same values written twice). Then the output transform
+      // reads the group's products while they are in L2.
+      let group = plan.productGroup
+      // The products' slot of a block: in the stack buffer, or by block in scratch.
+      let slot = plan.productsOnStack ? "(block &- groupStart)" : "block"
+      let groups = { (out: inout SwiftEmitter) in
+          out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
+            out.line("let groupEnd = min(groupStart &+ \(group), end)")
+            out.block("for xi in 0..<16") { out in
+              out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
+              out.block("for block in groupStart..<groupEnd") { out in
+                out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
+                out.line("let results = productBuffer + (\(slot) &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
+                out.block(forLoop("tilePanel", panels)) { out in
+                  out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
+                  out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
+                }
+              }
+            }
+            out.block("for block in groupStart..<groupEnd") { out in
+              out.line("let firstChannel = block &* \(rows)")
+              out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
+              out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+              out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
+              out.block("for r in 0..<valid") { out in
+                out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+              }
             }
           }
-        }
-        out.block("for block in first..<end") { out in
-          out.line("let firstChannel = block &* \(rows)")
-          out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
-          out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          out.line("let products = UnsafePointer(transformed + (\(plan.transformedCount) &+ block &* \(plan.productsCount)))")
-          out.block("for r in 0..<valid") { out in
-            out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+      }
+      Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
+        if plan.productsOnStack {
+          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(group * plan.productsCount))") { out in
+            out.line("buffer in")
+            out.line("let productBuffer = buffer.baseAddress!")
+            groups(&out)
           }
+        } else {
+          out.line("let productBuffer = transformed + \(plan.transformedCount)")
+          groups(&out)
         }
       }
     }
