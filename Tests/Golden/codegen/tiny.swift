@@ -593,8 +593,9 @@ public final class Tiny {
     private var descriptor: Int32 = -1
     private let path: String
     /// The checked tensors in `expected` order. A list, not a dictionary: hashing a `String` pages
-    /// in ~1 MB of the standard library on first use, and the packers ask in this same order,
-    /// so `entry(_:)` finds each one where the previous search stopped.
+    /// in ~1 MB of the standard library on first use, and the packers ask in nearly this order
+    /// (a layer's bias and batch-norm vectors before its weight), so `entry(_:)`, searching on
+    /// from where the previous search stopped, finds each within a few names.
     private var entries: [(name: String, entry: Entry)] = []
     private var nextEntry = 0
     private let constants: [String: [Float]]
@@ -612,7 +613,7 @@ public final class Tiny {
     init(path: String, expected: [Expected], constants: [String: [Float]]) throws {
       self.constants = constants
       self.path = path
-      descriptor = open(path, O_RDONLY)
+      descriptor = open(path, O_RDONLY | O_CLOEXEC)
       guard descriptor >= 0 else {
         throw WeightsError(message: "cannot read weights file '\(path)': \(String(cString: strerror(errno)))")
       }

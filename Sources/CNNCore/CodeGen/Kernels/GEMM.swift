@@ -282,11 +282,7 @@ extension Convolution {
     let splitBlocks = blocks >= 2
     let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
     out.line("// \(blocks) blocks of \(rows) channels x \(panels) panels of \(width) pixels, in \(chunks) chunk(s) of \(chunkPanels) panels")
-    // Direct stores when the kernel clamps and the block and the panel are whole: "false" (the
-    // epilogue needs the staging buffer), "true", or the runtime condition.
-    let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
-      .compactMap { $0 }
-    let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
+    let direct = cut.directStore(clamped: clamp != nil, rows: rows, lastRows: lastRows)
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n,
                              clamped: clamp != nil && residual == nil, residual: residual)
     let body = { (panelRange: String, out: inout SwiftEmitter) in
@@ -462,5 +458,15 @@ struct GEMMPanels {
     full = n / width
     tail = n % width
     panels = full + (tail > 0 ? 1 : 0)
+  }
+
+  /// Which tiles the micro-kernel stores straight into the output (when it applies the whole
+  /// epilogue itself, `clamped`): "true", "false" (all go through the staging buffer), or the
+  /// runtime condition on `panel` and `block` that picks whole panels of whole blocks.
+  func directStore(clamped: Bool, rows: Int, lastRows: Int) -> String {
+    guard clamped else { return "false" }
+    let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
+      .compactMap { $0 }
+    return whole.isEmpty ? "true" : whole.joined(separator: " && ")
   }
 }

@@ -47,9 +47,7 @@ extension Convolution {
     let clamp = vectorClamp(context)
     let lastRows = m - (blocks - 1) * rows
     let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none)
-    let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
-      .compactMap { $0 }
-    let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
+    let direct = cut.directStore(clamped: clamp != nil, rows: rows, lastRows: lastRows)
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil, residual: nil)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
     out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
