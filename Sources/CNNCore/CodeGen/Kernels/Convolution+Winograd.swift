@@ -117,7 +117,10 @@ extension Convolution {
   /// scratch: code pages, the loader's buffers and the worker threads (1.2 MB measured on
   /// `edge_vertical`, which has no weights; 3.2 MB before the default thread count stopped
   /// using `ProcessInfo`; Benchmarks/README.md, "model RSS"), plus the zero rows that pad
-  /// packed weight blocks. At 4 MB ResNet-101 measured 1.108 and VGG-16 1.100.
+  /// packed weight blocks. At 4 MB ResNet-101 measured 1.108 and VGG-16 1.100. Since the
+  /// loader stopped touching `URL`, `JSONSerialization` and `String` hashing (~2.6 MB less on
+  /// every file-loaded model) the same 6 MB leaves ResNet-101 at 1.066 and VGG-16 at 1.082: room
+  /// for a lower figure and more Winograd layers, not taken yet (the record run used this one).
   static let residentOverheadFloats = 1_500_000
 
   /// Share of the network's weights plus peak activations that Winograd's larger filters (16
