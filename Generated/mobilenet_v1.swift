@@ -5319,16 +5319,24 @@ public final class MobileNetV1 {
       guard complete, let header = HeaderParser.parse(headerBytes), let members = header.members else {
         throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
-      let unknown = members.filter { member in
-        !member.key.elementsEqual("__metadata__".utf8) && !expected.contains { member.key.elementsEqual($0.name.utf8) }
+      // One pass over the members: each is an expected tensor (the last one wins should a name
+      // repeat) or an unknown one.
+      var found = [HeaderValue?](repeating: nil, count: expected.count)
+      var unknown: [(key: [UInt8], value: HeaderValue)] = []
+      for member in members where !member.key.elementsEqual("__metadata__".utf8) {
+        if let index = expected.firstIndex(where: { member.key.elementsEqual($0.name.utf8) }) {
+          found[index] = member.value
+        } else {
+          unknown.append(member)
+        }
       }
       // The first unknown name in sorted order, so the message does not depend on the file's order.
       if let (name, value) = unknown.map({ (String(decoding: $0.key, as: UTF8.self), $0.value) }).min(by: { $0.0 < $1.0 }) {
         let shape = value["shape"]?.integers.map(Self.describe) ?? "?"
         throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      for entry in expected where !entry.ignored {
-        entries.append((entry.name, try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)))
+      for (entry, value) in zip(expected, found) where !entry.ignored {
+        entries.append((entry.name, try check(entry, value, file: file, data: size - dataStart, at: dataStart)))
       }
     }
 

@@ -56,11 +56,8 @@ final class CodeGenWeightsFileTests: XCTestCase {
   }
 
   func testMissingFile() throws {
-    let (_, network) = try GeneratedModelRunner.compilation(spec)
-    let input = directory.appendingPathComponent("in.bin").path
-    try GeneratedModelRunner.writeFloats(SafetensorsWriter.values(network.network.input.elementCount!, seed: 5, scale: 1), to: input)
     let missing = directory.appendingPathComponent("nowhere.safetensors").path
-    switch try GeneratedModelRunner.run(specPath: spec, weightsPath: missing, inputPath: input) {
+    switch try run(SafetensorsWriter.data(try entries()), weightsArgument: { _ in missing }) {
     case .success: XCTFail("a missing file loaded")
     case .failure(let failure):
       XCTAssertTrue(failure.description.contains("cannot read weights file '\(missing)': No such file or directory"),

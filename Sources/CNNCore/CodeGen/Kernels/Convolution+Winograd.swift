@@ -264,29 +264,29 @@ extension Convolution {
       // The products' slot of a block: in the stack buffer, or by block in scratch.
       let slot = plan.productsOnStack ? "(block &- groupStart)" : "block"
       let groups = { (out: inout SwiftEmitter) in
-          out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
-            out.line("let groupEnd = min(groupStart &+ \(group), end)")
-            out.block("for xi in 0..<16") { out in
-              out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
-              out.block("for block in groupStart..<groupEnd") { out in
-                out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
-                out.line("let results = productBuffer + (\(slot) &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
-                out.block(forLoop("tilePanel", panels)) { out in
-                  out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
-                  out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
-                }
-              }
-            }
+        out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
+          out.line("let groupEnd = min(groupStart &+ \(group), end)")
+          out.block("for xi in 0..<16") { out in
+            out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
             out.block("for block in groupStart..<groupEnd") { out in
-              out.line("let firstChannel = block &* \(rows)")
-              out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
-              out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-              out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
-              out.block("for r in 0..<valid") { out in
-                out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+              out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
+              out.line("let results = productBuffer + (\(slot) &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
+              out.block(forLoop("tilePanel", panels)) { out in
+                out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
+                out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
               }
             }
           }
+          out.block("for block in groupStart..<groupEnd") { out in
+            out.line("let firstChannel = block &* \(rows)")
+            out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
+            out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+            out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
+            out.block("for r in 0..<valid") { out in
+              out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+            }
+          }
+        }
       }
       Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
         if plan.productsOnStack {
