@@ -2178,16 +2178,17 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (9600 &+ block &* 768))
             let bias = UnsafePointer(weights + (18048 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
@@ -2300,16 +2301,17 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 64) {
+          let chunkEnd = min(chunkFirst &+ 64, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (55280 &+ block &* 1152))
             let bias = UnsafePointer(weights + (67952 &+ block &* 12))
-            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 96, 3136, 3136)
@@ -2422,16 +2424,17 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (105248 &+ block &* 1536))
             let bias = UnsafePointer(weights + (122144 &+ block &* 12))
-            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
@@ -2544,16 +2547,17 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 38) {
+          let chunkEnd = min(chunkFirst &+ 38, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (159504 &+ block &* 1920))
             let bias = UnsafePointer(weights + (180624 &+ block &* 12))
-            for panel in (chunk &* 38)..<min(chunk &* 38 &+ 38, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 160, 3136, 3136)
@@ -2666,16 +2670,17 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<4 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 32) {
+          let chunkEnd = min(chunkFirst &+ 32, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (218048 &+ block &* 2304))
             let bias = UnsafePointer(weights + (243392 &+ block &* 12))
-            for panel in (chunk &* 32)..<min(chunk &* 32 &+ 32, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 192, 3136, 3136)
@@ -3030,15 +3035,15 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (382192 &+ block &* 1536))
           let bias = UnsafePointer(weights + (399088 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 10 {
               Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
@@ -3164,15 +3169,15 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (436448 &+ block &* 1920))
           let bias = UnsafePointer(weights + (457568 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 10 {
               Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 160, 784, 784)
@@ -3298,15 +3303,15 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (494992 &+ block &* 2304))
           let bias = UnsafePointer(weights + (520336 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 10 {
               Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)

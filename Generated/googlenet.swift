@@ -954,16 +954,17 @@ public final class GoogLeNet {
   private func conv2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (9472 &+ block &* 704))
             let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 5 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
@@ -1106,15 +1107,15 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<6 {
           let a = UnsafePointer(weights + (210592 &+ block &* 2112))
           let bias = UnsafePointer(weights + (223264 &+ block &* 11))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 5 {
               Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
@@ -1159,15 +1160,15 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<8 {
           let a = UnsafePointer(weights + (223344 &+ block &* 2304))
           let bias = UnsafePointer(weights + (241776 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
               Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
@@ -1271,15 +1272,15 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<2 {
           let a = UnsafePointer(weights + (444768 &+ block &* 1536))
           let bias = UnsafePointer(weights + (447840 &+ block &* 8))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
               Self.__kernel12(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
@@ -1497,15 +1498,15 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (452496 &+ block &* 2112))
           let bias = UnsafePointer(weights + (458832 &+ block &* 11))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 2 {
               Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
@@ -1762,16 +1763,17 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<3 {
             let a = UnsafePointer(weights + (920176 &+ block &* 2816))
             let bias = UnsafePointer(weights + (928624 &+ block &* 11))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 24 && block != 2 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 256, 784, 784)

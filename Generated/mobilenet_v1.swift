@@ -882,16 +882,17 @@ public final class MobileNetV1 {
   private func layers_0_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(392, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 192) {
+          let chunkEnd = min(chunkFirst &+ 192, end)
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (1216 &+ block &* 352))
             let bias = UnsafePointer(weights + (3328 &+ block &* 11))
-            for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 5 {
                 Self.__kernel3(a, src + n, bias, y + (block &* 137984 &+ n), 32, 12544, 12544)
@@ -1432,16 +1433,17 @@ public final class MobileNetV1 {
   private func layers_1_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (4048 &+ block &* 768))
             let bias = UnsafePointer(weights + (12496 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
@@ -1829,16 +1831,17 @@ public final class MobileNetV1 {
   private func layers_2_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<11 {
             let a = UnsafePointer(weights + (13920 &+ block &* 1536))
             let bias = UnsafePointer(weights + (30816 &+ block &* 12))
-            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 10 {
                 Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
@@ -2270,15 +2273,15 @@ public final class MobileNetV1 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<22 {
           let a = UnsafePointer(weights + (32240 &+ block &* 1536))
           let bias = UnsafePointer(weights + (66032 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 21 {
               Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)

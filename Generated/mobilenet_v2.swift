@@ -1176,13 +1176,14 @@ public final class MobileNetV2 {
   private func features_1_conv_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(392, threads: threads, pool: pool) {
       first, end in
-      for chunk in 0..<3 {
-        for block in first..<end {
+      for chunkFirst in stride(from: first, to: end, by: 192) {
+        let chunkEnd = min(chunkFirst &+ 192, end)
+        for block in 0..<2 {
           let a = UnsafePointer(weights + (1216 &+ block &* 256))
           let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
+          for panel in chunkFirst..<chunkEnd {
             let n = panel &* 32
             do {
               Self.__kernel3(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
@@ -1200,13 +1201,14 @@ public final class MobileNetV2 {
   private func features_2_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 8 blocks of 12 channels x 392 panels of 32 pixels, in 2 chunk(s) of 384 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    Self.parallelRanges(392, threads: threads, pool: pool) {
       first, end in
-      for chunk in 0..<2 {
-        for block in first..<end {
+      for chunkFirst in stride(from: first, to: end, by: 384) {
+        let chunkEnd = min(chunkFirst &+ 384, end)
+        for block in 0..<8 {
           let a = UnsafePointer(weights + (1744 &+ block &* 192))
           let bias = UnsafePointer(weights + (3280 &+ block &* 12))
-          for panel in (chunk &* 384)..<min(chunk &* 384 &+ 384, 392) {
+          for panel in chunkFirst..<chunkEnd {
             let n = panel &* 32
             do {
               Self.__kernel4(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
@@ -1751,13 +1753,14 @@ public final class MobileNetV2 {
   private func features_2_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
-      for chunk in 0..<2 {
-        for block in first..<end {
+      for chunkFirst in stride(from: first, to: end, by: 64) {
+        let chunkEnd = min(chunkFirst &+ 64, end)
+        for block in 0..<2 {
           let a = UnsafePointer(weights + (4336 &+ block &* 1152))
           let bias = UnsafePointer(weights + (6640 &+ block &* 12))
-          for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
+          for panel in chunkFirst..<chunkEnd {
             let n = panel &* 32
             do {
               Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 96, 3136, 3136)
@@ -1775,12 +1778,12 @@ public final class MobileNetV2 {
   private func features_3_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(12, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
-      for block in first..<end {
+      for block in 0..<12 {
         let a = UnsafePointer(weights + (6672 &+ block &* 288))
         let bias = UnsafePointer(weights + (10128 &+ block &* 12))
-        for panel in 0..<98 {
+        for panel in first..<end {
           let n = panel &* 32
           do {
             Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
@@ -2171,13 +2174,14 @@ public final class MobileNetV2 {
   private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
-      for chunk in 0..<3 {
-        for block in first..<end {
+      for chunkFirst in stride(from: first, to: end, by: 42) {
+        let chunkEnd = min(chunkFirst &+ 42, end)
+        for block in 0..<2 {
           let a = UnsafePointer(weights + (11712 &+ block &* 1728))
           let bias = UnsafePointer(weights + (15168 &+ block &* 12))
-          for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
+          for panel in chunkFirst..<chunkEnd {
             let n = panel &* 32
             do {
               Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136, x1 + (block &* 37632 &+ n))
@@ -2195,12 +2199,12 @@ public final class MobileNetV2 {
   private func features_4_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(12, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
-      for block in first..<end {
+      for block in 0..<12 {
         let a = UnsafePointer(weights + (15200 &+ block &* 288))
         let bias = UnsafePointer(weights + (18656 &+ block &* 12))
-        for panel in 0..<98 {
+        for panel in first..<end {
           let n = panel &* 32
           do {
             Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
@@ -2631,15 +2635,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (20240 &+ block &* 1584))
           let bias = UnsafePointer(weights + (24992 &+ block &* 11))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 2 {
               Self.__kernel8(a, src + n, bias, y + (block &* 8624 &+ n), 144, 784, 784)
@@ -2684,15 +2688,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<16 {
           let a = UnsafePointer(weights + (25040 &+ block &* 384))
           let bias = UnsafePointer(weights + (31184 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
               Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
@@ -3041,15 +3045,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (33296 &+ block &* 2112))
           let bias = UnsafePointer(weights + (39632 &+ block &* 11))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 2 {
               Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
@@ -3094,15 +3098,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<16 {
           let a = UnsafePointer(weights + (39680 &+ block &* 384))
           let bias = UnsafePointer(weights + (45824 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
               Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
@@ -3450,15 +3454,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (47936 &+ block &* 2112))
           let bias = UnsafePointer(weights + (54272 &+ block &* 11))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 2 {
               Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
@@ -3503,15 +3507,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<16 {
           let a = UnsafePointer(weights + (54320 &+ block &* 384))
           let bias = UnsafePointer(weights + (60464 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
               Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)

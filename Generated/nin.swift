@@ -292,16 +292,17 @@ public final class NiN {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 64) {
+          let chunkEnd = min(chunkFirst &+ 64, end)
+          for block in 0..<8 {
             let a = UnsafePointer(weights + (34944 &+ block &* 1152))
             let bias = UnsafePointer(weights + (44160 &+ block &* 12))
-            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 34992 &+ n), 96, 2916, 2916)
@@ -346,16 +347,17 @@ public final class NiN {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 64) {
+          let chunkEnd = min(chunkFirst &+ 64, end)
+          for block in 0..<8 {
             let a = UnsafePointer(weights + (44256 &+ block &* 1152))
             let bias = UnsafePointer(weights + (53472 &+ block &* 12))
-            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 34992 &+ n), 96, 2916, 2916)

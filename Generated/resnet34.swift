@@ -1266,15 +1266,15 @@ public final class ResNet34 {
     let src = UnsafePointer(subsampled)
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (759792 &+ block &* 768))
           let bias = UnsafePointer(weights + (768240 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 10 {
               Self.__kernel10(a, src + n, bias, y + (block &* 9408 &+ n), 64, 784, 784)

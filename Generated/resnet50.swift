@@ -895,16 +895,17 @@ public final class ResNet50 {
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<6 {
             let a = UnsafePointer(weights + (9472 &+ block &* 704))
             let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 5 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
@@ -994,16 +995,17 @@ public final class ResNet50 {
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (81440 &+ block &* 768))
             let bias = UnsafePointer(weights + (98336 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 21 {
                 Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
@@ -1033,16 +1035,17 @@ public final class ResNet50 {
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (98608 &+ block &* 768))
             let bias = UnsafePointer(weights + (115504 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 21 {
                 Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
@@ -1205,16 +1208,17 @@ public final class ResNet50 {
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (200416 &+ block &* 768))
             let bias = UnsafePointer(weights + (217312 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 21 {
                 Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
@@ -1364,16 +1368,17 @@ public final class ResNet50 {
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(98, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 96) {
+          let chunkEnd = min(chunkFirst &+ 96, end)
+          for block in 0..<22 {
             let a = UnsafePointer(weights + (302224 &+ block &* 768))
             let bias = UnsafePointer(weights + (319120 &+ block &* 12))
-            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if block != 21 {
                 Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
@@ -1528,15 +1533,15 @@ public final class ResNet50 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<43 {
           let a = UnsafePointer(weights + (500912 &+ block &* 1536))
           let bias = UnsafePointer(weights + (566960 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 42 {
               Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
@@ -1816,15 +1821,15 @@ public final class ResNet50 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<43 {
           let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
           let bias = UnsafePointer(weights + (1104368 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 42 {
               Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
@@ -2011,15 +2016,15 @@ public final class ResNet50 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<43 {
           let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
           let bias = UnsafePointer(weights + (1509152 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 42 {
               Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
@@ -2206,15 +2211,15 @@ public final class ResNet50 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    Self.parallelRanges(25, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<43 {
           let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
           let bias = UnsafePointer(weights + (1913936 &+ block &* 12))
-          for panel in 0..<25 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 24 && block != 42 {
               Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))

@@ -435,16 +435,17 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 64) {
+          let chunkEnd = min(chunkFirst &+ 64, end)
+          for block in 0..<2 {
             let a = UnsafePointer(weights + (14208 &+ block &* 768))
             let bias = UnsafePointer(weights + (15744 &+ block &* 8))
-            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 96, 2916, 2916)
@@ -489,15 +490,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<6 {
           let a = UnsafePointer(weights + (15760 &+ block &* 176))
           let bias = UnsafePointer(weights + (16816 &+ block &* 11))
-          for panel in 0..<92 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 91 && block != 5 {
               Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
@@ -610,16 +611,17 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<2 {
             let a = UnsafePointer(weights + (26176 &+ block &* 1024))
             let bias = UnsafePointer(weights + (28224 &+ block &* 8))
-            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 92) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 128, 2916, 2916)
@@ -664,15 +666,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<6 {
           let a = UnsafePointer(weights + (28240 &+ block &* 176))
           let bias = UnsafePointer(weights + (29296 &+ block &* 11))
-          for panel in 0..<92 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 91 && block != 5 {
               Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
@@ -785,16 +787,17 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<3 {
             let a = UnsafePointer(weights + (38656 &+ block &* 1408))
             let bias = UnsafePointer(weights + (42880 &+ block &* 11))
-            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 92) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 && block != 2 {
                 Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 128, 2916, 2916)
@@ -839,15 +842,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(92, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (42928 &+ block &* 384))
           let bias = UnsafePointer(weights + (47152 &+ block &* 12))
-          for panel in 0..<92 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 91 && block != 10 {
               Self.__kernel8(a, src + n, bias, y + (block &* 34992 &+ n), 32, 2916, 2916)
@@ -1004,15 +1007,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (115024 &+ block &* 2816))
           let bias = UnsafePointer(weights + (123472 &+ block &* 11))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 2 {
               Self.__kernel4(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
@@ -1056,15 +1059,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (123520 &+ block &* 384))
           let bias = UnsafePointer(weights + (127744 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 10 {
               Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
@@ -1243,15 +1246,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<16 {
           let a = UnsafePointer(weights + (207952 &+ block &* 576))
           let bias = UnsafePointer(weights + (217168 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 {
               Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
@@ -1431,15 +1434,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<16 {
           let a = UnsafePointer(weights + (383504 &+ block &* 576))
           let bias = UnsafePointer(weights + (392720 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 {
               Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
@@ -1610,15 +1613,15 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<22 {
           let a = UnsafePointer(weights + (501472 &+ block &* 768))
           let bias = UnsafePointer(weights + (518368 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 21 {
               Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 64, 729, 729)

@@ -435,15 +435,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(95, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<2 {
           let a = UnsafePointer(weights + (1792 &+ block &* 512))
           let bias = UnsafePointer(weights + (2816 &+ block &* 8))
-          for panel in 0..<95 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 94 {
               Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 64, 3025, 3025)
@@ -487,15 +487,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(95, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<6 {
           let a = UnsafePointer(weights + (2832 &+ block &* 176))
           let bias = UnsafePointer(weights + (3888 &+ block &* 11))
-          for panel in 0..<95 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 94 && block != 5 {
               Self.__kernel3(a, src + n, bias, y + (block &* 33275 &+ n), 16, 3025, 3025)
@@ -593,16 +593,17 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    Self.parallelRanges(95, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<2 {
             let a = UnsafePointer(weights + (13248 &+ block &* 1024))
             let bias = UnsafePointer(weights + (15296 &+ block &* 8))
-            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 95) {
+            for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 94 {
                 Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 128, 3025, 3025)
@@ -647,15 +648,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    Self.parallelRanges(95, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<6 {
           let a = UnsafePointer(weights + (15312 &+ block &* 176))
           let bias = UnsafePointer(weights + (16368 &+ block &* 11))
-          for panel in 0..<95 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 94 && block != 5 {
               Self.__kernel3(a, src + n, bias, y + (block &* 33275 &+ n), 16, 3025, 3025)
@@ -795,15 +796,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (25728 &+ block &* 1408))
           let bias = UnsafePointer(weights + (29952 &+ block &* 11))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 2 {
               Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 128, 729, 729)
@@ -847,15 +848,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (30000 &+ block &* 384))
           let bias = UnsafePointer(weights + (34224 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 10 {
               Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
@@ -961,15 +962,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<3 {
           let a = UnsafePointer(weights + (102096 &+ block &* 2816))
           let bias = UnsafePointer(weights + (110544 &+ block &* 11))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 2 {
               Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
@@ -1013,15 +1014,15 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    Self.parallelRanges(23, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<11 {
           let a = UnsafePointer(weights + (110592 &+ block &* 384))
           let bias = UnsafePointer(weights + (114816 &+ block &* 12))
-          for panel in 0..<23 {
+          for panel in first..<end {
             let n = panel &* 32
             if panel != 22 && block != 10 {
               Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)

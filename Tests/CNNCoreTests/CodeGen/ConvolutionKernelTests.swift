@@ -149,6 +149,23 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("each thread packs its share of the chunk"), "p's threads own panels")
   }
 
+  /// 1x1 layers read in place with small weights split their panels between threads, each
+  /// running every weight block over its own: `s` (256 channels in, 2 blocks of 8) a chunk of
+  /// 24 panels at a time, `e` (16 in) all its panels at once.
+  func testUnpackedSmallWeightLayersSplitPanels() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network SqueezePanels
+      input 40x30x256
+      s: conv 16 1x1 | relu
+      e: conv 64 1x1 | relu
+
+      """, type: "SqueezePanels")
+    XCTAssertTrue(source.contains("2 blocks of 8 channels x 38 panels of 32 pixels, in 2 chunk(s) of 24 panels"), "s's cut")
+    XCTAssertTrue(source.contains("for chunkFirst in stride(from: first, to: end, by: 24)"), "s runs its panels chunk by chunk")
+    XCTAssertEqual(source.components(separatedBy: "Self.parallelRanges(38,").count - 1, 2, "both split their 38 panels")
+    XCTAssertFalse(source.contains("for block in first..<end"), "neither splits blocks")
+  }
+
   /// Packed panels under 1.08 MB of weights (300 -> 900 channels): the threads split the copy,
   /// then the weight blocks, so each weight is read once.
   func testWeightHeavyPackedLayerSplitsBlocks() throws {

@@ -62,6 +62,18 @@ extension Convolution {
     }
     /// Floats of scratch for the products (none when they are on the stack).
     var scratchProductsCount: Int { productsOnStack ? 0 : channelBlocks * productsCount }
+    /// Bytes of transformed filters (`[block][ξ][ic][rows]`).
+    var filterBytes: Int { 4 * channelBlocks * 16 * inputChannels * channelRows }
+    /// Whether threads split the blocks of tile rows rather than the output channels, each
+    /// thread copying its rows' padding, transforming them and running every channel block over
+    /// them on its own stack (`emitWinogradOwnedRows`): when there are several blocks, the
+    /// products fit the stack and the filters are small enough (≤ 1 MB) for every core to read
+    /// them all. Split by channels, every block cost two hand-offs and each core read half of
+    /// the transformed input from the other core's L2, and the padded copy and the 1x1 layers
+    /// around (which split pixels, `threadsOwnPanels`) crossed cores again.
+    var ownsTileRows: Bool { blocks >= 2 && productsOnStack && filterBytes <= 1 << 20 && needsPadding }
+    /// Padded input rows a block of tile rows reads (`2 * blockRows + 2`).
+    var windowRows: Int { 2 * blockRows + 2 }
   }
 
   /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
@@ -215,14 +227,15 @@ extension Convolution {
 
   static func winogradScratch(_ context: KernelContext) -> Int {
     let plan = winogradPlan(context)
+    if plan.ownsTileRows { return 0 }
     return plan.paddedCount + plan.transformedCount + plan.scratchProductsCount
   }
 
   static func emitWinograd(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let plan = winogradPlan(context)
-    let output = context.output
+    out.line("// Winograd F(2x2, 3x3): \(plan.tilesHigh)x\(plan.tilesWide) tiles, \(plan.blocks) block(s) of \(plan.blockRows) tile row(s)")
+    if plan.ownsTileRows { return emitWinogradOwnedRows(context, g, plan, &out) }
     let channels = plan.inputChannels
-    let rows = plan.channelRows
     let blockTiles = plan.blockTiles
     var padded = g
     padded.paddedH = plan.paddedH
@@ -230,74 +243,129 @@ extension Convolution {
     padded.needsPadding = plan.needsPadding
     emitPaddedCopy(context.input, padded, &out)
     out.line("let transformed = scratch + \(plan.paddedCount)")
-    let filterFloats = plan.channelBlocks * 16 * channels * rows
-    let biasOffset = context.weightOffset + filterFloats
-    let zeroOffset = biasOffset + plan.channelBlocks * rows
-    let lastValid = g.outPerGroup - (plan.channelBlocks - 1) * rows
-    let width = plan.panelWidth
-    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
-    let panels = (blockTiles + width - 1) / width
     let transformWork = 16 * channels * blockTiles
-    let gemmWork = 16 * channels * blockTiles * output.channels
+    let gemmWork = 16 * channels * blockTiles * context.output.channels
     let splitTransform = Threading.worthSplitting(work: transformWork * 8, iterations: channels)
     let splitGEMM = Threading.worthSplitting(work: gemmWork, iterations: plan.channelBlocks)
-    out.line("// Winograd F(2x2, 3x3): \(plan.tilesHigh)x\(plan.tilesWide) tiles, \(plan.blocks) block(s) of \(plan.blockRows) tile row(s)")
     let input = winogradInputFunction(context, lanes: plan.transformLanes)
-    let outputFunction = winogradOutputFunction(context, lanes: plan.transformLanes,
-                                                clamp: vectorClamp(context) ?? .none)
-    let lastRowSingle = output.height % 2 == 1 ? "rowBlock == \(plan.blocks - 1)" : "false"
-    out.line("let zero = UnsafePointer(weights + \(zeroOffset))")
+    out.line("let zero = UnsafePointer(weights + \(winogradZeroOffset(context, plan)))")
     out.block(forLoop("rowBlock", plan.blocks)) { out in
       out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
       Threading.emitLoop("ic", channels, parallel: splitTransform, &out) { out in
         out.line("Self.\(input)(src + (ic &* \(plan.paddedH * plan.paddedW) &+ firstTileRow &* \(2 * plan.paddedW)), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
       }
-      // Each thread takes a range of the blocks of output channels, `productGroup` blocks at a
-      // time. ξ outermost within a group: the point's transformed input (`[ic][tile]`) stays in
-      // L1/L2 while every block of the group runs over it (block-outermost re-read it once per
-      // 11-channel block from L3 when blocks were not sized for L2: 25 ms instead of 18 on a
-      // 28² x 512 layer), and each block's filter panel (`[ic][rows]`) stays in L1 across the
-      // panels of tiles. A block of tile rows that is not a whole number of panels ends with one
-      // overlapping the previous (the same values written twice). Then the output transform
-      // reads the group's products while they are in L2.
-      let group = plan.productGroup
-      // The products' slot of a block: in the stack buffer, or by block in scratch.
-      let slot = plan.productsOnStack ? "(block &- groupStart)" : "block"
-      let groups = { (out: inout SwiftEmitter) in
-        out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
-          out.line("let groupEnd = min(groupStart &+ \(group), end)")
-          out.block("for xi in 0..<16") { out in
-            out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
-            out.block("for block in groupStart..<groupEnd") { out in
-              out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
-              out.line("let results = productBuffer + (\(slot) &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
-              out.block(forLoop("tilePanel", panels)) { out in
-                out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
-                out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
-              }
-            }
-          }
-          out.block("for block in groupStart..<groupEnd") { out in
-            out.line("let firstChannel = block &* \(rows)")
-            out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
-            out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-            out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
-            out.block("for r in 0..<valid") { out in
-              out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
-            }
-          }
-        }
-      }
+      // Each thread takes a range of the blocks of output channels.
       Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
         if plan.productsOnStack {
-          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(group * plan.productsCount))") { out in
+          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.productGroup * plan.productsCount))") { out in
             out.line("buffer in")
             out.line("let productBuffer = buffer.baseAddress!")
-            groups(&out)
+            emitProductGroups(context, plan, &out)
           }
         } else {
           out.line("let productBuffer = transformed + \(plan.transformedCount)")
-          groups(&out)
+          emitProductGroups(context, plan, &out)
+        }
+      }
+    }
+  }
+
+  /// The `ownsTileRows` form: each thread takes a range of the blocks of tile rows. Per block and
+  /// input channel, the `windowRows` padded rows the block reads are copied into a small window
+  /// (zero rows and columns where the padding is; it stays in L1) and transformed from there, so
+  /// there is no padded copy of the whole input; then every channel block runs over the
+  /// block's transformed input, which, like the products, lives on the thread's stack.
+  static func emitWinogradOwnedRows(_ context: KernelContext, _ g: Geometry, _ plan: WinogradPlan,
+                                    _ out: inout SwiftEmitter) {
+    let (input, channels, blockTiles) = (context.input, plan.inputChannels, plan.blockTiles)
+    let gemmWork = 16 * channels * plan.tilesHigh * plan.tilesWide * context.output.channels
+    let parallel = Threading.worthSplitting(work: gemmWork, iterations: plan.blocks)
+    let transform = winogradInputFunction(context, lanes: plan.transformLanes)
+    let window = plan.windowRows * plan.paddedW
+    let rightPad = plan.paddedW - g.padLeft - input.width
+    out.line("let zero = UnsafePointer(weights + \(winogradZeroOffset(context, plan)))")
+    out.line("// each thread: its blocks of tile rows, every channel block over them")
+    Threading.emitRanges(plan.blocks, parallel: parallel, &out) { out in
+      let capacity = window + plan.transformedCount + plan.productGroup * plan.productsCount
+      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(capacity))") { out in
+        out.line("buffer in")
+        out.line("let window = buffer.baseAddress!")
+        out.line("let transformed = window + \(window)")
+        out.line("let productBuffer = transformed + \(plan.transformedCount)")
+        out.block("for rowBlock in first..<end") { out in
+          out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
+          out.block(forLoop("ic", channels)) { out in
+            out.line("let plane = x0 + ic &* \(input.height * input.width)")
+            out.block(forLoop("r", plan.windowRows)) { out in
+              out.line("let row = firstTileRow &* 2 &+ r &- \(g.padTop)")
+              out.line("let to = window + r &* \(plan.paddedW)")
+              out.block("if UInt(bitPattern: row) < \(input.height)") { out in
+                if g.padLeft > 0 { out.line("to.update(repeating: 0, count: \(g.padLeft))") }
+                out.line("(to + \(g.padLeft)).update(from: plane + row &* \(input.width), count: \(input.width))")
+                if rightPad > 0 { out.line("(to + \(g.padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
+              }
+              out.block("else") { out in out.line("to.update(repeating: 0, count: \(plan.paddedW))") }
+            }
+            out.line("Self.\(transform)(UnsafePointer(window), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
+          }
+          out.block("do") { out in
+            out.line("let first = 0, end = \(plan.channelBlocks)")
+            emitProductGroups(context, plan, &out)
+          }
+        }
+      }
+    }
+  }
+
+  /// Offset of the tile of zeros the micro-kernel adds as its bias.
+  static func winogradZeroOffset(_ context: KernelContext, _ plan: WinogradPlan) -> Int {
+    let filterFloats = plan.channelBlocks * 16 * plan.inputChannels * plan.channelRows
+    return context.weightOffset + filterFloats + plan.channelBlocks * plan.channelRows
+  }
+
+  /// The channel blocks `first..<end` over the transformed block of tile rows `transformed`
+  /// (tile row `firstTileRow`), `productGroup` blocks at a time: products into `productBuffer`,
+  /// then the output transform into `y`. ξ outermost within a group: the point's transformed
+  /// input (`[ic][tile]`) stays in L1/L2 while every block of the group runs over it
+  /// (block-outermost re-read it once per 11-channel block from L3 when blocks were not sized
+  /// for L2: 25 ms instead of 18 on a 28² x 512 layer), and each block's filter panel
+  /// (`[ic][rows]`) stays in L1 across the panels of tiles. A block of tile rows that is not a
+  /// whole number of panels ends with one overlapping the previous (the same values written
+  /// twice). Then the output transform reads the group's products while they are in L2.
+  static func emitProductGroups(_ context: KernelContext, _ plan: WinogradPlan, _ out: inout SwiftEmitter) {
+    let g = geometry(context)
+    let output = context.output
+    let (channels, rows, blockTiles, width) = (plan.inputChannels, plan.channelRows, plan.blockTiles, plan.panelWidth)
+    let biasOffset = context.weightOffset + plan.channelBlocks * 16 * channels * rows
+    let lastValid = g.outPerGroup - (plan.channelBlocks - 1) * rows
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
+    let panels = (blockTiles + width - 1) / width
+    let outputFunction = winogradOutputFunction(context, lanes: plan.transformLanes,
+                                                clamp: vectorClamp(context) ?? .none)
+    let lastRowSingle = output.height % 2 == 1 ? "rowBlock == \(plan.blocks - 1)" : "false"
+    let group = plan.productGroup
+    // The products' slot of a block: in the stack buffer, or by block in scratch.
+    let slot = plan.productsOnStack ? "(block &- groupStart)" : "block"
+    out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
+      out.line("let groupEnd = min(groupStart &+ \(group), end)")
+      out.block("for xi in 0..<16") { out in
+        out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
+        out.block("for block in groupStart..<groupEnd") { out in
+          out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
+          out.line("let results = productBuffer + (\(slot) &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
+          out.block(forLoop("tilePanel", panels)) { out in
+            out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
+            out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
+          }
+        }
+      }
+      out.block("for block in groupStart..<groupEnd") { out in
+        out.line("let firstChannel = block &* \(rows)")
+        out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
+        out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+        out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
+        out.block("for r in 0..<valid") { out in
+          out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
         }
       }
     }

@@ -200,12 +200,15 @@ extension Convolution {
     return k * width * 4 > 24 * 1024 && cut.blocks >= 4 && cut.full > 0
   }
 
-  /// Whether the threads of a packed 1x1 layer each take a share of every chunk's panels, pack
-  /// it and run all weight blocks over it, rather than splitting the copy and then the blocks:
-  /// when the weights are small enough for every core to read them all (≤ 1 MB) and there are
-  /// enough panels to share evenly (≥ 8). Split by blocks, each core read the half of the chunk
-  /// the other had packed, from the other core's L2 (ResNet-50's 56² 1x1 layers ran 1.41x
-  /// faster on 2 threads than on 1).
+  /// Whether the threads of a 1x1 layer each take a range of the panels (pixels) and run all
+  /// weight blocks over it (packing their share of every chunk first when `packsPanels`),
+  /// rather than splitting the blocks: when the weights are small enough for every core to read
+  /// them all (≤ 1 MB) and there are enough panels to share evenly (≥ 8). Split by blocks,
+  /// each core read the half of every panel that the other core had written (or packed), from
+  /// that core's L2: ResNet-50's packed 56² 1x1 layers ran 1.41x faster on 2 threads than on 1,
+  /// and SqueezeNet 1.1's squeeze layers (3 blocks of 11 channels, read in place) slower on 2
+  /// than on 1 (features.4.squeeze 0.102 ms at 1 thread, 0.177 at 2 split by blocks, 0.071 by
+  /// panels; MobileNetV2 at 2 threads 5.51 → 4.89 ms, interleaved profiles).
   static func threadsOwnPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
     return k * context.output.channels * 4 <= 1 << 20 && pointwisePanels(context).panels >= 8
@@ -279,7 +282,7 @@ extension Convolution {
     }
     let chunkPanels = Self.chunkPanels(context)
     let chunks = (panels + chunkPanels - 1) / chunkPanels
-    let splitBlocks = blocks >= 2
+    let splitBlocks = blocks >= 2 && (packs || !threadsOwnPanels(context))
     let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
     out.line("// \(blocks) blocks of \(rows) channels x \(panels) panels of \(width) pixels, in \(chunks) chunk(s) of \(chunkPanels) panels")
     let direct = cut.directStore(clamped: clamp != nil, rows: rows, lastRows: lastRows)
@@ -381,8 +384,14 @@ extension Convolution {
             out.block("for block in first..<end") { out in body(panelRange, &out) }
           }
           if chunks > 1 { out.block(forLoop("chunk", chunks), blockLoop) } else { blockLoop(&out) }
-        } else {
+        } else if chunkPanels >= panels {
           out.block(forLoop("block", blocks)) { out in body("first..<end", &out) }
+        } else {
+          // Each thread's panels a chunk at a time, every weight block over a chunk while it is in L2.
+          out.block("for chunkFirst in stride(from: first, to: end, by: \(chunkPanels))") { out in
+            out.line("let chunkEnd = min(chunkFirst &+ \(chunkPanels), end)")
+            out.block(forLoop("block", blocks)) { out in body("chunkFirst..<chunkEnd", &out) }
+          }
         }
       }
     }
