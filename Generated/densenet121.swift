@@ -1250,9 +1250,25 @@ public final class DenseNet121 {
   /// Zero-padded copies of convolution inputs, 430592 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -1287,6 +1303,8 @@ public final class DenseNet121 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 32216768, alignment: 64).bindMemory(to: Float.self, capacity: 8054192)
     weights.initialize(repeating: 0, count: 8054192)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
@@ -1730,7 +1748,18 @@ public final class DenseNet121 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -2015,83 +2044,84 @@ public final class DenseNet121 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 7056
-        let n = panel &* 48
-        let columns = panel == 261 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 112
-            let ox = q &- oy &* 112
-            offsets[p] = oy &* 460 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(262, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 7056
+          let n = panel &* 48
+          let columns = panel == 261 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 112
+              let ox = q &- oy &* 112
+              offsets[p] = oy &* 460 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (0 &+ block &* 1176))
-          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-          if panel != 261 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-            if panel == 261 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (0 &+ block &* 1176))
+            let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+            if panel != 261 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+              if panel == 261 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2105,48 +2135,50 @@ public final class DenseNet121 {
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   // in place: identity1 (identity)
   private func features_pool0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 12544)
-      let o = y + (c &* 3136)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<56 {
-          let top = oy &* 2 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
-          let first = plane + (r0 &* 112)
-          for k in 0..<7 {
-            let ix = k &* 16
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 12544)
+        let o = y + (c &* 3136)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let row = buffer.baseAddress!
+          for oy in 0..<56 {
+            let top = oy &* 2 &- 1
+            let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+            let first = plane + (r0 &* 112)
+            for k in 0..<7 {
+              let ix = k &* 16
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 56)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          for k in 0..<4 {
-            let ox = 1 &+ min(k &* 16, 39)
-            let q = row + (ox &* 2 &- 1)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 56)
+            do {
+              var m = -Float.infinity
+              let e0 = row[0]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[1]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[0] = m
+            }
+            for k in 0..<4 {
+              let ox = 1 &+ min(k &* 16, 39)
+              let q = row + (ox &* 2 &- 1)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -2178,10 +2210,10 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -2228,40 +2260,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (18192 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (55056 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (18192 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (55056 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2301,10 +2335,10 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -2351,40 +2385,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (68096 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (104960 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (68096 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (104960 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2424,10 +2460,10 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -2474,40 +2510,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (122288 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (159152 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (122288 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (159152 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2547,10 +2585,10 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 38) {
           let chunkEnd = min(chunkFirst &+ 38, end)
@@ -2597,40 +2635,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (180768 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (217632 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (180768 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (217632 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2670,10 +2710,10 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 32) {
           let chunkEnd = min(chunkFirst &+ 32, end)
@@ -2720,40 +2760,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (243536 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (280400 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (243536 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (280400 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2799,8 +2841,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 27, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2810,8 +2852,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (280880 &+ block &* 2688))
@@ -2856,40 +2898,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (310592 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (347456 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (310592 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (347456 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+            let row = groupInput + (oy &* 58)
+            for t in 0..<4 {
+              let ox = t &* 12
+              Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<12 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 48
+              Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -2927,8 +2971,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2938,8 +2982,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (348000 &+ block &* 3072))
@@ -2972,37 +3016,40 @@ public final class DenseNet121 {
   // avgpool 56x56x128 -> 28x28x128, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: identity7 (identity)
   private func features_transition1_pool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = x0 + (c &* 3136)
-      let o = y + (c &* 784)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<28 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 56)
-          let first = plane + (r0 &* 56)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 40)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m += e
+    do {
+      let part = 0, first = 0, end = 128
+      for c in first..<end {
+        let plane = x0 + (c &* 3136)
+        let o = y + (c &* 784)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let row = buffer.baseAddress!
+          for oy in 0..<28 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+            let first = plane + (r0 &* 56)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 40)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m += e
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let rows = (min(top &+ 2, 56) &- top)
-          let out = o + (oy &* 28)
-          let scale = 1 / Float(rows &* 2)
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 12)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m += e1
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m * scale, as: SIMD16<Float>.self)
+            let rows = (min(top &+ 2, 56) &- top)
+            let out = o + (oy &* 28)
+            let scale = 1 / Float(rows &* 2)
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 12)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m += e1
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m * scale, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -3035,10 +3082,10 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (382192 &+ block &* 1536))
@@ -3095,40 +3142,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (399232 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (436096 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (399232 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (436096 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3169,10 +3218,10 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (436448 &+ block &* 1920))
@@ -3229,40 +3278,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (457712 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (494576 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (457712 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (494576 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3303,10 +3354,10 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (494992 &+ block &* 2304))
@@ -3363,40 +3414,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (520480 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (557344 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (520480 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (557344 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3448,8 +3501,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 27, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -3459,8 +3512,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (557824 &+ block &* 2688))
@@ -3518,40 +3571,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (587536 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (624400 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (587536 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (624400 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3603,8 +3658,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -3614,8 +3669,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (624944 &+ block &* 3072))
@@ -3673,40 +3728,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (658880 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (695744 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (658880 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (695744 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3758,8 +3815,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 21, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -3769,8 +3826,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (696352 &+ block &* 3456))
@@ -3828,40 +3885,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (734512 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (771376 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (734512 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (771376 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -3913,8 +3972,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 19, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -3924,8 +3983,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (772048 &+ block &* 3840))
@@ -3983,40 +4042,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (814432 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (851296 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (814432 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (851296 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4068,8 +4129,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 17, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4079,8 +4140,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (852032 &+ block &* 4224))
@@ -4138,40 +4199,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (898640 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (935504 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (898640 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (935504 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4223,8 +4286,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 16, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4234,8 +4297,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (936304 &+ block &* 4608))
@@ -4293,40 +4356,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (987136 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (987136 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4378,8 +4443,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 14, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4389,8 +4454,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
@@ -4448,40 +4513,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1079920 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1079920 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4533,8 +4600,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 13, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4544,8 +4611,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
@@ -4603,40 +4670,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1176992 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1176992 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4688,8 +4757,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4699,8 +4768,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
@@ -4758,40 +4827,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1278352 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1278352 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
+        let groupInput = src + (group &* 115200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+            do {
+              let ox = 20
+              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -4835,8 +4906,8 @@ public final class DenseNet121 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -4846,8 +4917,8 @@ public final class DenseNet121 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
@@ -4894,76 +4965,79 @@ public final class DenseNet121 {
   // avgpool 28x28x256 -> 14x14x256, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: identity19 (identity)
   private func features_transition2_pool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 256, end = min(first &+ 256, 256)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 814) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: 0, count: 814)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let even = d + 0
-                let odd = d + 196
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: 0, count: 814)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let even = d + 0
+                  let odd = d + 196
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                else {
+                  (d + 0).update(repeating: 0, count: 14)
+                  (d + 196).update(repeating: 0, count: 14)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 28 {
+                  let s = plane + (iy1 &* 28)
+                  let even = d + 392
+                  let odd = d + 588
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                }
+                else {
+                  (d + 392).update(repeating: 0, count: 14)
+                  (d + 588).update(repeating: 0, count: 14)
                 }
               }
-              else {
-                (d + 0).update(repeating: 0, count: 14)
-                (d + 196).update(repeating: 0, count: 14)
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 14 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m += e0_1
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_0
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_1
+                m *= 0.25
+                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 28 {
-                let s = plane + (iy1 &* 28)
-                let even = d + 392
-                let odd = d + 588
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                }
-              }
-              else {
-                (d + 392).update(repeating: 0, count: 14)
-                (d + 588).update(repeating: 0, count: 14)
-              }
-            }
-            for k in 0..<((rows &* 14 &+ 15) / 16) {
-              let i = min(k &* 16, rows &* 14 &- 16)
-              let p = q + i
-              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-              m += e0_1
-              let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_0
-              let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_1
-              m *= 0.25
-              UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
         }
@@ -5015,10 +5089,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1452224 &+ block &* 1024))
@@ -5076,29 +5150,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1485120 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1521984 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1485120 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1521984 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5157,10 +5233,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1522592 &+ block &* 1152))
@@ -5218,29 +5294,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1559584 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1596448 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1559584 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1596448 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5299,10 +5377,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1597120 &+ block &* 1280))
@@ -5360,29 +5438,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1638208 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1675072 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1638208 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1675072 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5441,10 +5521,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1675808 &+ block &* 1408))
@@ -5502,29 +5582,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1720992 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1757856 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1720992 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1757856 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5583,10 +5665,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1758656 &+ block &* 1536))
@@ -5644,29 +5726,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1807936 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1844800 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1807936 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1844800 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5725,10 +5809,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1845664 &+ block &* 1664))
@@ -5786,29 +5870,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1899040 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1935904 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1899040 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1935904 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -5867,10 +5953,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1936832 &+ block &* 1792))
@@ -5928,29 +6014,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1994304 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2031168 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1994304 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2031168 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6009,10 +6097,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2032160 &+ block &* 1920))
@@ -6070,29 +6158,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2093728 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2130592 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2093728 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2130592 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6152,10 +6242,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2131648 &+ block &* 2048))
@@ -6213,29 +6303,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2197312 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2234176 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2197312 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2234176 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6295,10 +6387,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2235296 &+ block &* 2176))
@@ -6356,29 +6448,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2305056 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2341920 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2305056 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2341920 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6438,10 +6532,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2343104 &+ block &* 2304))
@@ -6499,29 +6593,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2416960 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2453824 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2416960 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2453824 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6581,10 +6677,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2455072 &+ block &* 2432))
@@ -6642,29 +6738,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2533024 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2569888 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2533024 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2569888 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6724,10 +6822,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2571200 &+ block &* 2560))
@@ -6785,29 +6883,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2653248 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2690112 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2653248 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2690112 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -6868,10 +6968,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2691488 &+ block &* 2688))
@@ -6929,29 +7029,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2777632 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2814496 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2777632 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2814496 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7012,10 +7114,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2815936 &+ block &* 2816))
@@ -7073,29 +7175,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2906176 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2943040 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (2906176 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2943040 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7156,10 +7260,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2944544 &+ block &* 2944))
@@ -7217,29 +7321,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3038880 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3075744 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3038880 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3075744 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7300,10 +7406,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3077312 &+ block &* 3072))
@@ -7361,29 +7467,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3175744 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3212608 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3175744 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3212608 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7444,10 +7552,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3214240 &+ block &* 3200))
@@ -7505,29 +7613,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3316768 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3353632 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3316768 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3353632 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7588,10 +7698,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3355328 &+ block &* 3328))
@@ -7649,29 +7759,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3461952 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3498816 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3461952 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3498816 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7732,10 +7844,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3500576 &+ block &* 3456))
@@ -7793,29 +7905,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3611296 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3648160 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3611296 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3648160 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -7876,10 +7990,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3649984 &+ block &* 3584))
@@ -7937,29 +8051,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3764800 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3801664 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3764800 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3801664 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8020,10 +8136,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3803552 &+ block &* 3712))
@@ -8081,29 +8197,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3922464 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3959328 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (3922464 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3959328 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8164,10 +8282,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3961280 &+ block &* 3840))
@@ -8225,29 +8343,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4084288 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4121152 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (4084288 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4121152 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8308,10 +8428,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4123168 &+ block &* 3968))
@@ -8369,29 +8489,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4250272 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4287136 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (4250272 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4287136 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8444,10 +8566,10 @@ public final class DenseNet121 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4289216 &+ block &* 4096))
@@ -8494,76 +8616,79 @@ public final class DenseNet121 {
   // avgpool 14x14x512 -> 7x7x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: identity43 (identity)
   private func features_transition3_pool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: 0, count: 219)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 49)
-          do {
-            let oy0 = 0, rows = 7
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 7)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let even = d + 0
-                let odd = d + 49
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: 0, count: 219)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 49)
+            do {
+              let oy0 = 0, rows = 7
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 7)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let even = d + 0
+                  let odd = d + 49
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                else {
+                  (d + 0).update(repeating: 0, count: 7)
+                  (d + 49).update(repeating: 0, count: 7)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 14 {
+                  let s = plane + (iy1 &* 14)
+                  let even = d + 98
+                  let odd = d + 147
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                }
+                else {
+                  (d + 98).update(repeating: 0, count: 7)
+                  (d + 147).update(repeating: 0, count: 7)
                 }
               }
-              else {
-                (d + 0).update(repeating: 0, count: 7)
-                (d + 49).update(repeating: 0, count: 7)
+              for k in 0..<((rows &* 7 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 7 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                m += e0_1
+                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_0
+                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_1
+                m *= 0.25
+                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 14 {
-                let s = plane + (iy1 &* 14)
-                let even = d + 98
-                let odd = d + 147
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                }
-              }
-              else {
-                (d + 98).update(repeating: 0, count: 7)
-                (d + 147).update(repeating: 0, count: 7)
-              }
-            }
-            for k in 0..<((rows &* 7 &+ 15) / 16) {
-              let i = min(k &* 16, rows &* 7 &- 16)
-              let p = q + i
-              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-              m += e0_1
-              let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_0
-              let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_1
-              m *= 0.25
-              UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
         }
@@ -8601,10 +8726,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4815040 &+ block &* 3072))
@@ -8649,29 +8774,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4882768 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4919632 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (4882768 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4919632 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8716,10 +8843,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4920752 &+ block &* 3264))
@@ -8764,29 +8891,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4992704 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5029568 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (4992704 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5029568 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8831,10 +8960,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5030752 &+ block &* 3456))
@@ -8879,29 +9008,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5106928 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5143792 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5106928 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5143792 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -8946,10 +9077,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5145040 &+ block &* 3648))
@@ -8994,29 +9125,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5225440 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5262304 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5225440 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5262304 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9061,10 +9194,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5263616 &+ block &* 3840))
@@ -9109,29 +9242,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5348240 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5385104 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5348240 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5385104 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9176,10 +9311,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5386480 &+ block &* 4032))
@@ -9224,29 +9359,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5475328 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5512192 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5475328 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5512192 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9291,10 +9428,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5513632 &+ block &* 4224))
@@ -9339,29 +9476,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5606704 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5643568 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5606704 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5643568 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9406,10 +9545,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5645072 &+ block &* 4416))
@@ -9454,29 +9593,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5742368 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5779232 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5742368 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5779232 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9521,10 +9662,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5780800 &+ block &* 4608))
@@ -9569,29 +9710,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5882320 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5919184 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (5882320 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5919184 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9636,10 +9779,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5920816 &+ block &* 4800))
@@ -9684,29 +9827,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6026560 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6063424 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6026560 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6063424 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9751,10 +9896,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6065120 &+ block &* 4992))
@@ -9799,29 +9944,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6175088 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6211952 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6175088 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6211952 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9866,10 +10013,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6213712 &+ block &* 5184))
@@ -9914,29 +10061,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6327904 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6364768 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6327904 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6364768 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -9981,10 +10130,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6366592 &+ block &* 5376))
@@ -10029,29 +10178,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6485008 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6521872 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6485008 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6521872 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -10096,10 +10247,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6523760 &+ block &* 5568))
@@ -10144,29 +10295,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6646400 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6683264 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6646400 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6683264 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -10211,10 +10364,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6685216 &+ block &* 5760))
@@ -10259,29 +10412,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6812080 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6848944 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6812080 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6848944 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -10326,10 +10481,10 @@ public final class DenseNet121 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6850960 &+ block &* 5952))
@@ -10374,29 +10529,31 @@ public final class DenseNet121 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6982048 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7018912 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (6982048 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (7018912 &+ block &* 32))
+        let groupInput = src + (group &* 10368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  o[p] = stage[p &* 32 &+ lane]
+                }
               }
             }
           }
@@ -13516,6 +13673,10 @@ public final class DenseNet121 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 7440
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -13530,12 +13691,18 @@ public final class DenseNet121 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

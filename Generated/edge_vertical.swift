@@ -44,9 +44,25 @@ public final class EdgeVertical {
   /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -90,6 +106,8 @@ public final class EdgeVertical {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 64).bindMemory(to: Float.self, capacity: 4)
     weights.initialize(repeating: 0, count: 4)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 16384, alignment: 64).bindMemory(to: Float.self, capacity: 4096)
@@ -103,7 +121,18 @@ public final class EdgeVertical {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -131,200 +160,203 @@ public final class EdgeVertical {
   // edge: conv 1 1x3 pad=same weights=[1, 0, -1] bias=false   (line 13)
   // conv 64x64x1 -> 64x64x1, kernel 1x3 stride 1x1 pad 0,1,0,1 (shapes HxWxC)
   private func edge(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let zeros = UnsafePointer(Self.__kernel0 + 1)
-      let zero = SIMD16<Float>(repeating: 0)
-      let lane = UnsafeRawPointer(Self.__kernel0 + 66).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 1 / 1)..<((block &+ 1) &* 1 / 1) {
-        let kernel = weights + (0 &+ c &* 3)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let bias = SIMD16<Float>(repeating: weights[3 &+ c])
-        if c == 0 || c == 0 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 4226) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 4226)
-            var copied = 0
-            for rowBlock in 0..<16 {
-              let top = min(rowBlock &* 4, 60)
-              let next = min((rowBlock &+ 1) &* 4, 60)
-              let need = min(64, next &* 1 &+ 4)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 64 &+ row) &* 64)
-                let to = plane + ((row &+ 0) &* 66)
-                let even = to + 1
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel0 + 1)
+        let zero = SIMD16<Float>(repeating: 0)
+        let lane = UnsafeRawPointer(Self.__kernel0 + 66).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 1 / 1)..<((block &+ 1) &* 1 / 1) {
+          let kernel = weights + (0 &+ c &* 3)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let bias = SIMD16<Float>(repeating: weights[3 &+ c])
+          if c == 0 || c == 0 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 4226)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 4226)
+              var copied = 0
+              for rowBlock in 0..<16 {
+                let top = min(rowBlock &* 4, 60)
+                let next = min((rowBlock &+ 1) &* 4, 60)
+                let need = min(64, next &* 1 &+ 4)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 64 &+ row) &* 64)
+                  let to = plane + ((row &+ 0) &* 66)
+                  let even = to + 1
+                  for chunk in 0..<4 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                }
+                copied = max(copied, need)
                 for chunk in 0..<4 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  let ox = min(chunk &* 16, 48)
+                  let q = UnsafePointer(plane + (top &* 66 &+ ox))
+                  let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 66).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 67).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 68).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 133).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 134).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 198).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 199).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 200).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<4 {
-                let ox = min(chunk &* 16, 48)
-                let q = UnsafePointer(plane + (top &* 66 &+ ox))
-                let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<16 {
+              let top = min(rowBlock &* 4, 60)
+              let iy = top &* 1 &- 0
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row0) &* 64))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row1) &* 64))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row2) &* 64))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row3) &* 64))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 66).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 67).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 68).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 133).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 134).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 198).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 199).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 200).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w2, p11)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<16 {
-            let top = min(rowBlock &* 4, 60)
-            let iy = top &* 1 &- 0
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row0) &* 64))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row1) &* 64))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row2) &* 64))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row3) &* 64))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<3 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 48
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              for chunk in 1..<3 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 48
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -402,6 +434,10 @@ public final class EdgeVertical {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 4240
+  private static let partIntStride = 16
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -416,12 +452,18 @@ public final class EdgeVertical {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

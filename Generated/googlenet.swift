@@ -576,12 +576,28 @@ public final class GoogLeNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 416000 floats.
+  /// Zero-padded copies of convolution inputs, 200704 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -616,12 +632,14 @@ public final class GoogLeNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 28184704, alignment: 64).bindMemory(to: Float.self, capacity: 7046176)
     weights.initialize(repeating: 0, count: 7046176)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1664000, alignment: 64).bindMemory(to: Float.self, capacity: 416000)
-    scratch.initialize(repeating: 0, count: 416000)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 802816, alignment: 64).bindMemory(to: Float.self, capacity: 200704)
+    scratch.initialize(repeating: 0, count: 200704)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
@@ -686,7 +704,18 @@ public final class GoogLeNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -810,83 +839,84 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 7056
-        let n = panel &* 48
-        let columns = panel == 261 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 112
-            let ox = q &- oy &* 112
-            offsets[p] = oy &* 460 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(262, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 7056
+          let n = panel &* 48
+          let columns = panel == 261 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 112
+              let ox = q &- oy &* 112
+              offsets[p] = oy &* 460 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (0 &+ block &* 1176))
-          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-          if panel != 261 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-            if panel == 261 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (0 &+ block &* 1176))
+            let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+            if panel != 261 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+              if panel == 261 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -899,48 +929,50 @@ public final class GoogLeNet {
   // maxpool1: maxpool 3 s2 ceil   (line 33)
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 12544)
-      let o = y + (c &* 3136)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<56 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
-          let first = plane + (r0 &* 112)
-          for k in 0..<7 {
-            let ix = k &* 16
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 12544)
+        let o = y + (c &* 3136)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let row = buffer.baseAddress!
+          for oy in 0..<56 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+            let first = plane + (r0 &* 112)
+            for k in 0..<7 {
+              let ix = k &* 16
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 56)
-          do {
-            var m = -Float.infinity
-            let e0 = row[110]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[111]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[55] = m
-          }
-          for k in 0..<4 {
-            let ox = 0 &+ min(k &* 16, 39)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 56)
+            do {
+              var m = -Float.infinity
+              let e0 = row[110]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[111]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[55] = m
+            }
+            for k in 0..<4 {
+              let ox = 0 &+ min(k &* 16, 39)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -954,10 +986,10 @@ public final class GoogLeNet {
   private func conv2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -993,53 +1025,56 @@ public final class GoogLeNet {
   // folded: conv3.bn (bn)
   // in place: relu3 (relu)
   private func conv3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
-      }
-      (plane + 3306).update(repeating: 0, count: 58)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 215296
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 210576)
-    for rowBlock in 0..<4 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 196, 12544, 7, 28)
-      }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 768))
-                let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 314528)
+        let transformed = buffer.baseAddress! + 928
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<64 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 58
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 56 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+                (to + 57).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 58)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 12
-              let valid = block == 15 ? 12 : 12
-              let bias = UnsafePointer(weights + (210384 &+ block &* 12))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
-              for r in 0..<valid {
-                Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 196, 12544, 7, 28)
+          }
+          do {
+            let first = 0, end = 16
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 768))
+                  let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 164)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 12
+                let valid = block == 15 ? 12 : 12
+                let bias = UnsafePointer(weights + (210384 &+ block &* 12))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
+                for r in 0..<valid {
+                  Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+                }
               }
             }
           }
@@ -1051,48 +1086,50 @@ public final class GoogLeNet {
   // maxpool2: maxpool 3 s2 ceil   (line 36)
   // maxpool 56x56x192 -> 28x28x192, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(192, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 3136)
-      let o = y + (c &* 784)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<28 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 56)
-          let first = plane + (r0 &* 56)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 40)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(192, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 3136)
+        let o = y + (c &* 784)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let row = buffer.baseAddress!
+          for oy in 0..<28 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 56)
+            let first = plane + (r0 &* 56)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 40)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 28)
-          do {
-            var m = -Float.infinity
-            let e0 = row[54]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[55]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[27] = m
-          }
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 11)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 28)
+            do {
+              var m = -Float.infinity
+              let e0 = row[54]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[55]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[27] = m
+            }
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 11)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -1107,10 +1144,10 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (210592 &+ block &* 2112))
@@ -1160,10 +1197,10 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<8 {
           let a = UnsafePointer(weights + (223344 &+ block &* 2304))
@@ -1210,52 +1247,56 @@ public final class GoogLeNet {
   // folded: inception3a.branch2.1.bn (bn)
   // in place: relu6 (relu)
   private func inception3a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 870).update(repeating: 0, count: 30)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 86400
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 444756)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(96, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 9408, 7, 14)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 7) {
-            let groupEnd = min(groupStart &+ 7, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 9408)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
-                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 66)
-                  Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 271744)
+        let transformed = buffer.baseAddress! + 480
+        let productBuffer = transformed + 150528
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<96 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 30
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 28 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+                (to + 29).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 30)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (444624 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
-              for r in 0..<valid {
-                Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 9408, 7, 14)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 7) {
+              let groupEnd = min(groupStart &+ 7, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 9408)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
+                  let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 66)
+                    Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (444624 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+                for r in 0..<valid {
+                  Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                }
               }
             }
           }
@@ -1272,10 +1313,10 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<2 {
           let a = UnsafePointer(weights + (444768 &+ block &* 1536))
@@ -1334,47 +1375,49 @@ public final class GoogLeNet {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (447856 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (452464 &+ block &* 32))
-      let groupInput = src + (group &* 14400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel14(row + (ox &* 1), 16, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (447856 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (452464 &+ block &* 32))
+        let groupInput = src + (group &* 14400)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+            let row = groupInput + (oy &* 30)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel14(row + (ox &* 1), 16, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel15(row + (ox &* 1), 16, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 20
+              Self.__kernel15(row + (ox &* 1), 16, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1387,101 +1430,103 @@ public final class GoogLeNet {
   // inception3a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 28x28x192 -> 28x28x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception3a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(24, threads: threads, pool: pool) {
-      block in
-      let first = block &* 8, end = min(first &+ 8, 192)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1802) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 946
-        q.initialize(repeating: -Float.infinity, count: 1802)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 784)
-          do {
-            let oy0 = 0, rows = 28
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 30)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let d0 = d + 1
-                var bad = SIMD16<Float>()
+    Self.parallelParts(24, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 192)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1802)
+          let q = buffer.baseAddress!
+          let t = q + 946
+          q.initialize(repeating: -Float.infinity, count: 1802)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 784)
+            do {
+              let oy0 = 0, rows = 28
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 30)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let d0 = d + 1
+                  var bad = SIMD16<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 30)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 30 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 30 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 30)
+                let d = o + ((oy0 &+ r) &* 28)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 30)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 30 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 30 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 30)
-              let d = o + ((oy0 &+ r) &* 28)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
               }
             }
           }
@@ -1498,10 +1543,10 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (452496 &+ block &* 2112))
@@ -1567,8 +1612,8 @@ public final class GoogLeNet {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1578,8 +1623,8 @@ public final class GoogLeNet {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (458880 &+ block &* 3072))
@@ -1641,8 +1686,8 @@ public final class GoogLeNet {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1652,8 +1697,8 @@ public final class GoogLeNet {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (492816 &+ block &* 3072))
@@ -1701,52 +1746,56 @@ public final class GoogLeNet {
   // folded: inception3b.branch2.1.bn (bn)
   // in place: relu12 (relu)
   private func inception3b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 870).update(repeating: 0, count: 30)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 920160)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 6) {
-            let groupEnd = min(groupStart &+ 6, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
-                let results = productBuffer + ((block &- groupStart) &* 18816 &+ xi &* 1176)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 66)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 314080)
+        let transformed = buffer.baseAddress! + 480
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<128 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 30
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 28 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+                (to + 29).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 30)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 12
-              let valid = block == 15 ? 12 : 12
-              let bias = UnsafePointer(weights + (919968 &+ block &* 12))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 18816)
-              for r in 0..<valid {
-                Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+          }
+          do {
+            let first = 0, end = 16
+            for groupStart in stride(from: first, to: end, by: 6) {
+              let groupEnd = min(groupStart &+ 6, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
+                  let results = productBuffer + ((block &- groupStart) &* 18816 &+ xi &* 1176)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 66)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 12
+                let valid = block == 15 ? 12 : 12
+                let bias = UnsafePointer(weights + (919968 &+ block &* 12))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 18816)
+                for r in 0..<valid {
+                  Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                }
               }
             }
           }
@@ -1763,10 +1812,10 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 24) {
           let chunkEnd = min(chunkFirst &+ 24, end)
@@ -1816,6 +1865,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch3.1.bn (bn)
   // in place: relu14 (relu)
   private func inception3b_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
@@ -1829,17 +1879,16 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 977920)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(8, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
-          buffer in
+      Self.parallelParts(8, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112896)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1850,7 +1899,7 @@ public final class GoogLeNet {
                 let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -1872,101 +1921,103 @@ public final class GoogLeNet {
   // inception3b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 28x28x256 -> 28x28x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception3b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(32, threads: threads, pool: pool) {
-      block in
-      let first = block &* 8, end = min(first &+ 8, 256)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1802) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 946
-        q.initialize(repeating: -Float.infinity, count: 1802)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 784)
-          do {
-            let oy0 = 0, rows = 28
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 30)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let d0 = d + 1
-                var bad = SIMD16<Float>()
+    Self.parallelParts(32, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 256)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1802)
+          let q = buffer.baseAddress!
+          let t = q + 946
+          q.initialize(repeating: -Float.infinity, count: 1802)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 784)
+            do {
+              let oy0 = 0, rows = 28
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 30)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let d0 = d + 1
+                  var bad = SIMD16<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 30)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 30 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 30 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 30)
+                let d = o + ((oy0 &+ r) &* 28)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 30)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 30 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 30 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 30)
-              let d = o + ((oy0 &+ r) &* 28)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
               }
             }
           }
@@ -1994,8 +2045,8 @@ public final class GoogLeNet {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2005,8 +2056,8 @@ public final class GoogLeNet {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (977936 &+ block &* 2816))
@@ -2057,132 +2108,135 @@ public final class GoogLeNet {
   // maxpool3: maxpool 3 s2 ceil   (line 39)
   // maxpool 28x28x480 -> 14x14x480, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 480, end = min(first &+ 480, 480)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1157) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 931
-        q.initialize(repeating: -Float.infinity, count: 1157)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 15)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let even = d + 0
-                let odd = d + 225
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 480, endChannel = min(firstChannel &+ 480, 480)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1157)
+          let q = buffer.baseAddress!
+          let t = q + 931
+          q.initialize(repeating: -Float.infinity, count: 1157)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 15)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let even = d + 0
+                  let odd = d + 225
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 15)
+                  (d + 225).update(repeating: -Float.infinity, count: 15)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 28 {
+                  let s = plane + (iy1 &* 28)
+                  let even = d + 450
+                  let odd = d + 675
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 450).update(repeating: -Float.infinity, count: 15)
+                  (d + 675).update(repeating: -Float.infinity, count: 15)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 15 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 15)
-                (d + 225).update(repeating: -Float.infinity, count: 15)
+                for k in 0..<((rows &* 15 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 28 {
-                let s = plane + (iy1 &* 28)
-                let even = d + 450
-                let odd = d + 675
-                var bad = SIMD8<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 15)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 450).update(repeating: -Float.infinity, count: 15)
-                (d + 675).update(repeating: -Float.infinity, count: 15)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 15 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 15 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 15)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -2218,10 +2272,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(48, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(48, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (994912 &+ block &* 1920))
@@ -2291,10 +2345,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(24, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(24, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1087264 &+ block &* 1920))
@@ -2354,32 +2408,34 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(14, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 7
-      let firstChannel = group &* 208 &+ (block % 7) &* 32
-      let valid = block % 7 == 6 ? 16 : 32
-      let packed = UnsafePointer(weights + (1133440 &+ block &* 27648))
-      let bias = UnsafePointer(weights + (1326976 &+ block &* 32))
-      let groupInput = src + (group &* 24576)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 96, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(14, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 7
+        let firstChannel = group &* 208 &+ (block % 7) &* 32
+        let valid = block % 7 == 6 ? 16 : 32
+        let packed = UnsafePointer(weights + (1133440 &+ block &* 27648))
+        let bias = UnsafePointer(weights + (1326976 &+ block &* 32))
+        let groupInput = src + (group &* 24576)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 96, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2416,10 +2472,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(4, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1327200 &+ block &* 1920))
@@ -2479,30 +2535,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 48 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 16 : 32
-      let packed = UnsafePointer(weights + (1334896 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (1344112 &+ block &* 32))
-      let groupInput = src + (group &* 4096)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 16, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 48 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 16 : 32
+        let packed = UnsafePointer(weights + (1334896 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (1344112 &+ block &* 32))
+        let groupInput = src + (group &* 4096)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 16, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2515,100 +2573,103 @@ public final class GoogLeNet {
   // inception4a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x480 -> 14x14x480, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 480, end = min(first &+ 480, 480)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 288
-        q.initialize(repeating: -Float.infinity, count: 528)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 16)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let d0 = d + 1
-                var bad = SIMD8<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 480, endChannel = min(firstChannel &+ 480, 480)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let q = buffer.baseAddress!
+          let t = q + 288
+          q.initialize(repeating: -Float.infinity, count: 528)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 16)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let d0 = d + 1
+                  var bad = SIMD8<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 16)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 16)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 16)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 16)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -2644,10 +2705,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1344176 &+ block &* 1920))
@@ -2722,10 +2783,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(40, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(40, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1374960 &+ block &* 2048))
@@ -2795,10 +2856,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(28, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(28, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1457040 &+ block &* 2048))
@@ -2858,32 +2919,34 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(14, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 7
-      let firstChannel = group &* 224 &+ (block % 7) &* 32
-      let valid = block % 7 == 6 ? 32 : 32
-      let packed = UnsafePointer(weights + (1514496 &+ block &* 32256))
-      let bias = UnsafePointer(weights + (1740288 &+ block &* 32))
-      let groupInput = src + (group &* 28672)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 112, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(14, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 7
+        let firstChannel = group &* 224 &+ (block % 7) &* 32
+        let valid = block % 7 == 6 ? 32 : 32
+        let packed = UnsafePointer(weights + (1514496 &+ block &* 32256))
+        let bias = UnsafePointer(weights + (1740288 &+ block &* 32))
+        let groupInput = src + (group &* 28672)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 112, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2920,10 +2983,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(6, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1740512 &+ block &* 2048))
@@ -2983,30 +3046,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (1752832 &+ block &* 6912))
-      let bias = UnsafePointer(weights + (1766656 &+ block &* 32))
-      let groupInput = src + (group &* 6144)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (1752832 &+ block &* 6912))
+        let bias = UnsafePointer(weights + (1766656 &+ block &* 32))
+        let groupInput = src + (group &* 6144)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -3019,100 +3084,103 @@ public final class GoogLeNet {
   // inception4b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 288
-        q.initialize(repeating: -Float.infinity, count: 528)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 16)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let d0 = d + 1
-                var bad = SIMD8<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let q = buffer.baseAddress!
+          let t = q + 288
+          q.initialize(repeating: -Float.infinity, count: 528)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 16)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let d0 = d + 1
+                  var bad = SIMD8<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 16)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 16)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 16)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 16)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -3148,10 +3216,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1766720 &+ block &* 2048))
@@ -3226,10 +3294,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1799552 &+ block &* 2048))
@@ -3299,10 +3367,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1865216 &+ block &* 2048))
@@ -3362,30 +3430,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (1930880 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2225792 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (1930880 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2225792 &+ block &* 32))
+        let groupInput = src + (group &* 32768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -3422,10 +3492,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(6, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2226048 &+ block &* 2048))
@@ -3485,30 +3555,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (2238368 &+ block &* 6912))
-      let bias = UnsafePointer(weights + (2252192 &+ block &* 32))
-      let groupInput = src + (group &* 6144)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (2238368 &+ block &* 6912))
+        let bias = UnsafePointer(weights + (2252192 &+ block &* 32))
+        let groupInput = src + (group &* 6144)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -3521,100 +3593,103 @@ public final class GoogLeNet {
   // inception4c.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4c_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 288
-        q.initialize(repeating: -Float.infinity, count: 528)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 16)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let d0 = d + 1
-                var bad = SIMD8<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let q = buffer.baseAddress!
+          let t = q + 288
+          q.initialize(repeating: -Float.infinity, count: 528)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 16)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let d0 = d + 1
+                  var bad = SIMD8<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 16)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 16)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 16)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 16)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -3650,10 +3725,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2252256 &+ block &* 2048))
@@ -3728,10 +3803,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(28, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(28, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2285088 &+ block &* 2048))
@@ -3801,10 +3876,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(36, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(36, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2342544 &+ block &* 2048))
@@ -3864,32 +3939,34 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(18, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 9
-      let firstChannel = group &* 288 &+ (block % 9) &* 32
-      let valid = block % 9 == 8 ? 32 : 32
-      let packed = UnsafePointer(weights + (2416416 &+ block &* 41472))
-      let bias = UnsafePointer(weights + (2789664 &+ block &* 32))
-      let groupInput = src + (group &* 36864)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 144, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(18, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let block = item / 2
+        let half = item % 2
+        let group = block / 9
+        let firstChannel = group &* 288 &+ (block % 9) &* 32
+        let valid = block % 9 == 8 ? 32 : 32
+        let packed = UnsafePointer(weights + (2416416 &+ block &* 41472))
+        let bias = UnsafePointer(weights + (2789664 &+ block &* 32))
+        let groupInput = src + (group &* 36864)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 144, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -3926,10 +4003,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(8, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(8, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2789952 &+ block &* 2048))
@@ -3977,6 +4054,7 @@ public final class GoogLeNet {
   // folded: inception4d.branch3.1.bn (bn)
   // in place: relu38 (relu)
   private func inception4d_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
@@ -3990,17 +4068,16 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 8192
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 2840226)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<32 {
         Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
       }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 51744) {
-          buffer in
+      Self.parallelParts(6, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 51744)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 6) {
             let groupEnd = min(groupStart &+ 6, end)
@@ -4011,7 +4088,7 @@ public final class GoogLeNet {
                 let results = productBuffer + ((block &- groupStart) &* 8624 &+ xi &* 539)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
+                  Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
                 }
               }
             }
@@ -4033,100 +4110,103 @@ public final class GoogLeNet {
   // inception4d.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4d_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 288
-        q.initialize(repeating: -Float.infinity, count: 528)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 16)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let d0 = d + 1
-                var bad = SIMD8<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let q = buffer.baseAddress!
+          let t = q + 288
+          q.initialize(repeating: -Float.infinity, count: 528)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 16)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let d0 = d + 1
+                  var bad = SIMD8<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 16)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 16)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 16)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 16)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -4162,10 +4242,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2840240 &+ block &* 2048))
@@ -4240,10 +4320,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2873072 &+ block &* 2112))
@@ -4313,10 +4393,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(40, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(40, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3008496 &+ block &* 2112))
@@ -4376,30 +4456,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(10, threads: threads, pool: pool) {
-      block in
-      let group = block / 10
-      let firstChannel = group &* 320 &+ (block % 10) &* 32
-      let valid = block % 10 == 9 ? 32 : 32
-      let packed = UnsafePointer(weights + (3093136 &+ block &* 46080))
-      let bias = UnsafePointer(weights + (3553936 &+ block &* 32))
-      let groupInput = src + (group &* 40960)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 160, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(10, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 10
+        let firstChannel = group &* 320 &+ (block % 10) &* 32
+        let valid = block % 10 == 9 ? 32 : 32
+        let packed = UnsafePointer(weights + (3093136 &+ block &* 46080))
+        let bias = UnsafePointer(weights + (3553936 &+ block &* 32))
+        let groupInput = src + (group &* 40960)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 160, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4436,10 +4518,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(8, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(8, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3554256 &+ block &* 2112))
@@ -4499,30 +4581,32 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (3571184 &+ block &* 9216))
-      let bias = UnsafePointer(weights + (3608048 &+ block &* 32))
-      let groupInput = src + (group &* 8192)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3571184 &+ block &* 9216))
+        let bias = UnsafePointer(weights + (3608048 &+ block &* 32))
+        let groupInput = src + (group &* 8192)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4535,100 +4619,103 @@ public final class GoogLeNet {
   // inception4e.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x528 -> 14x14x528, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4e_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 528, end = min(first &+ 528, 528)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 288
-        q.initialize(repeating: -Float.infinity, count: 528)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 16)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let d0 = d + 1
-                var bad = SIMD8<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 528, endChannel = min(firstChannel &+ 528, 528)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let q = buffer.baseAddress!
+          let t = q + 288
+          q.initialize(repeating: -Float.infinity, count: 528)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 16)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let d0 = d + 1
+                  var bad = SIMD8<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 16)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 16 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 16)
+                let d = o + ((oy0 &+ r) &* 14)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 16)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 16 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 16)
-              let d = o + ((oy0 &+ r) &* 14)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -4664,10 +4751,10 @@ public final class GoogLeNet {
           }
         }
       }
-      Self.parallelRanges(32, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(32, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3608176 &+ block &* 2112))
@@ -4718,99 +4805,102 @@ public final class GoogLeNet {
   // maxpool4: maxpool 2 s2 ceil   (line 45)
   // maxpool 14x14x832 -> 7x7x832, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 832, end = min(first &+ 832, 832)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: -Float.infinity, count: 219)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 49)
-          do {
-            let oy0 = 0, rows = 7
-            var nan = false
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 7)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let even = d + 0
-                let odd = d + 49
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: -Float.infinity, count: 219)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 49)
+            do {
+              let oy0 = 0, rows = 7
+              var nan = false
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 7)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let even = d + 0
+                  let odd = d + 49
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 7)
+                  (d + 49).update(repeating: -Float.infinity, count: 7)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 14 {
+                  let s = plane + (iy1 &* 14)
+                  let even = d + 98
+                  let odd = d + 147
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 98).update(repeating: -Float.infinity, count: 7)
+                  (d + 147).update(repeating: -Float.infinity, count: 7)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 7 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 7)
-                (d + 49).update(repeating: -Float.infinity, count: 7)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 14 {
-                let s = plane + (iy1 &* 14)
-                let even = d + 98
-                let odd = d + 147
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 7 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
-                }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 98).update(repeating: -Float.infinity, count: 7)
-                (d + 147).update(repeating: -Float.infinity, count: 7)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 7 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 7 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
             }
           }
@@ -4832,10 +4922,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 43 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(43, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (3675888 &+ block &* 4992))
@@ -4878,10 +4968,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(27, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(27, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (3890816 &+ block &* 4992))
@@ -4928,30 +5018,32 @@ public final class GoogLeNet {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(10, threads: threads, pool: pool) {
-      block in
-      let group = block / 10
-      let firstChannel = group &* 320 &+ (block % 10) &* 32
-      let valid = block % 10 == 9 ? 32 : 32
-      let packed = UnsafePointer(weights + (4025776 &+ block &* 46080))
-      let bias = UnsafePointer(weights + (4486576 &+ block &* 32))
-      let groupInput = src + (group &* 12960)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel22(row + (ox &* 1), 160, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(10, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 10
+        let firstChannel = group &* 320 &+ (block % 10) &* 32
+        let valid = block % 10 == 9 ? 32 : 32
+        let packed = UnsafePointer(weights + (4025776 &+ block &* 46080))
+        let bias = UnsafePointer(weights + (4486576 &+ block &* 32))
+        let groupInput = src + (group &* 12960)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel22(row + (ox &* 1), 160, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4974,10 +5066,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 6 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(6, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4486896 &+ block &* 4992))
@@ -5024,30 +5116,32 @@ public final class GoogLeNet {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (4516896 &+ block &* 9216))
-      let bias = UnsafePointer(weights + (4553760 &+ block &* 32))
-      let groupInput = src + (group &* 2592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel22(row + (ox &* 1), 32, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (4516896 &+ block &* 9216))
+        let bias = UnsafePointer(weights + (4553760 &+ block &* 32))
+        let groupInput = src + (group &* 2592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel22(row + (ox &* 1), 32, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5060,100 +5154,103 @@ public final class GoogLeNet {
   // inception5a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 7x7x832 -> 7x7x832, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception5a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 832, end = min(first &+ 832, 832)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 185) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 106
-        q.initialize(repeating: -Float.infinity, count: 185)
-        for c in first..<end {
-          let plane = x0 + (c &* 49)
-          let o = y + (c &* 49)
-          do {
-            let oy0 = 0, rows = 7
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 9)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 7 {
-                let s = plane + (iy0 &* 7)
-                let d0 = d + 1
-                var bad = SIMD4<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 185)
+          let q = buffer.baseAddress!
+          let t = q + 106
+          q.initialize(repeating: -Float.infinity, count: 185)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 49)
+            let o = y + (c &* 49)
+            do {
+              let oy0 = 0, rows = 7
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 9)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 7 {
+                  let s = plane + (iy0 &* 7)
+                  let d0 = d + 1
+                  var bad = SIMD4<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 9)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 9 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 9 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 9)
+                let d = o + ((oy0 &+ r) &* 7)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 9)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 9 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 9 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 9)
-              let d = o + ((oy0 &+ r) &* 7)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
               }
             }
           }
@@ -5175,10 +5272,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4553888 &+ block &* 4992))
@@ -5226,10 +5323,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 64 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4663856 &+ block &* 4992))
@@ -5272,10 +5369,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 32 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(32, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4983728 &+ block &* 4992))
@@ -5322,31 +5419,33 @@ public final class GoogLeNet {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(12, threads: threads, pool: pool) {
-      block in
-      let group = block / 12
-      let firstChannel = group &* 384 &+ (block % 12) &* 32
-      let valid = block % 12 == 11 ? 32 : 32
-      let packed = UnsafePointer(weights + (5143664 &+ block &* 55296))
-      let bias = UnsafePointer(weights + (5807216 &+ block &* 32))
-      let next = block == 11 ? packed : packed + 55296
-      let groupInput = src + (group &* 15552)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(12, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 12
+        let firstChannel = group &* 384 &+ (block % 12) &* 32
+        let valid = block % 12 == 11 ? 32 : 32
+        let packed = UnsafePointer(weights + (5143664 &+ block &* 55296))
+        let bias = UnsafePointer(weights + (5807216 &+ block &* 32))
+        let next = block == 11 ? packed : packed + 55296
+        let groupInput = src + (group &* 15552)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5369,10 +5468,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 8 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5807600 &+ block &* 4992))
@@ -5419,30 +5518,32 @@ public final class GoogLeNet {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (5847584 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (5902880 &+ block &* 32))
-      let groupInput = src + (group &* 3888)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel22(row + (ox &* 1), 48, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5847584 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (5902880 &+ block &* 32))
+        let groupInput = src + (group &* 3888)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel22(row + (ox &* 1), 48, 81, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5455,100 +5556,103 @@ public final class GoogLeNet {
   // inception5b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 7x7x832 -> 7x7x832, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception5b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 832, end = min(first &+ 832, 832)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 185) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 106
-        q.initialize(repeating: -Float.infinity, count: 185)
-        for c in first..<end {
-          let plane = x0 + (c &* 49)
-          let o = y + (c &* 49)
-          do {
-            let oy0 = 0, rows = 7
-            var nan = false
-            for r in 0..<(rows &+ 2) {
-              let d = q + (r &* 9)
-              let iy0 = (oy0 &+ r) &- 1
-              if iy0 >= 0 && iy0 < 7 {
-                let s = plane + (iy0 &* 7)
-                let d0 = d + 1
-                var bad = SIMD4<Float>()
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 185)
+          let q = buffer.baseAddress!
+          let t = q + 106
+          q.initialize(repeating: -Float.infinity, count: 185)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 49)
+            let o = y + (c &* 49)
+            do {
+              let oy0 = 0, rows = 7
+              var nan = false
+              for r in 0..<(rows &+ 2) {
+                let d = q + (r &* 9)
+                let iy0 = (oy0 &+ r) &- 1
+                if iy0 >= 0 && iy0 < 7 {
+                  let s = plane + (iy0 &* 7)
+                  let d0 = d + 1
+                  var bad = SIMD4<Float>()
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                    bad += v * 0
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+                    bad += v * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 9)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 9 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              else {
+                for k in 0..<((rows &* 9 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+              }
+              for r in 0..<rows {
+                let s = t + (r &* 9)
+                let d = o + ((oy0 &+ r) &* 7)
                 do {
                   let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
                 do {
                   let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
-                  bad += v * 0
+                  UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 0).update(repeating: -Float.infinity, count: 9)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 9 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 9 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 9)
-              let d = o + ((oy0 &+ r) &* 7)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
               }
             }
           }
@@ -5570,10 +5674,10 @@ public final class GoogLeNet {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(22, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5903008 &+ block &* 4992))
@@ -5985,9 +6089,72 @@ public final class GoogLeNet {
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel3(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6104,69 +6271,6 @@ public final class GoogLeNet {
     let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
     (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -6567,9 +6671,72 @@ public final class GoogLeNet {
     (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6677,69 +6844,6 @@ public final class GoogLeNet {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -8897,6 +9001,10 @@ public final class GoogLeNet {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 314528
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -8911,12 +9019,18 @@ public final class GoogLeNet {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

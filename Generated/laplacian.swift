@@ -44,9 +44,25 @@ public final class Laplacian {
   /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -90,6 +106,8 @@ public final class Laplacian {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 120, alignment: 64).bindMemory(to: Float.self, capacity: 30)
     weights.initialize(repeating: 0, count: 30)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 196608, alignment: 64).bindMemory(to: Float.self, capacity: 49152)
@@ -103,7 +121,18 @@ public final class Laplacian {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -131,331 +160,333 @@ public final class Laplacian {
   // laplacian: dwconv 3x3 p1 bias=false weights=[   (line 14)
   // dwconv 128x128x3 -> 128x128x3, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func laplacian(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(3, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel0 + 1)
-      let zero = SIMD16<Float>(repeating: 0)
-      let lane = UnsafeRawPointer(Self.__kernel0 + 130).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 3 / 3)..<((block &+ 1) &* 3 / 3) {
-        let kernel = weights + (0 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[27 &+ c])
-        if c == 0 || c == 2 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 16902) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 16902)
-            var copied = 0
-            for rowBlock in 0..<32 {
-              let top = min(rowBlock &* 4, 124)
-              let next = min((rowBlock &+ 1) &* 4, 124)
-              let need = min(128, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 128 &+ row) &* 128)
-                let to = plane + ((row &+ 1) &* 130)
-                let even = to + 1
+    Self.parallelParts(3, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel0 + 1)
+        let zero = SIMD16<Float>(repeating: 0)
+        let lane = UnsafeRawPointer(Self.__kernel0 + 130).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 3 / 3)..<((block &+ 1) &* 3 / 3) {
+          let kernel = weights + (0 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[27 &+ c])
+          if c == 0 || c == 2 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 16902)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 16902)
+              var copied = 0
+              for rowBlock in 0..<32 {
+                let top = min(rowBlock &* 4, 124)
+                let next = min((rowBlock &+ 1) &* 4, 124)
+                let need = min(128, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 128 &+ row) &* 128)
+                  let to = plane + ((row &+ 1) &* 130)
+                  let even = to + 1
+                  for chunk in 0..<8 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                }
+                copied = max(copied, need)
                 for chunk in 0..<8 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  let ox = min(chunk &* 16, 112)
+                  let q = UnsafePointer(plane + (top &* 130 &+ ox))
+                  let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 130).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 131).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 260).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 261).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 262).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 390).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 391).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 520).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 521).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 522).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 650).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 651).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 652).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<8 {
-                let ox = min(chunk &* 16, 112)
-                let q = UnsafePointer(plane + (top &* 130 &+ ox))
-                let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<32 {
+              let top = min(rowBlock &* 4, 124)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row0) &* 128))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row1) &* 128))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row2) &* 128))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row3) &* 128))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row4) &* 128))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row5) &* 128))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 130).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 131).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 260).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 261).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 262).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 390).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 391).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 392).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 520).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 521).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 522).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 650).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 651).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 652).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<32 {
-            let top = min(rowBlock &* 4, 124)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row0) &* 128))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row1) &* 128))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row2) &* 128))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row3) &* 128))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row4) &* 128))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 128 ? zeros : UnsafePointer(x0 + ((c &* 128 &+ row5) &* 128))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<7 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 112
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              for chunk in 1..<7 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 112
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -533,6 +564,10 @@ public final class Laplacian {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 16912
+  private static let partIntStride = 16
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -547,12 +582,18 @@ public final class Laplacian {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -60,9 +60,25 @@ public final class LeNet5 {
   /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -97,6 +113,8 @@ public final class LeNet5 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 267520, alignment: 64).bindMemory(to: Float.self, capacity: 66880)
     weights.initialize(repeating: 0, count: 66880)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 23520, alignment: 64).bindMemory(to: Float.self, capacity: 5880)
@@ -114,7 +132,18 @@ public final class LeNet5 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -199,76 +228,79 @@ public final class LeNet5 {
   // avgpool1: avgpool 2   (line 13)
   // avgpool 28x28x6 -> 14x14x6, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func avgpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 6, end = min(first &+ 6, 6)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 814) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: 0, count: 814)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let even = d + 0
-                let odd = d + 196
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 6, endChannel = min(firstChannel &+ 6, 6)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: 0, count: 814)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let even = d + 0
+                  let odd = d + 196
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                else {
+                  (d + 0).update(repeating: 0, count: 14)
+                  (d + 196).update(repeating: 0, count: 14)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 28 {
+                  let s = plane + (iy1 &* 28)
+                  let even = d + 392
+                  let odd = d + 588
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  }
+                }
+                else {
+                  (d + 392).update(repeating: 0, count: 14)
+                  (d + 588).update(repeating: 0, count: 14)
                 }
               }
-              else {
-                (d + 0).update(repeating: 0, count: 14)
-                (d + 196).update(repeating: 0, count: 14)
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 14 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m += e0_1
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_0
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_1
+                m *= 0.25
+                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 28 {
-                let s = plane + (iy1 &* 28)
-                let even = d + 392
-                let odd = d + 588
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                }
-              }
-              else {
-                (d + 392).update(repeating: 0, count: 14)
-                (d + 588).update(repeating: 0, count: 14)
-              }
-            }
-            for k in 0..<((rows &* 14 &+ 15) / 16) {
-              let i = min(k &* 16, rows &* 14 &- 16)
-              let p = q + i
-              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-              m += e0_1
-              let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_0
-              let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_1
-              m *= 0.25
-              UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
         }
@@ -281,29 +313,32 @@ public final class LeNet5 {
   // in place: tanh2 (tanh)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<1 {
-      let group = block / 1
-      let firstChannel = group &* 16 &+ (block % 1) &* 16
-      let valid = block % 1 == 0 ? 16 : 16
-      let packed = UnsafePointer(weights + (160 &+ block &* 2400))
-      let bias = UnsafePointer(weights + (2560 &+ block &* 16))
-      let groupInput = src + (group &* 1176)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 160) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<10 {
-          let row = groupInput + (oy &* 14)
-          for t in 0..<1 {
-            let ox = t &* 10
-            Self.__kernel3(row + (ox &* 1), 6, 196, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 100 &+ oy &* 10 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 16 &+ lane]
-                  v = Self.__kernel2(v)
-                  o[p] = v
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let group = block / 1
+        let firstChannel = group &* 16 &+ (block % 1) &* 16
+        let valid = block % 1 == 0 ? 16 : 16
+        let packed = UnsafePointer(weights + (160 &+ block &* 2400))
+        let bias = UnsafePointer(weights + (2560 &+ block &* 16))
+        let groupInput = src + (group &* 1176)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 160)
+          let stage = buffer.baseAddress!
+          for oy in 0..<10 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<1 {
+              let ox = t &* 10
+              Self.__kernel3(row + (ox &* 1), 6, 196, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 100 &+ oy &* 10 &+ ox)
+                for p in 0..<10 {
+                  do {
+                    var v = stage[p &* 16 &+ lane]
+                    v = Self.__kernel2(v)
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -317,76 +352,79 @@ public final class LeNet5 {
   // avgpool 10x10x16 -> 5x5x16, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: flatten1 (flatten)
   private func avgpool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 16, end = min(first &+ 16, 16)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 121) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: 0, count: 121)
-        for c in first..<end {
-          let plane = x0 + (c &* 100)
-          let o = y + (c &* 25)
-          do {
-            let oy0 = 0, rows = 5
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 5)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 10 {
-                let s = plane + (iy0 &* 10)
-                let even = d + 0
-                let odd = d + 25
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 16, endChannel = min(firstChannel &+ 16, 16)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 121)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: 0, count: 121)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 100)
+            let o = y + (c &* 25)
+            do {
+              let oy0 = 0, rows = 5
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 5)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 10 {
+                  let s = plane + (iy0 &* 10)
+                  let even = d + 0
+                  let odd = d + 25
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                else {
+                  (d + 0).update(repeating: 0, count: 5)
+                  (d + 25).update(repeating: 0, count: 5)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 10 {
+                  let s = plane + (iy1 &* 10)
+                  let even = d + 50
+                  let odd = d + 75
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  }
+                }
+                else {
+                  (d + 50).update(repeating: 0, count: 5)
+                  (d + 75).update(repeating: 0, count: 5)
                 }
               }
-              else {
-                (d + 0).update(repeating: 0, count: 5)
-                (d + 25).update(repeating: 0, count: 5)
+              for k in 0..<((rows &* 5 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 5 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
+                m += e0_1
+                let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_0
+                let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
+                m += e1_1
+                m *= 0.25
+                UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 10 {
-                let s = plane + (iy1 &* 10)
-                let even = d + 50
-                let odd = d + 75
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                }
-                do {
-                  let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                }
-              }
-              else {
-                (d + 50).update(repeating: 0, count: 5)
-                (d + 75).update(repeating: 0, count: 5)
-              }
-            }
-            for k in 0..<((rows &* 5 &+ 15) / 16) {
-              let i = min(k &* 16, rows &* 5 &- 16)
-              let p = q + i
-              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-              m += e0_1
-              let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_0
-              let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-              m += e1_1
-              m *= 0.25
-              UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
         }
@@ -712,6 +750,10 @@ public final class LeNet5 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 816
+  private static let partIntStride = 16
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -726,12 +768,18 @@ public final class LeNet5 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -287,9 +287,25 @@ public final class MobileNetV1 {
   /// Zero-padded copies of convolution inputs, 200704 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -324,6 +340,8 @@ public final class MobileNetV1 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 16945280, alignment: 64).bindMemory(to: Float.self, capacity: 4236320)
     weights.initialize(repeating: 0, count: 4236320)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
@@ -364,7 +382,18 @@ public final class MobileNetV1 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -436,83 +465,84 @@ public final class MobileNetV1 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 1296
-        let n = panel &* 48
-        let columns = panel == 261 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 112
-            let ox = q &- oy &* 112
-            offsets[p] = oy &* 452 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(262, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 1296
+          let n = panel &* 48
+          let columns = panel == 261 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 112
+              let ox = q &- oy &* 112
+              offsets[p] = oy &* 452 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (0 &+ block &* 216))
-          let bias = UnsafePointer(weights + (864 &+ block &* 8))
-          if panel != 261 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 261 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (0 &+ block &* 216))
+            let bias = UnsafePointer(weights + (864 &+ block &* 8))
+            if panel != 261 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 261 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -527,107 +557,198 @@ public final class MobileNetV1 {
   // folded: layers.0.dw_bn (bn)
   // in place: layers.0.dw_relu (relu)
   private func layers_0_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel2 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
-        let kernel = weights + (896 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 31 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 12998)
-            var copied = 0
-            for rowBlock in 0..<28 {
-              let top = min(rowBlock &* 4, 108)
-              let next = min((rowBlock &+ 1) &* 4, 108)
-              let need = min(112, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 112 &+ row) &* 112)
-                let to = plane + ((row &+ 1) &* 114)
-                let even = to + 1
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel2 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
+          let kernel = weights + (896 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 31 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12998)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 12998)
+              var copied = 0
+              for rowBlock in 0..<28 {
+                let top = min(rowBlock &* 4, 108)
+                let next = min((rowBlock &+ 1) &* 4, 108)
+                let need = min(112, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 112 &+ row) &* 112)
+                  let to = plane + ((row &+ 1) &* 114)
+                  let even = to + 1
+                  for chunk in 0..<7 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                }
+                copied = max(copied, need)
                 for chunk in 0..<7 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  let ox = min(chunk &* 16, 96)
+                  let q = UnsafePointer(plane + (top &* 114 &+ ox))
+                  let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<7 {
-                let ox = min(chunk &* 16, 96)
-                let q = UnsafePointer(plane + (top &* 114 &+ ox))
-                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<28 {
+              let top = min(rowBlock &* 4, 108)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -637,237 +758,148 @@ public final class MobileNetV1 {
                 acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
                 UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<28 {
-            let top = min(rowBlock &* 4, 108)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<6 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 96
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              for chunk in 1..<6 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 96
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -882,10 +914,10 @@ public final class MobileNetV1 {
   private func layers_0_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
-    Self.parallelRanges(392, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(392, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 192) {
           let chunkEnd = min(chunkFirst &+ 192, end)
@@ -921,123 +953,265 @@ public final class MobileNetV1 {
   // folded: layers.1.dw_bn (bn)
   // in place: layers.1.dw_relu (relu)
   private func layers_1_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel2 + 2)
-      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      for c in (block &* 64 / 8)..<((block &+ 1) &* 64 / 8) {
-        let kernel = weights + (3408 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 63 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 12996)
-            var copied = 0
-            for rowBlock in 0..<14 {
-              let top = min(rowBlock &* 4, 52)
-              let next = min((rowBlock &+ 1) &* 4, 52)
-              let need = min(112, next &* 2 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 112 &+ row) &* 112)
-                let padded = row &+ 1
-                let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
-                let even = to + 3249
-                let odd = to + 1
-                for chunk in 0..<3 {
-                  let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel2 + 2)
+        let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        for c in (block &* 64 / 8)..<((block &+ 1) &* 64 / 8) {
+          let kernel = weights + (3408 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 63 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12996)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 12996)
+              var copied = 0
+              for rowBlock in 0..<14 {
+                let top = min(rowBlock &* 4, 52)
+                let next = min((rowBlock &+ 1) &* 4, 52)
+                let need = min(112, next &* 2 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 112 &+ row) &* 112)
+                  let padded = row &+ 1
+                  let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+                  let even = to + 3249
+                  let odd = to + 1
+                  for chunk in 0..<3 {
+                    let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<4 {
+                  let ox = min(chunk &* 16, 40)
+                  let q = UnsafePointer(plane + (top &* 57 &+ ox))
+                  let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p1)
+                  let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p2)
+                  acc1 = Self.__kernel1(acc1, w0, p2)
+                  let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p3)
+                  acc1 = Self.__kernel1(acc1, w2, p3)
+                  let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p4)
+                  acc2 = Self.__kernel1(acc2, w0, p4)
+                  let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p5)
+                  acc2 = Self.__kernel1(acc2, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p6)
+                  acc3 = Self.__kernel1(acc3, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p7)
+                  acc3 = Self.__kernel1(acc3, w2, p7)
+                  let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p8)
+                  let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p9)
+                  let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p11)
+                  acc1 = Self.__kernel1(acc1, w1, p11)
+                  let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p12)
+                  acc2 = Self.__kernel1(acc2, w1, p12)
+                  let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w1, p13)
+                  let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p14)
+                  let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p15)
+                  let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p16)
+                  let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w3, p17)
+                  let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w5, p18)
+                  let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w3, p19)
+                  let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w5, p20)
+                  let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w3, p21)
+                  let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w5, p22)
+                  let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p23)
+                  let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w4, p24)
+                  let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w4, p25)
+                  let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w4, p26)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<4 {
-                let ox = min(chunk &* 16, 40)
-                let q = UnsafePointer(plane + (top &* 57 &+ ox))
-                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let iy = top &* 2 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+              let row6 = iy &+ 6
+              let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
+              let row7 = iy &+ 7
+              let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
+              let row8 = iy &+ 8
+              let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
+              do {
+                let ox = 0
+                let q = ox &* 2
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p1)
-                let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p2)
-                acc1 = Self.__kernel1(acc1, w0, p2)
-                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p3)
-                acc1 = Self.__kernel1(acc1, w2, p3)
-                let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p4)
-                acc2 = Self.__kernel1(acc2, w0, p4)
-                let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p5)
-                acc2 = Self.__kernel1(acc2, w2, p5)
-                let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p6)
-                acc3 = Self.__kernel1(acc3, w0, p6)
-                let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p7)
-                acc3 = Self.__kernel1(acc3, w2, p7)
-                let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p8)
-                let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p9)
-                let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p10)
-                let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p11)
-                acc1 = Self.__kernel1(acc1, w1, p11)
-                let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p12)
-                acc2 = Self.__kernel1(acc2, w1, p12)
-                let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w1, p13)
-                let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p14)
-                let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p15)
-                let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p16)
-                let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w3, p17)
-                let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w5, p18)
-                let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w3, p19)
-                let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w5, p20)
-                let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w3, p21)
-                let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w5, p22)
-                let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p23)
-                let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w4, p24)
-                let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w4, p25)
-                let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w4, p26)
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -1047,378 +1221,238 @@ public final class MobileNetV1 {
                 acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
                 UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let iy = top &* 2 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
-            let row6 = iy &+ 6
-            let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
-            let row7 = iy &+ 7
-            let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
-            let row8 = iy &+ 8
-            let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
-            do {
-              let ox = 0
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<3 {
-              let ox = chunk &* 16
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 40
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              for chunk in 1..<3 {
+                let ox = chunk &* 16
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 40
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -1433,10 +1467,10 @@ public final class MobileNetV1 {
   private func layers_1_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1472,111 +1506,202 @@ public final class MobileNetV1 {
   // folded: layers.2.dw_bn (bn)
   // in place: layers.2.dw_relu (relu)
   private func layers_2_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel5 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
-        let kernel = weights + (12640 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 127 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 3366)
-            var copied = 0
-            for rowBlock in 0..<14 {
-              let top = min(rowBlock &* 4, 52)
-              let next = min((rowBlock &+ 1) &* 4, 52)
-              let need = min(56, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 56 &+ row) &* 56)
-                let to = plane + ((row &+ 1) &* 58)
-                let even = to + 1
-                for chunk in 0..<3 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel5 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
+          let kernel = weights + (12640 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 127 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3366)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 3366)
+              var copied = 0
+              for rowBlock in 0..<14 {
+                let top = min(rowBlock &* 4, 52)
+                let next = min((rowBlock &+ 1) &* 4, 52)
+                let need = min(56, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 56 &+ row) &* 56)
+                  let to = plane + ((row &+ 1) &* 58)
+                  let even = to + 1
+                  for chunk in 0..<3 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<4 {
+                  let ox = min(chunk &* 16, 40)
+                  let q = UnsafePointer(plane + (top &* 58 &+ ox))
+                  let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<4 {
-                let ox = min(chunk &* 16, 40)
-                let q = UnsafePointer(plane + (top &* 58 &+ ox))
-                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -1586,237 +1711,148 @@ public final class MobileNetV1 {
                 acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
                 UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<3 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 40
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              for chunk in 1..<3 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 40
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -1831,10 +1867,10 @@ public final class MobileNetV1 {
   private func layers_2_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -1870,129 +1906,271 @@ public final class MobileNetV1 {
   // folded: layers.3.dw_bn (bn)
   // in place: layers.3.dw_relu (relu)
   private func layers_3_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel5 + 2)
-      let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
-        let kernel = weights + (30960 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 127 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 3364)
-            var copied = 0
-            for rowBlock in 0..<7 {
-              let top = min(rowBlock &* 4, 24)
-              let next = min((rowBlock &+ 1) &* 4, 24)
-              let need = min(56, next &* 2 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 56 &+ row) &* 56)
-                let padded = row &+ 1
-                let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
-                let even = to + 841
-                let odd = to + 1
-                do {
-                  let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                  let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel5 + 2)
+        let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
+          let kernel = weights + (30960 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 127 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3364)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 3364)
+              var copied = 0
+              for rowBlock in 0..<7 {
+                let top = min(rowBlock &* 4, 24)
+                let next = min((rowBlock &+ 1) &* 4, 24)
+                let need = min(56, next &* 2 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 56 &+ row) &* 56)
+                  let padded = row &+ 1
+                  let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+                  let even = to + 841
+                  let odd = to + 1
+                  do {
+                    let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                    let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
-                }
-                do {
-                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<2 {
+                  let ox = min(chunk &* 16, 12)
+                  let q = UnsafePointer(plane + (top &* 29 &+ ox))
+                  let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p1)
+                  let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p2)
+                  acc1 = Self.__kernel1(acc1, w0, p2)
+                  let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p3)
+                  acc1 = Self.__kernel1(acc1, w2, p3)
+                  let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p4)
+                  acc2 = Self.__kernel1(acc2, w0, p4)
+                  let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p5)
+                  acc2 = Self.__kernel1(acc2, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p6)
+                  acc3 = Self.__kernel1(acc3, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p7)
+                  acc3 = Self.__kernel1(acc3, w2, p7)
+                  let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p8)
+                  let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p9)
+                  let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p11)
+                  acc1 = Self.__kernel1(acc1, w1, p11)
+                  let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p12)
+                  acc2 = Self.__kernel1(acc2, w1, p12)
+                  let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w1, p13)
+                  let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p14)
+                  let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p15)
+                  let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p16)
+                  let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w3, p17)
+                  let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w5, p18)
+                  let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w3, p19)
+                  let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w5, p20)
+                  let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w3, p21)
+                  let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w5, p22)
+                  let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p23)
+                  let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w4, p24)
+                  let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w4, p25)
+                  let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w4, p26)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<2 {
-                let ox = min(chunk &* 16, 12)
-                let q = UnsafePointer(plane + (top &* 29 &+ ox))
-                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let iy = top &* 2 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+              let row6 = iy &+ 6
+              let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
+              let row7 = iy &+ 7
+              let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
+              let row8 = iy &+ 8
+              let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
+              do {
+                let ox = 0
+                let q = ox &* 2
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p1)
-                let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p2)
-                acc1 = Self.__kernel1(acc1, w0, p2)
-                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p3)
-                acc1 = Self.__kernel1(acc1, w2, p3)
-                let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p4)
-                acc2 = Self.__kernel1(acc2, w0, p4)
-                let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p5)
-                acc2 = Self.__kernel1(acc2, w2, p5)
-                let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p6)
-                acc3 = Self.__kernel1(acc3, w0, p6)
-                let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p7)
-                acc3 = Self.__kernel1(acc3, w2, p7)
-                let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p8)
-                let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p9)
-                let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p10)
-                let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p11)
-                acc1 = Self.__kernel1(acc1, w1, p11)
-                let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p12)
-                acc2 = Self.__kernel1(acc2, w1, p12)
-                let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w1, p13)
-                let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p14)
-                let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p15)
-                let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p16)
-                let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w3, p17)
-                let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w5, p18)
-                let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w3, p19)
-                let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w5, p20)
-                let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w3, p21)
-                let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w5, p22)
-                let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p23)
-                let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w4, p24)
-                let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w4, p25)
-                let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w4, p26)
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -2002,262 +2180,122 @@ public final class MobileNetV1 {
                 acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
                 UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let iy = top &* 2 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
-            let row6 = iy &+ 6
-            let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
-            let row7 = iy &+ 7
-            let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
-            let row8 = iy &+ 8
-            let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
-            do {
-              let ox = 0
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 12
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              do {
+                let ox = 12
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -2273,10 +2311,10 @@ public final class MobileNetV1 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<22 {
           let a = UnsafePointer(weights + (32240 &+ block &* 1536))
@@ -2323,115 +2361,206 @@ public final class MobileNetV1 {
   // folded: layers.4.dw_bn (bn)
   // in place: layers.4.dw_relu (relu)
   private func layers_4_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel7 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel7 + 30).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
-        let kernel = weights + (66304 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 255 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 910)
-            var copied = 0
-            for rowBlock in 0..<7 {
-              let top = min(rowBlock &* 4, 24)
-              let next = min((rowBlock &+ 1) &* 4, 24)
-              let need = min(28, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 28 &+ row) &* 28)
-                let to = plane + ((row &+ 1) &* 30)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel7 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel7 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
+          let kernel = weights + (66304 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 255 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 910)
+              var copied = 0
+              for rowBlock in 0..<7 {
+                let top = min(rowBlock &* 4, 24)
+                let next = min((rowBlock &+ 1) &* 4, 24)
+                let need = min(28, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 28 &+ row) &* 28)
+                  let to = plane + ((row &+ 1) &* 30)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-                }
-                do {
-                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<2 {
+                  let ox = min(chunk &* 16, 12)
+                  let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                  let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<2 {
-                let ox = min(chunk &* 16, 12)
-                let q = UnsafePointer(plane + (top &* 30 &+ ox))
-                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
                 acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -2441,166 +2570,77 @@ public final class MobileNetV1 {
                 acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
                 UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
-            }
-          }
-        }
-        else {
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 12
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              do {
+                let ox = 12
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -2627,8 +2667,8 @@ public final class MobileNetV1 {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2638,8 +2678,8 @@ public final class MobileNetV1 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (68864 &+ block &* 3072))
@@ -2687,92 +2727,94 @@ public final class MobileNetV1 {
   // folded: layers.5.dw_bn (bn)
   // in place: layers.5.dw_relu (relu)
   private func layers_5_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1124) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 900
-        plane.update(repeating: 0, count: 900)
-        for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
-          let kernel = weights + (136720 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(28, strip &* 28 &+ 28)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 28 &+ row) &* 28)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
-              let even = to + 225
-              let odd = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1124)
+          let plane = buffer.baseAddress!
+          let stage = plane + 900
+          plane.update(repeating: 0, count: 900)
+          for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
+            let kernel = weights + (136720 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(28, strip &* 28 &+ 28)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 28 &+ row) &* 28)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
+                let even = to + 225
+                let odd = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 15))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 15))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -2808,10 +2850,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (139280 &+ block &* 1024))
@@ -2859,87 +2901,89 @@ public final class MobileNetV1 {
   // folded: layers.6.dw_bn (bn)
   // in place: layers.6.dw_relu (relu)
   private func layers_6_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (270864 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[275472 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (270864 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[275472 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -2975,10 +3019,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (275984 &+ block &* 2048))
@@ -3026,87 +3070,89 @@ public final class MobileNetV1 {
   // folded: layers.7.dw_bn (bn)
   // in place: layers.7.dw_relu (relu)
   private func layers_7_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (538640 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[543248 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (538640 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[543248 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3142,10 +3188,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (543760 &+ block &* 2048))
@@ -3193,87 +3239,89 @@ public final class MobileNetV1 {
   // folded: layers.8.dw_bn (bn)
   // in place: layers.8.dw_relu (relu)
   private func layers_8_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (806416 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[811024 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (806416 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[811024 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3309,10 +3357,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (811536 &+ block &* 2048))
@@ -3360,87 +3408,89 @@ public final class MobileNetV1 {
   // folded: layers.9.dw_bn (bn)
   // in place: layers.9.dw_relu (relu)
   private func layers_9_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (1074192 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1078800 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (1074192 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[1078800 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3476,10 +3526,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
@@ -3527,87 +3577,89 @@ public final class MobileNetV1 {
   // folded: layers.10.dw_bn (bn)
   // in place: layers.10.dw_relu (relu)
   private func layers_10_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (1341968 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1346576 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (1341968 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[1346576 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3643,10 +3695,10 @@ public final class MobileNetV1 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
@@ -3694,87 +3746,89 @@ public final class MobileNetV1 {
   // folded: layers.11.dw_bn (bn)
   // in place: layers.11.dw_relu (relu)
   private func layers_11_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 256
-        plane.update(repeating: 0, count: 256)
-        for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-          let kernel = weights + (1609744 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1614352 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 14)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
-              let even = to + 64
-              let odd = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let plane = buffer.baseAddress!
+          let stage = plane + 256
+          plane.update(repeating: 0, count: 256)
+          for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
+            let kernel = weights + (1609744 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[1614352 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 14)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
+                let even = to + 64
+                let odd = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+                }
+                even[6] = src[12]
+                odd[6] = src[13]
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 4
+              for i in first..<min(4, first &+ 4) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              even[6] = src[12]
-              odd[6] = src[13]
-            }
-            copied = max(copied, need)
-            let first = strip &* 4
-            for i in first..<min(4, first &+ 4) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 7
-            for oy in top..<min(7, top &+ 7) {
-              let even = y + ((c &* 7 &+ oy) &* 7)
-              let src = UnsafePointer(stage + ((oy &- top) &* 8))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              let top = strip &* 7
+              for oy in top..<min(7, top &+ 7) {
+                let even = y + ((c &* 7 &+ oy) &* 7)
+                let src = UnsafePointer(stage + ((oy &- top) &* 8))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
               }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-              even[6] = src[6]
             }
           }
         }
@@ -3795,10 +3849,10 @@ public final class MobileNetV1 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(171, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1614864 &+ block &* 3072))
@@ -3833,116 +3887,118 @@ public final class MobileNetV1 {
   // folded: layers.12.dw_bn (bn)
   // in place: layers.12.dw_relu (relu)
   private func layers_12_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let masks = UnsafePointer(Self.__kernel11)
-      for c in (block &* 1024 / 8)..<((block &+ 1) &* 1024 / 8) {
-        let kernel = weights + (2141216 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[2150432 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        if c == 0 || c == 1023 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-            buffer in
-            let plane = buffer.baseAddress!
-            let stage = plane + 90
-            plane.update(repeating: 0, count: 90)
-            var copied = 0
-            for strip in 0..<1 {
-              let need = min(7, strip &* 7 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 7 &+ row) &* 7)
-                let to = plane + ((row &+ 1) &* 9)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let masks = UnsafePointer(Self.__kernel11)
+        for c in (block &* 1024 / 8)..<((block &+ 1) &* 1024 / 8) {
+          let kernel = weights + (2141216 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[2150432 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          if c == 0 || c == 1023 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let plane = buffer.baseAddress!
+              let stage = plane + 90
+              plane.update(repeating: 0, count: 90)
+              var copied = 0
+              for strip in 0..<1 {
+                let need = min(7, strip &* 7 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 7 &+ row) &* 7)
+                  let to = plane + ((row &+ 1) &* 9)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                copied = max(copied, need)
+                let first = strip &* 4
+                for i in first..<min(4, first &+ 4) {
+                  let q = UnsafePointer(plane + (i &* 16))
+                  var acc = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w3, p3)
+                  let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w4, p4)
+                  let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w5, p5)
+                  let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w6, p6)
+                  let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w7, p7)
+                  let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w8, p8)
+                  acc = acc.replacing(with: zero, where: acc .< zero)
+                  UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
                 }
-                even[6] = src[6]
-              }
-              copied = max(copied, need)
-              let first = strip &* 4
-              for i in first..<min(4, first &+ 4) {
-                let q = UnsafePointer(plane + (i &* 16))
-                var acc = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w2, p2)
-                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w3, p3)
-                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w4, p4)
-                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w5, p5)
-                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w6, p6)
-                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w7, p7)
-                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w8, p8)
-                acc = acc.replacing(with: zero, where: acc .< zero)
-                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-              }
-              let top = strip &* 7
-              for oy in top..<min(7, top &+ 7) {
-                let even = y + ((c &* 7 &+ oy) &* 7)
-                let src = UnsafePointer(stage + ((oy &- top) &* 9))
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                let top = strip &* 7
+                for oy in top..<min(7, top &+ 7) {
+                  let even = y + ((c &* 7 &+ oy) &* 7)
+                  let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
-                even[6] = src[6]
               }
             }
           }
-        }
-        else {
-          let p = x0 + c &* 49
-          let o = y + c &* 49
-          for v in 0..<4 {
-            let start = min(v &* 16, 33)
-            let q = p + start
-            let m = masks + v &* 144
-            var acc = bias
-            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w0, q0)
-            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w1, q1)
-            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w2, q2)
-            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w3, q3)
-            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w4, q4)
-            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w5, q5)
-            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w6, q6)
-            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w7, q7)
-            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w8, q8)
-            acc = acc.replacing(with: zero, where: acc .< zero)
-            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+          else {
+            let p = x0 + c &* 49
+            let o = y + c &* 49
+            for v in 0..<4 {
+              let start = min(v &* 16, 33)
+              let q = p + start
+              let m = masks + v &* 144
+              var acc = bias
+              let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, q0)
+              let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, q1)
+              let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, q2)
+              let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, q3)
+              let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, q4)
+              let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, q5)
+              let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, q6)
+              let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, q7)
+              let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, q8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -3962,10 +4018,10 @@ public final class MobileNetV1 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(171, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (2151456 &+ block &* 6144))
@@ -3999,44 +4055,47 @@ public final class MobileNetV1 {
   // avgpool 7x7x1024 -> 1x1x1024, kernel 7x7 stride 7x7 pad 0,0,0,0 (shapes HxWxC)
   // in place: flatten1 (flatten)
   private func avgpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
-      let plane = x0 + (c &* 49)
-      let o = y + (c &* 1)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<1 {
-          let top = oy &* 7 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 7, 7)
-          let first = plane + (r0 &* 7)
-          for k in 0..<2 {
-            let ix = min(k &* 4, 3)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
-              m += e
+    do {
+      let part = 0, first = 0, end = 1024
+      for c in first..<end {
+        let plane = x0 + (c &* 49)
+        let o = y + (c &* 1)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7)
+          let row = buffer.baseAddress!
+          for oy in 0..<1 {
+            let top = oy &* 7 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 7, 7)
+            let first = plane + (r0 &* 7)
+            for k in 0..<2 {
+              let ix = min(k &* 4, 3)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
+                m += e
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
-          }
-          let rows = (min(top &+ 7, 7) &- top)
-          let out = o + (oy &* 1)
-          let scale = 1 / Float(rows &* 7)
-          for ox in 0..<1 {
-            let q = row + (ox &* 7 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m += e1
-            let e2 = q[2]
-            m += e2
-            let e3 = q[3]
-            m += e3
-            let e4 = q[4]
-            m += e4
-            let e5 = q[5]
-            m += e5
-            let e6 = q[6]
-            m += e6
-            out[ox] = m * scale
+            let rows = (min(top &+ 7, 7) &- top)
+            let out = o + (oy &* 1)
+            let scale = 1 / Float(rows &* 7)
+            for ox in 0..<1 {
+              let q = row + (ox &* 7 &- 0)
+              var m = q[0]
+              let e1 = q[1]
+              m += e1
+              let e2 = q[2]
+              m += e2
+              let e3 = q[3]
+              m += e3
+              let e4 = q[4]
+              m += e4
+              let e5 = q[5]
+              m += e5
+              let e6 = q[6]
+              m += e6
+              out[ox] = m * scale
+            }
           }
         }
       }
@@ -5027,6 +5086,10 @@ public final class MobileNetV1 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 13008
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -5041,12 +5104,18 @@ public final class MobileNetV1 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -515,9 +515,25 @@ public final class MobileNetV2 {
   /// Zero-padded copies of convolution inputs, 153228 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -552,6 +568,8 @@ public final class MobileNetV2 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 14035392, alignment: 64).bindMemory(to: Float.self, capacity: 3508848)
     weights.initialize(repeating: 0, count: 3508848)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 6021120, alignment: 64).bindMemory(to: Float.self, capacity: 1505280)
@@ -617,7 +635,18 @@ public final class MobileNetV2 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -714,83 +743,84 @@ public final class MobileNetV2 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 1296
-        let n = panel &* 48
-        let columns = panel == 261 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 112
-            let ox = q &- oy &* 112
-            offsets[p] = oy &* 452 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(262, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 1296
+          let n = panel &* 48
+          let columns = panel == 261 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 112
+              let ox = q &- oy &* 112
+              offsets[p] = oy &* 452 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (0 &+ block &* 216))
-          let bias = UnsafePointer(weights + (864 &+ block &* 8))
-          if panel != 261 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 261 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (0 &+ block &* 216))
+            let bias = UnsafePointer(weights + (864 &+ block &* 8))
+            if panel != 261 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 261 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -805,108 +835,353 @@ public final class MobileNetV2 {
   // folded: features.1.conv.0.1 (bn)
   // in place: features.1.conv.0.2 (relu6)
   private func features_1_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel2 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
-        let kernel = weights + (896 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 31 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 12998)
-            var copied = 0
-            for rowBlock in 0..<28 {
-              let top = min(rowBlock &* 4, 108)
-              let next = min((rowBlock &+ 1) &* 4, 108)
-              let need = min(112, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 112 &+ row) &* 112)
-                let to = plane + ((row &+ 1) &* 114)
-                let even = to + 1
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel2 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
+          let kernel = weights + (896 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 31 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12998)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 12998)
+              var copied = 0
+              for rowBlock in 0..<28 {
+                let top = min(rowBlock &* 4, 108)
+                let next = min((rowBlock &+ 1) &* 4, 108)
+                let need = min(112, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 112 &+ row) &* 112)
+                  let to = plane + ((row &+ 1) &* 114)
+                  let even = to + 1
+                  for chunk in 0..<7 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                }
+                copied = max(copied, need)
                 for chunk in 0..<7 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  let ox = min(chunk &* 16, 96)
+                  let q = UnsafePointer(plane + (top &* 114 &+ ox))
+                  let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<7 {
-                let ox = min(chunk &* 16, 96)
-                let q = UnsafePointer(plane + (top &* 114 &+ ox))
-                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<28 {
+              let top = min(rowBlock &* 4, 108)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              for chunk in 1..<6 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 96
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -923,249 +1198,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<28 {
-            let top = min(rowBlock &* 4, 108)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<6 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 96
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -1176,8 +1208,8 @@ public final class MobileNetV2 {
   private func features_1_conv_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
-    Self.parallelRanges(392, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(392, threads: threads, pool: pool) {
+      part, first, end in
       for chunkFirst in stride(from: first, to: end, by: 192) {
         let chunkEnd = min(chunkFirst &+ 192, end)
         for block in 0..<2 {
@@ -1201,8 +1233,8 @@ public final class MobileNetV2 {
   private func features_2_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 8 blocks of 12 channels x 392 panels of 32 pixels, in 2 chunk(s) of 384 panels
-    Self.parallelRanges(392, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(392, threads: threads, pool: pool) {
+      part, first, end in
       for chunkFirst in stride(from: first, to: end, by: 384) {
         let chunkEnd = min(chunkFirst &+ 384, end)
         for block in 0..<8 {
@@ -1224,124 +1256,510 @@ public final class MobileNetV2 {
   // folded: features.2.conv.1.1 (bn)
   // in place: features.2.conv.1.2 (relu6)
   private func features_2_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel2 + 2)
-      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      for c in (block &* 96 / 8)..<((block &+ 1) &* 96 / 8) {
-        let kernel = weights + (3376 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 95 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 12996)
-            var copied = 0
-            for rowBlock in 0..<14 {
-              let top = min(rowBlock &* 4, 52)
-              let next = min((rowBlock &+ 1) &* 4, 52)
-              let need = min(112, next &* 2 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 112 &+ row) &* 112)
-                let padded = row &+ 1
-                let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
-                let even = to + 3249
-                let odd = to + 1
-                for chunk in 0..<3 {
-                  let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel2 + 2)
+        let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        for c in (block &* 96 / 8)..<((block &+ 1) &* 96 / 8) {
+          let kernel = weights + (3376 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 95 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12996)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 12996)
+              var copied = 0
+              for rowBlock in 0..<14 {
+                let top = min(rowBlock &* 4, 52)
+                let next = min((rowBlock &+ 1) &* 4, 52)
+                let need = min(112, next &* 2 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 112 &+ row) &* 112)
+                  let padded = row &+ 1
+                  let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+                  let even = to + 3249
+                  let odd = to + 1
+                  for chunk in 0..<3 {
+                    let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<4 {
+                  let ox = min(chunk &* 16, 40)
+                  let q = UnsafePointer(plane + (top &* 57 &+ ox))
+                  let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p1)
+                  let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p2)
+                  acc1 = Self.__kernel1(acc1, w0, p2)
+                  let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p3)
+                  acc1 = Self.__kernel1(acc1, w2, p3)
+                  let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p4)
+                  acc2 = Self.__kernel1(acc2, w0, p4)
+                  let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p5)
+                  acc2 = Self.__kernel1(acc2, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p6)
+                  acc3 = Self.__kernel1(acc3, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p7)
+                  acc3 = Self.__kernel1(acc3, w2, p7)
+                  let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p8)
+                  let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p9)
+                  let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p11)
+                  acc1 = Self.__kernel1(acc1, w1, p11)
+                  let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p12)
+                  acc2 = Self.__kernel1(acc2, w1, p12)
+                  let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w1, p13)
+                  let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p14)
+                  let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p15)
+                  let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p16)
+                  let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w3, p17)
+                  let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w5, p18)
+                  let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w3, p19)
+                  let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w5, p20)
+                  let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w3, p21)
+                  let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w5, p22)
+                  let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p23)
+                  let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w4, p24)
+                  let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w4, p25)
+                  let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w4, p26)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<4 {
-                let ox = min(chunk &* 16, 40)
-                let q = UnsafePointer(plane + (top &* 57 &+ ox))
-                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let iy = top &* 2 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+              let row6 = iy &+ 6
+              let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
+              let row7 = iy &+ 7
+              let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
+              let row8 = iy &+ 8
+              let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
+              do {
+                let ox = 0
+                let q = ox &* 2
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p1)
-                let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p2)
-                acc1 = Self.__kernel1(acc1, w0, p2)
-                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p3)
-                acc1 = Self.__kernel1(acc1, w2, p3)
-                let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p4)
-                acc2 = Self.__kernel1(acc2, w0, p4)
-                let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p5)
-                acc2 = Self.__kernel1(acc2, w2, p5)
-                let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p6)
-                acc3 = Self.__kernel1(acc3, w0, p6)
-                let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p7)
-                acc3 = Self.__kernel1(acc3, w2, p7)
-                let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p8)
-                let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p9)
-                let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p10)
-                let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p11)
-                acc1 = Self.__kernel1(acc1, w1, p11)
-                let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p12)
-                acc2 = Self.__kernel1(acc2, w1, p12)
-                let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w1, p13)
-                let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p14)
-                let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p15)
-                let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p16)
-                let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w3, p17)
-                let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w5, p18)
-                let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w3, p19)
-                let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w5, p20)
-                let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w3, p21)
-                let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w5, p22)
-                let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p23)
-                let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w4, p24)
-                let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w4, p25)
-                let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w4, p26)
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              for chunk in 1..<3 {
+                let ox = chunk &* 16
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 40
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1358,390 +1776,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let iy = top &* 2 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
-            let row6 = iy &+ 6
-            let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
-            let row7 = iy &+ 7
-            let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
-            let row8 = iy &+ 8
-            let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
-            do {
-              let ox = 0
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<3 {
-              let ox = chunk &* 16
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 40
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -1753,8 +1787,8 @@ public final class MobileNetV2 {
   private func features_2_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
       for chunkFirst in stride(from: first, to: end, by: 64) {
         let chunkEnd = min(chunkFirst &+ 64, end)
         for block in 0..<2 {
@@ -1778,8 +1812,8 @@ public final class MobileNetV2 {
   private func features_3_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
       for block in 0..<12 {
         let a = UnsafePointer(weights + (6672 &+ block &* 288))
         let bias = UnsafePointer(weights + (10128 &+ block &* 12))
@@ -1798,112 +1832,357 @@ public final class MobileNetV2 {
   // folded: features.3.conv.1.1 (bn)
   // in place: features.3.conv.1.2 (relu6)
   private func features_3_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel6 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
-        let kernel = weights + (10272 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 143 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 3366)
-            var copied = 0
-            for rowBlock in 0..<14 {
-              let top = min(rowBlock &* 4, 52)
-              let next = min((rowBlock &+ 1) &* 4, 52)
-              let need = min(56, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 56 &+ row) &* 56)
-                let to = plane + ((row &+ 1) &* 58)
-                let even = to + 1
-                for chunk in 0..<3 {
-                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel6 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
+          let kernel = weights + (10272 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 143 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3366)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 3366)
+              var copied = 0
+              for rowBlock in 0..<14 {
+                let top = min(rowBlock &* 4, 52)
+                let next = min((rowBlock &+ 1) &* 4, 52)
+                let need = min(56, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 56 &+ row) &* 56)
+                  let to = plane + ((row &+ 1) &* 58)
+                  let even = to + 1
+                  for chunk in 0..<3 {
+                    let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<4 {
+                  let ox = min(chunk &* 16, 40)
+                  let q = UnsafePointer(plane + (top &* 58 &+ ox))
+                  let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<4 {
-                let ox = min(chunk &* 16, 40)
-                let q = UnsafePointer(plane + (top &* 58 &+ ox))
-                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              for chunk in 1..<3 {
+                let ox = chunk &* 16
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 40
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1920,249 +2199,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            for chunk in 1..<3 {
-              let ox = chunk &* 16
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 40
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -2174,8 +2210,8 @@ public final class MobileNetV2 {
   private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
       for chunkFirst in stride(from: first, to: end, by: 42) {
         let chunkEnd = min(chunkFirst &+ 42, end)
         for block in 0..<2 {
@@ -2199,8 +2235,8 @@ public final class MobileNetV2 {
   private func features_4_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
       for block in 0..<12 {
         let a = UnsafePointer(weights + (15200 &+ block &* 288))
         let bias = UnsafePointer(weights + (18656 &+ block &* 12))
@@ -2219,130 +2255,396 @@ public final class MobileNetV2 {
   // folded: features.4.conv.1.1 (bn)
   // in place: features.4.conv.1.2 (relu6)
   private func features_4_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel6 + 2)
-      let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
-        let kernel = weights + (18800 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 143 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 3364)
-            var copied = 0
-            for rowBlock in 0..<7 {
-              let top = min(rowBlock &* 4, 24)
-              let next = min((rowBlock &+ 1) &* 4, 24)
-              let need = min(56, next &* 2 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 56 &+ row) &* 56)
-                let padded = row &+ 1
-                let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
-                let even = to + 841
-                let odd = to + 1
-                do {
-                  let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                  let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel6 + 2)
+        let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
+          let kernel = weights + (18800 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 143 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3364)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 3364)
+              var copied = 0
+              for rowBlock in 0..<7 {
+                let top = min(rowBlock &* 4, 24)
+                let next = min((rowBlock &+ 1) &* 4, 24)
+                let need = min(56, next &* 2 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 56 &+ row) &* 56)
+                  let padded = row &+ 1
+                  let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+                  let even = to + 841
+                  let odd = to + 1
+                  do {
+                    let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                    let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
-                }
-                do {
-                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<2 {
+                  let ox = min(chunk &* 16, 12)
+                  let q = UnsafePointer(plane + (top &* 29 &+ ox))
+                  let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p1)
+                  let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p2)
+                  acc1 = Self.__kernel1(acc1, w0, p2)
+                  let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p3)
+                  acc1 = Self.__kernel1(acc1, w2, p3)
+                  let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p4)
+                  acc2 = Self.__kernel1(acc2, w0, p4)
+                  let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p5)
+                  acc2 = Self.__kernel1(acc2, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p6)
+                  acc3 = Self.__kernel1(acc3, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p7)
+                  acc3 = Self.__kernel1(acc3, w2, p7)
+                  let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p8)
+                  let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p9)
+                  let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p11)
+                  acc1 = Self.__kernel1(acc1, w1, p11)
+                  let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p12)
+                  acc2 = Self.__kernel1(acc2, w1, p12)
+                  let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w1, p13)
+                  let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p14)
+                  let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p15)
+                  let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p16)
+                  let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w3, p17)
+                  let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w5, p18)
+                  let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w3, p19)
+                  let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w5, p20)
+                  let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w3, p21)
+                  let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w5, p22)
+                  let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p23)
+                  let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w4, p24)
+                  let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w4, p25)
+                  let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w4, p26)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<2 {
-                let ox = min(chunk &* 16, 12)
-                let q = UnsafePointer(plane + (top &* 29 &+ ox))
-                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let iy = top &* 2 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+              let row6 = iy &+ 6
+              let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
+              let row7 = iy &+ 7
+              let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
+              let row8 = iy &+ 8
+              let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
+              do {
+                let ox = 0
+                let q = ox &* 2
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p1)
-                let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p2)
-                acc1 = Self.__kernel1(acc1, w0, p2)
-                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p3)
-                acc1 = Self.__kernel1(acc1, w2, p3)
-                let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p4)
-                acc2 = Self.__kernel1(acc2, w0, p4)
-                let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p5)
-                acc2 = Self.__kernel1(acc2, w2, p5)
-                let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p6)
-                acc3 = Self.__kernel1(acc3, w0, p6)
-                let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p7)
-                acc3 = Self.__kernel1(acc3, w2, p7)
-                let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p8)
-                let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p9)
-                let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p10)
-                let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p11)
-                acc1 = Self.__kernel1(acc1, w1, p11)
-                let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p12)
-                acc2 = Self.__kernel1(acc2, w1, p12)
-                let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w1, p13)
-                let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p14)
-                let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p15)
-                let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p16)
-                let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w3, p17)
-                let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w5, p18)
-                let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w3, p19)
-                let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w5, p20)
-                let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w3, p21)
-                let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w5, p22)
-                let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p23)
-                let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w4, p24)
-                let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w4, p25)
-                let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w4, p26)
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 12
+                let q = ox &* 2
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w0, v2_0)
+                let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w1, v2_1)
+                let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w2, v2_2)
+                let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w3, v3_0)
+                let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w4, v3_1)
+                let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w5, v3_2)
+                let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+                acc1 = Self.__kernel1(acc1, w6, v4_0)
+                acc2 = Self.__kernel1(acc2, w0, v4_0)
+                let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+                acc1 = Self.__kernel1(acc1, w7, v4_1)
+                acc2 = Self.__kernel1(acc2, w1, v4_1)
+                let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+                acc1 = Self.__kernel1(acc1, w8, v4_2)
+                acc2 = Self.__kernel1(acc2, w2, v4_2)
+                let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w3, v5_0)
+                let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w4, v5_1)
+                let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w5, v5_2)
+                let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+                acc2 = Self.__kernel1(acc2, w6, v6_0)
+                acc3 = Self.__kernel1(acc3, w0, v6_0)
+                let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+                acc2 = Self.__kernel1(acc2, w7, v6_1)
+                acc3 = Self.__kernel1(acc3, w1, v6_1)
+                let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+                acc2 = Self.__kernel1(acc2, w8, v6_2)
+                acc3 = Self.__kernel1(acc3, w2, v6_2)
+                let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w3, v7_0)
+                let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w4, v7_1)
+                let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w5, v7_2)
+                let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+                acc3 = Self.__kernel1(acc3, w6, v8_0)
+                let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+                acc3 = Self.__kernel1(acc3, w7, v8_1)
+                let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+                acc3 = Self.__kernel1(acc3, w8, v8_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -2359,270 +2661,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let iy = top &* 2 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
-            let row6 = iy &+ 6
-            let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
-            let row7 = iy &+ 7
-            let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
-            let row8 = iy &+ 8
-            let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
-            do {
-              let ox = 0
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 12
-              let q = ox &* 2
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w0, v2_0)
-              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w1, v2_1)
-              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w2, v2_2)
-              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w3, v3_0)
-              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w4, v3_1)
-              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w5, v3_2)
-              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
-              acc1 = Self.__kernel1(acc1, w6, v4_0)
-              acc2 = Self.__kernel1(acc2, w0, v4_0)
-              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
-              acc1 = Self.__kernel1(acc1, w7, v4_1)
-              acc2 = Self.__kernel1(acc2, w1, v4_1)
-              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
-              acc1 = Self.__kernel1(acc1, w8, v4_2)
-              acc2 = Self.__kernel1(acc2, w2, v4_2)
-              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w3, v5_0)
-              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w4, v5_1)
-              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w5, v5_2)
-              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
-              acc2 = Self.__kernel1(acc2, w6, v6_0)
-              acc3 = Self.__kernel1(acc3, w0, v6_0)
-              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
-              acc2 = Self.__kernel1(acc2, w7, v6_1)
-              acc3 = Self.__kernel1(acc3, w1, v6_1)
-              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
-              acc2 = Self.__kernel1(acc2, w8, v6_2)
-              acc3 = Self.__kernel1(acc3, w2, v6_2)
-              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w3, v7_0)
-              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w4, v7_1)
-              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w5, v7_2)
-              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
-              acc3 = Self.__kernel1(acc3, w6, v8_0)
-              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
-              acc3 = Self.__kernel1(acc3, w7, v8_1)
-              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
-              acc3 = Self.__kernel1(acc3, w8, v8_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -2635,10 +2673,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (20240 &+ block &* 1584))
@@ -2688,10 +2726,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (25040 &+ block &* 384))
@@ -2738,116 +2776,286 @@ public final class MobileNetV2 {
   // folded: features.5.conv.1.1 (bn)
   // in place: features.5.conv.1.2 (relu6)
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel11 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-        let kernel = weights + (31376 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 191 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 910)
-            var copied = 0
-            for rowBlock in 0..<7 {
-              let top = min(rowBlock &* 4, 24)
-              let next = min((rowBlock &+ 1) &* 4, 24)
-              let need = min(28, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 28 &+ row) &* 28)
-                let to = plane + ((row &+ 1) &* 30)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel11 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
+          let kernel = weights + (31376 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 191 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 910)
+              var copied = 0
+              for rowBlock in 0..<7 {
+                let top = min(rowBlock &* 4, 24)
+                let next = min((rowBlock &+ 1) &* 4, 24)
+                let need = min(28, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 28 &+ row) &* 28)
+                  let to = plane + ((row &+ 1) &* 30)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-                }
-                do {
-                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<2 {
+                  let ox = min(chunk &* 16, 12)
+                  let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                  let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<2 {
-                let ox = min(chunk &* 16, 12)
-                let q = UnsafePointer(plane + (top &* 30 &+ ox))
-                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 12
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -2864,174 +3072,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 12
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -3045,10 +3085,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (33296 &+ block &* 2112))
@@ -3098,10 +3138,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (39680 &+ block &* 384))
@@ -3148,116 +3188,286 @@ public final class MobileNetV2 {
   // folded: features.6.conv.1.1 (bn)
   // in place: features.6.conv.1.2 (relu6)
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let zeros = UnsafePointer(Self.__kernel11 + 1)
-      let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
-      let low1 = lane .< SIMD16<Float>(repeating: 1)
-      let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-        let kernel = weights + (46016 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 191 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-            buffer in
-            let plane = buffer.baseAddress!
-            plane.update(repeating: 0, count: 910)
-            var copied = 0
-            for rowBlock in 0..<7 {
-              let top = min(rowBlock &* 4, 24)
-              let next = min((rowBlock &+ 1) &* 4, 24)
-              let need = min(28, next &* 1 &+ 5)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 28 &+ row) &* 28)
-                let to = plane + ((row &+ 1) &* 30)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let zeros = UnsafePointer(Self.__kernel11 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let low1 = lane .< SIMD16<Float>(repeating: 1)
+        let high1 = lane .>= SIMD16<Float>(repeating: 15)
+        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
+          let kernel = weights + (46016 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 191 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let plane = buffer.baseAddress!
+              plane.update(repeating: 0, count: 910)
+              var copied = 0
+              for rowBlock in 0..<7 {
+                let top = min(rowBlock &* 4, 24)
+                let next = min((rowBlock &+ 1) &* 4, 24)
+                let need = min(28, next &* 1 &+ 5)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 28 &+ row) &* 28)
+                  let to = plane + ((row &+ 1) &* 30)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-                }
-                do {
-                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                copied = max(copied, need)
+                for chunk in 0..<2 {
+                  let ox = min(chunk &* 16, 12)
+                  let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                  let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                  var acc0 = bias
+                  var acc1 = bias
+                  var acc2 = bias
+                  var acc3 = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w3, p3)
+                  acc1 = Self.__kernel1(acc1, w0, p3)
+                  let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w4, p4)
+                  acc1 = Self.__kernel1(acc1, w1, p4)
+                  let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w5, p5)
+                  acc1 = Self.__kernel1(acc1, w2, p5)
+                  let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w6, p6)
+                  acc1 = Self.__kernel1(acc1, w3, p6)
+                  acc2 = Self.__kernel1(acc2, w0, p6)
+                  let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w7, p7)
+                  acc1 = Self.__kernel1(acc1, w4, p7)
+                  acc2 = Self.__kernel1(acc2, w1, p7)
+                  let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                  acc0 = Self.__kernel1(acc0, w8, p8)
+                  acc1 = Self.__kernel1(acc1, w5, p8)
+                  acc2 = Self.__kernel1(acc2, w2, p8)
+                  let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w6, p9)
+                  acc2 = Self.__kernel1(acc2, w3, p9)
+                  acc3 = Self.__kernel1(acc3, w0, p9)
+                  let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w7, p10)
+                  acc2 = Self.__kernel1(acc2, w4, p10)
+                  acc3 = Self.__kernel1(acc3, w1, p10)
+                  let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                  acc1 = Self.__kernel1(acc1, w8, p11)
+                  acc2 = Self.__kernel1(acc2, w5, p11)
+                  acc3 = Self.__kernel1(acc3, w2, p11)
+                  let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w6, p12)
+                  acc3 = Self.__kernel1(acc3, w3, p12)
+                  let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w7, p13)
+                  acc3 = Self.__kernel1(acc3, w4, p13)
+                  let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                  acc2 = Self.__kernel1(acc2, w8, p14)
+                  acc3 = Self.__kernel1(acc3, w5, p14)
+                  let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w6, p15)
+                  let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w7, p16)
+                  let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                  acc3 = Self.__kernel1(acc3, w8, p17)
+                  acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                  acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                  UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                  acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                  acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                  UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                  acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                  acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                  UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                  acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                  acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                  UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
                 }
               }
-              copied = max(copied, need)
-              for chunk in 0..<2 {
-                let ox = min(chunk &* 16, 12)
-                let q = UnsafePointer(plane + (top &* 30 &+ ox))
-                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+            }
+          }
+          else {
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let iy = top &* 1 &- 1
+              let row0 = iy &+ 0
+              let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+              let row1 = iy &+ 1
+              let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+              let row2 = iy &+ 2
+              let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+              let row3 = iy &+ 3
+              let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+              let row4 = iy &+ 4
+              let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+              let row5 = iy &+ 5
+              let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+              do {
+                let ox = 0
+                let q = ox &* 1
                 var acc0 = bias
                 var acc1 = bias
                 var acc2 = bias
                 var acc3 = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w2, p2)
-                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w3, p3)
-                acc1 = Self.__kernel1(acc1, w0, p3)
-                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w4, p4)
-                acc1 = Self.__kernel1(acc1, w1, p4)
-                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w5, p5)
-                acc1 = Self.__kernel1(acc1, w2, p5)
-                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w6, p6)
-                acc1 = Self.__kernel1(acc1, w3, p6)
-                acc2 = Self.__kernel1(acc2, w0, p6)
-                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w7, p7)
-                acc1 = Self.__kernel1(acc1, w4, p7)
-                acc2 = Self.__kernel1(acc2, w1, p7)
-                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-                acc0 = Self.__kernel1(acc0, w8, p8)
-                acc1 = Self.__kernel1(acc1, w5, p8)
-                acc2 = Self.__kernel1(acc2, w2, p8)
-                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w6, p9)
-                acc2 = Self.__kernel1(acc2, w3, p9)
-                acc3 = Self.__kernel1(acc3, w0, p9)
-                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w7, p10)
-                acc2 = Self.__kernel1(acc2, w4, p10)
-                acc3 = Self.__kernel1(acc3, w1, p10)
-                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-                acc1 = Self.__kernel1(acc1, w8, p11)
-                acc2 = Self.__kernel1(acc2, w5, p11)
-                acc3 = Self.__kernel1(acc3, w2, p11)
-                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w6, p12)
-                acc3 = Self.__kernel1(acc3, w3, p12)
-                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w7, p13)
-                acc3 = Self.__kernel1(acc3, w4, p13)
-                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-                acc2 = Self.__kernel1(acc2, w8, p14)
-                acc3 = Self.__kernel1(acc3, w5, p14)
-                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w6, p15)
-                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w7, p16)
-                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-                acc3 = Self.__kernel1(acc3, w8, p17)
+                let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+              }
+              do {
+                let ox = 12
+                let q = ox &* 1
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, v0_0)
+                let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, v0_1)
+                let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w2, v0_2)
+                let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, v1_0)
+                acc1 = Self.__kernel1(acc1, w0, v1_0)
+                let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, v1_1)
+                acc1 = Self.__kernel1(acc1, w1, v1_1)
+                let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w5, v1_2)
+                acc1 = Self.__kernel1(acc1, w2, v1_2)
+                let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, v2_0)
+                acc1 = Self.__kernel1(acc1, w3, v2_0)
+                acc2 = Self.__kernel1(acc2, w0, v2_0)
+                let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, v2_1)
+                acc1 = Self.__kernel1(acc1, w4, v2_1)
+                acc2 = Self.__kernel1(acc2, w1, v2_1)
+                let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc0 = Self.__kernel1(acc0, w8, v2_2)
+                acc1 = Self.__kernel1(acc1, w5, v2_2)
+                acc2 = Self.__kernel1(acc2, w2, v2_2)
+                let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, v3_0)
+                acc2 = Self.__kernel1(acc2, w3, v3_0)
+                acc3 = Self.__kernel1(acc3, w0, v3_0)
+                let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, v3_1)
+                acc2 = Self.__kernel1(acc2, w4, v3_1)
+                acc3 = Self.__kernel1(acc3, w1, v3_1)
+                let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc1 = Self.__kernel1(acc1, w8, v3_2)
+                acc2 = Self.__kernel1(acc2, w5, v3_2)
+                acc3 = Self.__kernel1(acc3, w2, v3_2)
+                let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, v4_0)
+                acc3 = Self.__kernel1(acc3, w3, v4_0)
+                let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, v4_1)
+                acc3 = Self.__kernel1(acc3, w4, v4_1)
+                let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc2 = Self.__kernel1(acc2, w8, v4_2)
+                acc3 = Self.__kernel1(acc3, w5, v4_2)
+                let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, v5_0)
+                let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, v5_1)
+                let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+                acc3 = Self.__kernel1(acc3, w8, v5_2)
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
                 acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
                 acc0 = acc0.replacing(with: six, where: acc0 .> six)
                 UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -3274,174 +3484,6 @@ public final class MobileNetV2 {
             }
           }
         }
-        else {
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let iy = top &* 1 &- 1
-            let row0 = iy &+ 0
-            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
-            let row1 = iy &+ 1
-            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
-            let row2 = iy &+ 2
-            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
-            let row3 = iy &+ 3
-            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
-            let row4 = iy &+ 4
-            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
-            let row5 = iy &+ 5
-            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
-            do {
-              let ox = 0
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-            do {
-              let ox = 12
-              let q = ox &* 1
-              var acc0 = bias
-              var acc1 = bias
-              var acc2 = bias
-              var acc3 = bias
-              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, v0_0)
-              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, v0_1)
-              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w2, v0_2)
-              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, v1_0)
-              acc1 = Self.__kernel1(acc1, w0, v1_0)
-              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, v1_1)
-              acc1 = Self.__kernel1(acc1, w1, v1_1)
-              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w5, v1_2)
-              acc1 = Self.__kernel1(acc1, w2, v1_2)
-              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, v2_0)
-              acc1 = Self.__kernel1(acc1, w3, v2_0)
-              acc2 = Self.__kernel1(acc2, w0, v2_0)
-              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, v2_1)
-              acc1 = Self.__kernel1(acc1, w4, v2_1)
-              acc2 = Self.__kernel1(acc2, w1, v2_1)
-              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc0 = Self.__kernel1(acc0, w8, v2_2)
-              acc1 = Self.__kernel1(acc1, w5, v2_2)
-              acc2 = Self.__kernel1(acc2, w2, v2_2)
-              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, v3_0)
-              acc2 = Self.__kernel1(acc2, w3, v3_0)
-              acc3 = Self.__kernel1(acc3, w0, v3_0)
-              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, v3_1)
-              acc2 = Self.__kernel1(acc2, w4, v3_1)
-              acc3 = Self.__kernel1(acc3, w1, v3_1)
-              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc1 = Self.__kernel1(acc1, w8, v3_2)
-              acc2 = Self.__kernel1(acc2, w5, v3_2)
-              acc3 = Self.__kernel1(acc3, w2, v3_2)
-              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, v4_0)
-              acc3 = Self.__kernel1(acc3, w3, v4_0)
-              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, v4_1)
-              acc3 = Self.__kernel1(acc3, w4, v4_1)
-              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc2 = Self.__kernel1(acc2, w8, v4_2)
-              acc3 = Self.__kernel1(acc3, w5, v4_2)
-              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, v5_0)
-              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, v5_1)
-              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
-              acc3 = Self.__kernel1(acc3, w8, v5_2)
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
-              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
-              acc0 = acc0.replacing(with: six, where: acc0 .> six)
-              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
-              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
-              acc1 = acc1.replacing(with: six, where: acc1 .> six)
-              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
-              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
-              acc2 = acc2.replacing(with: six, where: acc2 .> six)
-              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
-              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
-              acc3 = acc3.replacing(with: six, where: acc3 .> six)
-              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
-            }
-          }
-        }
       }
     }
   }
@@ -3454,10 +3496,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (47936 &+ block &* 2112))
@@ -3507,10 +3549,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (54320 &+ block &* 384))
@@ -3557,94 +3599,96 @@ public final class MobileNetV2 {
   // folded: features.7.conv.1.1 (bn)
   // in place: features.7.conv.1.2 (relu6)
   private func features_7_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1124) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 900
-        plane.update(repeating: 0, count: 900)
-        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-          let kernel = weights + (60656 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(28, strip &* 28 &+ 28)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 28 &+ row) &* 28)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
-              let even = to + 225
-              let odd = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1124)
+          let plane = buffer.baseAddress!
+          let stage = plane + 900
+          plane.update(repeating: 0, count: 900)
+          for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
+            let kernel = weights + (60656 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(28, strip &* 28 &+ 28)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 28 &+ row) &* 28)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
+                let even = to + 225
+                let odd = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 15))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 15))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3680,10 +3724,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (62576 &+ block &* 768))
@@ -3734,10 +3778,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(96, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (74928 &+ block &* 256))
@@ -3784,89 +3828,91 @@ public final class MobileNetV2 {
   // folded: features.8.conv.1.1 (bn)
   // in place: features.8.conv.1.2 (relu6)
   private func features_8_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-          let kernel = weights + (99888 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[103344 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
+            let kernel = weights + (99888 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[103344 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -3903,10 +3949,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (103728 &+ block &* 1536))
@@ -3957,10 +4003,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(96, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (128368 &+ block &* 256))
@@ -4007,89 +4053,91 @@ public final class MobileNetV2 {
   // folded: features.9.conv.1.1 (bn)
   // in place: features.9.conv.1.2 (relu6)
   private func features_9_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-          let kernel = weights + (153328 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[156784 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
+            let kernel = weights + (153328 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[156784 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -4126,10 +4174,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (157168 &+ block &* 1536))
@@ -4180,10 +4228,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(96, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (181808 &+ block &* 256))
@@ -4230,89 +4278,91 @@ public final class MobileNetV2 {
   // folded: features.10.conv.1.1 (bn)
   // in place: features.10.conv.1.2 (relu6)
   private func features_10_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-          let kernel = weights + (206768 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[210224 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
+            let kernel = weights + (206768 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[210224 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -4348,10 +4398,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (210608 &+ block &* 1536))
@@ -4402,10 +4452,10 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(96, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (235248 &+ block &* 256))
@@ -4452,89 +4502,91 @@ public final class MobileNetV2 {
   // folded: features.11.conv.1.1 (bn)
   // in place: features.11.conv.1.2 (relu6)
   private func features_11_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-          let kernel = weights + (260208 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[263664 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
+            let kernel = weights + (260208 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[263664 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -4570,10 +4622,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(24, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(24, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (264048 &+ block &* 1536))
@@ -4643,10 +4695,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(144, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(144, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (301008 &+ block &* 384))
@@ -4694,89 +4746,91 @@ public final class MobileNetV2 {
   // folded: features.12.conv.1.1 (bn)
   // in place: features.12.conv.1.2 (relu6)
   private func features_12_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-          let kernel = weights + (356880 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[362064 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
+            let kernel = weights + (356880 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[362064 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -4813,10 +4867,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(24, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(24, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (362640 &+ block &* 2304))
@@ -4886,10 +4940,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(144, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(144, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (418032 &+ block &* 384))
@@ -4937,89 +4991,91 @@ public final class MobileNetV2 {
   // folded: features.13.conv.1.1 (bn)
   // in place: features.13.conv.1.2 (relu6)
   private func features_13_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 258
-        plane.update(repeating: 0, count: 258)
-        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-          let kernel = weights + (473904 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[479088 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 15)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let to = plane + ((row &+ 1) &* 16)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let plane = buffer.baseAddress!
+          let stage = plane + 258
+          plane.update(repeating: 0, count: 258)
+          for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
+            let kernel = weights + (473904 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[479088 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 15)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let to = plane + ((row &+ 1) &* 16)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 14
+              for i in first..<min(14, first &+ 14) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-            }
-            copied = max(copied, need)
-            let first = strip &* 14
-            for i in first..<min(14, first &+ 14) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 14
-            for oy in top..<min(14, top &+ 14) {
-              let even = y + ((c &* 14 &+ oy) &* 14)
-              let src = UnsafePointer(stage + ((oy &- top) &* 16))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              let top = strip &* 14
+              for oy in top..<min(14, top &+ 14) {
+                let even = y + ((c &* 14 &+ oy) &* 14)
+                let src = UnsafePointer(stage + ((oy &- top) &* 16))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
               }
             }
           }
@@ -5055,10 +5111,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(24, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(24, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (479664 &+ block &* 2304))
@@ -5128,10 +5184,10 @@ public final class MobileNetV2 {
           }
         }
       }
-      Self.parallelRanges(144, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(144, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (535056 &+ block &* 384))
@@ -5179,89 +5235,91 @@ public final class MobileNetV2 {
   // folded: features.14.conv.1.1 (bn)
   // in place: features.14.conv.1.2 (relu6)
   private func features_14_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 256
-        plane.update(repeating: 0, count: 256)
-        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-          let kernel = weights + (590928 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[596112 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(14, strip &* 14 &+ 14)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 14 &+ row) &* 14)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
-              let even = to + 64
-              let odd = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let plane = buffer.baseAddress!
+          let stage = plane + 256
+          plane.update(repeating: 0, count: 256)
+          for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
+            let kernel = weights + (590928 &+ c &* 9)
+            let w0 = SIMD16<Float>(repeating: kernel[0])
+            let w1 = SIMD16<Float>(repeating: kernel[1])
+            let w2 = SIMD16<Float>(repeating: kernel[2])
+            let w3 = SIMD16<Float>(repeating: kernel[3])
+            let w4 = SIMD16<Float>(repeating: kernel[4])
+            let w5 = SIMD16<Float>(repeating: kernel[5])
+            let w6 = SIMD16<Float>(repeating: kernel[6])
+            let w7 = SIMD16<Float>(repeating: kernel[7])
+            let w8 = SIMD16<Float>(repeating: kernel[8])
+            let bias = SIMD16<Float>(repeating: weights[596112 &+ c])
+            let zero = SIMD16<Float>(repeating: 0)
+            let six = SIMD16<Float>(repeating: 6)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(14, strip &* 14 &+ 14)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 14 &+ row) &* 14)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
+                let even = to + 64
+                let odd = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+                }
+                even[6] = src[12]
+                odd[6] = src[13]
               }
-              do {
-                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 4
+              for i in first..<min(4, first &+ 4) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              even[6] = src[12]
-              odd[6] = src[13]
-            }
-            copied = max(copied, need)
-            let first = strip &* 4
-            for i in first..<min(4, first &+ 4) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 7
-            for oy in top..<min(7, top &+ 7) {
-              let even = y + ((c &* 7 &+ oy) &* 7)
-              let src = UnsafePointer(stage + ((oy &- top) &* 8))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              let top = strip &* 7
+              for oy in top..<min(7, top &+ 7) {
+                let even = y + ((c &* 7 &+ oy) &* 7)
+                let src = UnsafePointer(stage + ((oy &- top) &* 8))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
               }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-              even[6] = src[6]
             }
           }
         }
@@ -5282,10 +5340,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(27, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(27, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (596688 &+ block &* 3456))
@@ -5328,10 +5386,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(160, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(160, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (690176 &+ block &* 960))
@@ -5366,119 +5424,121 @@ public final class MobileNetV2 {
   // folded: features.15.conv.1.1 (bn)
   // in place: features.15.conv.1.2 (relu6)
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let masks = UnsafePointer(Self.__kernel20)
-      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-        let kernel = weights + (844736 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 959 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-            buffer in
-            let plane = buffer.baseAddress!
-            let stage = plane + 90
-            plane.update(repeating: 0, count: 90)
-            var copied = 0
-            for strip in 0..<1 {
-              let need = min(7, strip &* 7 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 7 &+ row) &* 7)
-                let to = plane + ((row &+ 1) &* 9)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let masks = UnsafePointer(Self.__kernel20)
+        for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+          let kernel = weights + (844736 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 959 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let plane = buffer.baseAddress!
+              let stage = plane + 90
+              plane.update(repeating: 0, count: 90)
+              var copied = 0
+              for strip in 0..<1 {
+                let need = min(7, strip &* 7 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 7 &+ row) &* 7)
+                  let to = plane + ((row &+ 1) &* 9)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                copied = max(copied, need)
+                let first = strip &* 4
+                for i in first..<min(4, first &+ 4) {
+                  let q = UnsafePointer(plane + (i &* 16))
+                  var acc = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w3, p3)
+                  let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w4, p4)
+                  let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w5, p5)
+                  let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w6, p6)
+                  let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w7, p7)
+                  let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w8, p8)
+                  acc = acc.replacing(with: zero, where: acc .< zero)
+                  acc = acc.replacing(with: six, where: acc .> six)
+                  UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
                 }
-                even[6] = src[6]
-              }
-              copied = max(copied, need)
-              let first = strip &* 4
-              for i in first..<min(4, first &+ 4) {
-                let q = UnsafePointer(plane + (i &* 16))
-                var acc = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w2, p2)
-                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w3, p3)
-                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w4, p4)
-                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w5, p5)
-                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w6, p6)
-                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w7, p7)
-                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w8, p8)
-                acc = acc.replacing(with: zero, where: acc .< zero)
-                acc = acc.replacing(with: six, where: acc .> six)
-                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-              }
-              let top = strip &* 7
-              for oy in top..<min(7, top &+ 7) {
-                let even = y + ((c &* 7 &+ oy) &* 7)
-                let src = UnsafePointer(stage + ((oy &- top) &* 9))
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                let top = strip &* 7
+                for oy in top..<min(7, top &+ 7) {
+                  let even = y + ((c &* 7 &+ oy) &* 7)
+                  let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
-                even[6] = src[6]
               }
             }
           }
-        }
-        else {
-          let p = x0 + c &* 49
-          let o = y + c &* 49
-          for v in 0..<4 {
-            let start = min(v &* 16, 33)
-            let q = p + start
-            let m = masks + v &* 144
-            var acc = bias
-            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w0, q0)
-            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w1, q1)
-            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w2, q2)
-            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w3, q3)
-            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w4, q4)
-            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w5, q5)
-            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w6, q6)
-            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w7, q7)
-            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w8, q8)
-            acc = acc.replacing(with: zero, where: acc .< zero)
-            acc = acc.replacing(with: six, where: acc .> six)
-            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+          else {
+            let p = x0 + c &* 49
+            let o = y + c &* 49
+            for v in 0..<4 {
+              let start = min(v &* 16, 33)
+              let q = p + start
+              let m = masks + v &* 144
+              var acc = bias
+              let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, q0)
+              let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, q1)
+              let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, q2)
+              let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, q3)
+              let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, q4)
+              let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, q5)
+              let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, q6)
+              let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, q7)
+              let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, q8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -5499,10 +5559,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(27, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(27, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (854336 &+ block &* 5760))
@@ -5545,10 +5605,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(160, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(160, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1010032 &+ block &* 960))
@@ -5583,119 +5643,121 @@ public final class MobileNetV2 {
   // folded: features.16.conv.1.1 (bn)
   // in place: features.16.conv.1.2 (relu6)
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let masks = UnsafePointer(Self.__kernel20)
-      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-        let kernel = weights + (1164592 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 959 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-            buffer in
-            let plane = buffer.baseAddress!
-            let stage = plane + 90
-            plane.update(repeating: 0, count: 90)
-            var copied = 0
-            for strip in 0..<1 {
-              let need = min(7, strip &* 7 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 7 &+ row) &* 7)
-                let to = plane + ((row &+ 1) &* 9)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let masks = UnsafePointer(Self.__kernel20)
+        for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+          let kernel = weights + (1164592 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 959 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let plane = buffer.baseAddress!
+              let stage = plane + 90
+              plane.update(repeating: 0, count: 90)
+              var copied = 0
+              for strip in 0..<1 {
+                let need = min(7, strip &* 7 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 7 &+ row) &* 7)
+                  let to = plane + ((row &+ 1) &* 9)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                copied = max(copied, need)
+                let first = strip &* 4
+                for i in first..<min(4, first &+ 4) {
+                  let q = UnsafePointer(plane + (i &* 16))
+                  var acc = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w3, p3)
+                  let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w4, p4)
+                  let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w5, p5)
+                  let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w6, p6)
+                  let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w7, p7)
+                  let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w8, p8)
+                  acc = acc.replacing(with: zero, where: acc .< zero)
+                  acc = acc.replacing(with: six, where: acc .> six)
+                  UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
                 }
-                even[6] = src[6]
-              }
-              copied = max(copied, need)
-              let first = strip &* 4
-              for i in first..<min(4, first &+ 4) {
-                let q = UnsafePointer(plane + (i &* 16))
-                var acc = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w2, p2)
-                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w3, p3)
-                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w4, p4)
-                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w5, p5)
-                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w6, p6)
-                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w7, p7)
-                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w8, p8)
-                acc = acc.replacing(with: zero, where: acc .< zero)
-                acc = acc.replacing(with: six, where: acc .> six)
-                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-              }
-              let top = strip &* 7
-              for oy in top..<min(7, top &+ 7) {
-                let even = y + ((c &* 7 &+ oy) &* 7)
-                let src = UnsafePointer(stage + ((oy &- top) &* 9))
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                let top = strip &* 7
+                for oy in top..<min(7, top &+ 7) {
+                  let even = y + ((c &* 7 &+ oy) &* 7)
+                  let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
-                even[6] = src[6]
               }
             }
           }
-        }
-        else {
-          let p = x0 + c &* 49
-          let o = y + c &* 49
-          for v in 0..<4 {
-            let start = min(v &* 16, 33)
-            let q = p + start
-            let m = masks + v &* 144
-            var acc = bias
-            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w0, q0)
-            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w1, q1)
-            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w2, q2)
-            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w3, q3)
-            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w4, q4)
-            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w5, q5)
-            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w6, q6)
-            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w7, q7)
-            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w8, q8)
-            acc = acc.replacing(with: zero, where: acc .< zero)
-            acc = acc.replacing(with: six, where: acc .> six)
-            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+          else {
+            let p = x0 + c &* 49
+            let o = y + c &* 49
+            for v in 0..<4 {
+              let start = min(v &* 16, 33)
+              let q = p + start
+              let m = masks + v &* 144
+              var acc = bias
+              let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, q0)
+              let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, q1)
+              let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, q2)
+              let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, q3)
+              let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, q4)
+              let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, q5)
+              let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, q6)
+              let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, q7)
+              let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, q8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -5715,10 +5777,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(27, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(27, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1174192 &+ block &* 5760))
@@ -5761,10 +5823,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(160, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(160, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1329888 &+ block &* 960))
@@ -5799,119 +5861,121 @@ public final class MobileNetV2 {
   // folded: features.17.conv.1.1 (bn)
   // in place: features.17.conv.1.2 (relu6)
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let masks = UnsafePointer(Self.__kernel20)
-      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-        let kernel = weights + (1484448 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
-        let zero = SIMD16<Float>(repeating: 0)
-        let six = SIMD16<Float>(repeating: 6)
-        if c == 0 || c == 959 {
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-            buffer in
-            let plane = buffer.baseAddress!
-            let stage = plane + 90
-            plane.update(repeating: 0, count: 90)
-            var copied = 0
-            for strip in 0..<1 {
-              let need = min(7, strip &* 7 &+ 8)
-              for row in copied..<max(copied, need) {
-                let src = x0 + ((c &* 7 &+ row) &* 7)
-                let to = plane + ((row &+ 1) &* 9)
-                let even = to + 1
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let masks = UnsafePointer(Self.__kernel20)
+        for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+          let kernel = weights + (1484448 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          if c == 0 || c == 959 {
+            do {
+              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let plane = buffer.baseAddress!
+              let stage = plane + 90
+              plane.update(repeating: 0, count: 90)
+              var copied = 0
+              for strip in 0..<1 {
+                let need = min(7, strip &* 7 &+ 8)
+                for row in copied..<max(copied, need) {
+                  let src = x0 + ((c &* 7 &+ row) &* 7)
+                  let to = plane + ((row &+ 1) &* 9)
+                  let even = to + 1
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                copied = max(copied, need)
+                let first = strip &* 4
+                for i in first..<min(4, first &+ 4) {
+                  let q = UnsafePointer(plane + (i &* 16))
+                  var acc = bias
+                  let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w0, p0)
+                  let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w1, p1)
+                  let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w2, p2)
+                  let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w3, p3)
+                  let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w4, p4)
+                  let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w5, p5)
+                  let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w6, p6)
+                  let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w7, p7)
+                  let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                  acc = Self.__kernel1(acc, w8, p8)
+                  acc = acc.replacing(with: zero, where: acc .< zero)
+                  acc = acc.replacing(with: six, where: acc .> six)
+                  UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
                 }
-                even[6] = src[6]
-              }
-              copied = max(copied, need)
-              let first = strip &* 4
-              for i in first..<min(4, first &+ 4) {
-                let q = UnsafePointer(plane + (i &* 16))
-                var acc = bias
-                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w0, p0)
-                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w1, p1)
-                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w2, p2)
-                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w3, p3)
-                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w4, p4)
-                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w5, p5)
-                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w6, p6)
-                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w7, p7)
-                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-                acc = Self.__kernel1(acc, w8, p8)
-                acc = acc.replacing(with: zero, where: acc .< zero)
-                acc = acc.replacing(with: six, where: acc .> six)
-                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-              }
-              let top = strip &* 7
-              for oy in top..<min(7, top &+ 7) {
-                let even = y + ((c &* 7 &+ oy) &* 7)
-                let src = UnsafePointer(stage + ((oy &- top) &* 9))
-                do {
-                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                let top = strip &* 7
+                for oy in top..<min(7, top &+ 7) {
+                  let even = y + ((c &* 7 &+ oy) &* 7)
+                  let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                  do {
+                    let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                  }
+                  even[6] = src[6]
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
-                even[6] = src[6]
               }
             }
           }
-        }
-        else {
-          let p = x0 + c &* 49
-          let o = y + c &* 49
-          for v in 0..<4 {
-            let start = min(v &* 16, 33)
-            let q = p + start
-            let m = masks + v &* 144
-            var acc = bias
-            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w0, q0)
-            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w1, q1)
-            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w2, q2)
-            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w3, q3)
-            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w4, q4)
-            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w5, q5)
-            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w6, q6)
-            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w7, q7)
-            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
-            acc = Self.__kernel1(acc, w8, q8)
-            acc = acc.replacing(with: zero, where: acc .< zero)
-            acc = acc.replacing(with: six, where: acc .> six)
-            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+          else {
+            let p = x0 + c &* 49
+            let o = y + c &* 49
+            for v in 0..<4 {
+              let start = min(v &* 16, 33)
+              let q = p + start
+              let m = masks + v &* 144
+              var acc = bias
+              let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, q0)
+              let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, q1)
+              let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, q2)
+              let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, q3)
+              let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, q4)
+              let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, q5)
+              let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, q6)
+              let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, q7)
+              let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, q8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -5930,10 +5994,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 54 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(54, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(54, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1494048 &+ block &* 5760))
@@ -5976,10 +6040,10 @@ public final class MobileNetV2 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 214 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(214, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(214, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1805424 &+ block &* 1920))
@@ -8208,6 +8272,10 @@ public final class MobileNetV2 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 13008
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -8222,12 +8290,18 @@ public final class MobileNetV2 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -61,9 +61,25 @@ public final class MTCNNPNet {
   /// Zero-padded copies of convolution inputs, 512 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -98,6 +114,8 @@ public final class MTCNNPNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 26640, alignment: 64).bindMemory(to: Float.self, capacity: 6660)
     weights.initialize(repeating: 0, count: 6660)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5000, alignment: 64).bindMemory(to: Float.self, capacity: 1250)
@@ -118,7 +136,18 @@ public final class MTCNNPNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -203,99 +232,102 @@ public final class MTCNNPNet {
   // pool1: maxpool 2 s2 ceil   (line 16)
   // maxpool 10x10x10 -> 5x5x10, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 10, end = min(first &+ 10, 10)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 121) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: -Float.infinity, count: 121)
-        for c in first..<end {
-          let plane = x0 + (c &* 100)
-          let o = y + (c &* 25)
-          do {
-            let oy0 = 0, rows = 5
-            var nan = false
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 5)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 10 {
-                let s = plane + (iy0 &* 10)
-                let even = d + 0
-                let odd = d + 25
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 10, endChannel = min(firstChannel &+ 10, 10)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 121)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: -Float.infinity, count: 121)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 100)
+            let o = y + (c &* 25)
+            do {
+              let oy0 = 0, rows = 5
+              var nan = false
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 5)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 10 {
+                  let s = plane + (iy0 &* 10)
+                  let even = d + 0
+                  let odd = d + 25
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 5)
+                  (d + 25).update(repeating: -Float.infinity, count: 5)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 10 {
+                  let s = plane + (iy1 &* 10)
+                  let even = d + 50
+                  let odd = d + 75
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 50).update(repeating: -Float.infinity, count: 5)
+                  (d + 75).update(repeating: -Float.infinity, count: 5)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 5 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 5 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 5)
-                (d + 25).update(repeating: -Float.infinity, count: 5)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 10 {
-                let s = plane + (iy1 &* 10)
-                let even = d + 50
-                let odd = d + 75
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                for k in 0..<((rows &* 5 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 5 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 1).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 1).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
-                }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 50).update(repeating: -Float.infinity, count: 5)
-                (d + 75).update(repeating: -Float.infinity, count: 5)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 5 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 5 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 5 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 5 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
             }
           }
@@ -309,29 +341,32 @@ public final class MTCNNPNet {
   // in place: prelu2 (prelu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<1 {
-      let group = block / 1
-      let firstChannel = group &* 16 &+ (block % 1) &* 16
-      let valid = block % 1 == 0 ? 16 : 16
-      let packed = UnsafePointer(weights + (304 &+ block &* 1440))
-      let bias = UnsafePointer(weights + (1744 &+ block &* 16))
-      let groupInput = src + (group &* 250)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<3 {
-          let row = groupInput + (oy &* 5)
-          for t in 0..<1 {
-            let ox = t &* 3
-            Self.__kernel1(row + (ox &* 1), 10, 25, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 9 &+ oy &* 3 &+ ox)
-              for p in 0..<3 {
-                do {
-                  var v = stage[p &* 16 &+ lane]
-                  v = v > 0 ? v : v * weights[1760 &+ c]
-                  o[p] = v
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let group = block / 1
+        let firstChannel = group &* 16 &+ (block % 1) &* 16
+        let valid = block % 1 == 0 ? 16 : 16
+        let packed = UnsafePointer(weights + (304 &+ block &* 1440))
+        let bias = UnsafePointer(weights + (1744 &+ block &* 16))
+        let groupInput = src + (group &* 250)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 48)
+          let stage = buffer.baseAddress!
+          for oy in 0..<3 {
+            let row = groupInput + (oy &* 5)
+            for t in 0..<1 {
+              let ox = t &* 3
+              Self.__kernel1(row + (ox &* 1), 10, 25, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 9 &+ oy &* 3 &+ ox)
+                for p in 0..<3 {
+                  do {
+                    var v = stage[p &* 16 &+ lane]
+                    v = v > 0 ? v : v * weights[1760 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -346,29 +381,32 @@ public final class MTCNNPNet {
   // in place: prelu3 (prelu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<1 {
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1776 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (6384 &+ block &* 32))
-      let groupInput = src + (group &* 144)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<1 {
-          let row = groupInput + (oy &* 3)
-          for t in 0..<1 {
-            let ox = t &* 1
-            Self.__kernel2(row + (ox &* 1), 16, 9, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 1 &+ oy &* 1 &+ ox)
-              for p in 0..<1 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[6416 &+ c]
-                  o[p] = v
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let group = block / 1
+        let firstChannel = group &* 32 &+ (block % 1) &* 32
+        let valid = block % 1 == 0 ? 32 : 32
+        let packed = UnsafePointer(weights + (1776 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (6384 &+ block &* 32))
+        let groupInput = src + (group &* 144)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 32)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 3)
+            for t in 0..<1 {
+              let ox = t &* 1
+              Self.__kernel2(row + (ox &* 1), 16, 9, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 1 &+ oy &* 1 &+ ox)
+                for p in 0..<1 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : v * weights[6416 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -391,9 +429,9 @@ public final class MTCNNPNet {
     }
     // 1 blocks of 2 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
     do {
-      let first = 0, end = 1
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) {
-        buffer in
+      let part = 0, first = 0, end = 1
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 128)
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6448 &+ block &* 64))
@@ -453,9 +491,9 @@ public final class MTCNNPNet {
     }
     // 1 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
     do {
-      let first = 0, end = 1
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+      let part = 0, first = 0, end = 1
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6528 &+ block &* 128))
@@ -952,6 +990,10 @@ public final class MTCNNPNet {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 256
+  private static let partIntStride = 16
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -966,12 +1008,18 @@ public final class MTCNNPNet {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

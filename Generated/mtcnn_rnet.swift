@@ -68,9 +68,25 @@ public final class MTCNNRNet {
   /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -105,6 +121,8 @@ public final class MTCNNRNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 430336, alignment: 64).bindMemory(to: Float.self, capacity: 107584)
     weights.initialize(repeating: 0, count: 107584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 67760, alignment: 64).bindMemory(to: Float.self, capacity: 16940)
@@ -127,7 +145,18 @@ public final class MTCNNRNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -167,85 +196,87 @@ public final class MTCNNRNet {
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 27 + SGEMM 7x48
-    for panel in 0..<11 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1632) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 1296
-        let n = panel &* 48
-        let columns = panel == 10 ? 4 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 22
-            let ox = q &- oy &* 22
-            offsets[p] = oy &* 24 &+ ox &* 1
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 47 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 576 &+ ky &* 24)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 1]
+    do {
+      let part = 0, first = 0, end = 11
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1632)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 1296
+          let n = panel &* 48
+          let columns = panel == 10 ? 4 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 22
+              let ox = q &- oy &* 22
+              offsets[p] = oy &* 24 &+ ox &* 1
+            }
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 47 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 576 &+ ky &* 24)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 1]
+                    }
+                    b += 48
                   }
-                  b += 48
                 }
               }
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 576 &+ ky &* 24)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            else {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 576 &+ ky &* 24)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
                   }
-                  b += 48
                 }
               }
             }
           }
-        }
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (0 &+ block &* 189))
-          let bias = UnsafePointer(weights + (756 &+ block &* 7))
-          Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-          if panel == 10 {
-            let valid = 7
-            for r in 0..<valid {
-              let c = block &* 7 &+ r
-              let o = y + (c &* 484 &+ n)
-              let s = stage + (r &* 48)
-              for p in 0..<4 {
-                do {
-                  var v = s[p]
-                  v = v > 0 ? v : v * weights[784 &+ c]
-                  o[p] = v
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (0 &+ block &* 189))
+            let bias = UnsafePointer(weights + (756 &+ block &* 7))
+            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+            if panel == 10 {
+              let valid = 7
+              for r in 0..<valid {
+                let c = block &* 7 &+ r
+                let o = y + (c &* 484 &+ n)
+                let s = stage + (r &* 48)
+                for p in 0..<4 {
+                  do {
+                    var v = s[p]
+                    v = v > 0 ? v : v * weights[784 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          else {
-            let valid = 7
-            for r in 0..<valid {
-              let c = block &* 7 &+ r
-              let o = y + (c &* 484 &+ n)
-              let s = stage + (r &* 48)
-              for p in 0..<48 {
-                do {
-                  var v = s[p]
-                  v = v > 0 ? v : v * weights[784 &+ c]
-                  o[p] = v
+            else {
+              let valid = 7
+              for r in 0..<valid {
+                let c = block &* 7 &+ r
+                let o = y + (c &* 484 &+ n)
+                let s = stage + (r &* 48)
+                for p in 0..<48 {
+                  do {
+                    var v = s[p]
+                    v = v > 0 ? v : v * weights[784 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -258,132 +289,135 @@ public final class MTCNNRNet {
   // pool1: maxpool 3 s2 ceil   (line 18)
   // maxpool 22x22x28 -> 11x11x28, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 28, end = min(first &+ 28, 28)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 752) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 604
-        q.initialize(repeating: -Float.infinity, count: 752)
-        for c in first..<end {
-          let plane = x0 + (c &* 484)
-          let o = y + (c &* 121)
-          do {
-            let oy0 = 0, rows = 11
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 12)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 22 {
-                let s = plane + (iy0 &* 22)
-                let even = d + 0
-                let odd = d + 144
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 28, endChannel = min(firstChannel &+ 28, 28)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 752)
+          let q = buffer.baseAddress!
+          let t = q + 604
+          q.initialize(repeating: -Float.infinity, count: 752)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 484)
+            let o = y + (c &* 121)
+            do {
+              let oy0 = 0, rows = 11
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 12)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 22 {
+                  let s = plane + (iy0 &* 22)
+                  let even = d + 0
+                  let odd = d + 144
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 12)
+                  (d + 144).update(repeating: -Float.infinity, count: 12)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 22 {
+                  let s = plane + (iy1 &* 22)
+                  let even = d + 288
+                  let odd = d + 432
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 288).update(repeating: -Float.infinity, count: 12)
+                  (d + 432).update(repeating: -Float.infinity, count: 12)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 12 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 144).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 288).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 432).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 289).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 156).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 12)
-                (d + 144).update(repeating: -Float.infinity, count: 12)
+                for k in 0..<((rows &* 12 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 144).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 288).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 432).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 289).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 156).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 22 {
-                let s = plane + (iy1 &* 22)
-                let even = d + 288
-                let odd = d + 432
-                var bad = SIMD8<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 12)
+                let d = o + ((oy0 &+ r) &* 11)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 288).update(repeating: -Float.infinity, count: 12)
-                (d + 432).update(repeating: -Float.infinity, count: 12)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 12 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 144).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 288).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 432).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 289).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 156).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 12 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 144).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 288).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 432).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 289).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 156).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 12)
-              let d = o + ((oy0 &+ r) &* 11)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -397,29 +431,32 @@ public final class MTCNNRNet {
   // in place: prelu2 (prelu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<2 {
-      let group = block / 2
-      let firstChannel = group &* 48 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 16 : 32
-      let packed = UnsafePointer(weights + (816 &+ block &* 8064))
-      let bias = UnsafePointer(weights + (16944 &+ block &* 32))
-      let groupInput = src + (group &* 3388)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<9 {
-          let row = groupInput + (oy &* 11)
-          for t in 0..<1 {
-            let ox = t &* 9
-            Self.__kernel2(row + (ox &* 1), 28, 121, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 81 &+ oy &* 9 &+ ox)
-              for p in 0..<9 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[17008 &+ c]
-                  o[p] = v
+    do {
+      let part = 0, first = 0, end = 2
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 48 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 16 : 32
+        let packed = UnsafePointer(weights + (816 &+ block &* 8064))
+        let bias = UnsafePointer(weights + (16944 &+ block &* 32))
+        let groupInput = src + (group &* 3388)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let stage = buffer.baseAddress!
+          for oy in 0..<9 {
+            let row = groupInput + (oy &* 11)
+            for t in 0..<1 {
+              let ox = t &* 9
+              Self.__kernel2(row + (ox &* 1), 28, 121, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 81 &+ oy &* 9 &+ ox)
+                for p in 0..<9 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : v * weights[17008 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -432,120 +469,123 @@ public final class MTCNNRNet {
   // pool2: maxpool 3 s2 ceil   (line 19)
   // maxpool 9x9x48 -> 4x4x48, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 48, end = min(first &+ 48, 48)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 157) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 121
-        q.initialize(repeating: -Float.infinity, count: 157)
-        for c in first..<end {
-          let plane = x0 + (c &* 81)
-          let o = y + (c &* 16)
-          do {
-            let oy0 = 0, rows = 4
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 5)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 9 {
-                let s = plane + (iy0 &* 9)
-                let even = d + 0
-                let odd = d + 25
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 48, endChannel = min(firstChannel &+ 48, 48)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 157)
+          let q = buffer.baseAddress!
+          let t = q + 121
+          q.initialize(repeating: -Float.infinity, count: 157)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 81)
+            let o = y + (c &* 16)
+            do {
+              let oy0 = 0, rows = 4
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 5)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 9 {
+                  let s = plane + (iy0 &* 9)
+                  let even = d + 0
+                  let odd = d + 25
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v8 = s[8]
+                  d[4] = v8
+                  if v8.isNaN { nan = true }
                 }
-                if any(bad .!= bad) { nan = true }
-                let v8 = s[8]
-                d[4] = v8
-                if v8.isNaN { nan = true }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 5)
+                  (d + 25).update(repeating: -Float.infinity, count: 5)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 9 {
+                  let s = plane + (iy1 &* 9)
+                  let even = d + 50
+                  let odd = d + 75
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v8 = s[8]
+                  d[54] = v8
+                  if v8.isNaN { nan = true }
+                }
+                else {
+                  (d + 50).update(repeating: -Float.infinity, count: 5)
+                  (d + 75).update(repeating: -Float.infinity, count: 5)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 5 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 51).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 5)
-                (d + 25).update(repeating: -Float.infinity, count: 5)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 9 {
-                let s = plane + (iy1 &* 9)
-                let even = d + 50
-                let odd = d + 75
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                for k in 0..<((rows &* 5 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 51).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v8 = s[8]
-                d[54] = v8
-                if v8.isNaN { nan = true }
               }
-              else {
-                (d + 50).update(repeating: -Float.infinity, count: 5)
-                (d + 75).update(repeating: -Float.infinity, count: 5)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 5 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 51).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 5 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 51).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 5)
-              let d = o + ((oy0 &+ r) &* 4)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+              for r in 0..<rows {
+                let s = t + (r &* 5)
+                let d = o + ((oy0 &+ r) &* 4)
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -559,29 +599,32 @@ public final class MTCNNRNet {
   // in place: prelu3 (prelu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<2 {
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (17056 &+ block &* 6144))
-      let bias = UnsafePointer(weights + (29344 &+ block &* 32))
-      let groupInput = src + (group &* 768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<3 {
-          let row = groupInput + (oy &* 4)
-          for t in 0..<1 {
-            let ox = t &* 3
-            Self.__kernel3(row + (ox &* 1), 48, 16, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 9 &+ oy &* 3 &+ ox)
-              for p in 0..<3 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[29408 &+ c]
-                  o[p] = v
+    do {
+      let part = 0, first = 0, end = 2
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (17056 &+ block &* 6144))
+        let bias = UnsafePointer(weights + (29344 &+ block &* 32))
+        let groupInput = src + (group &* 768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 96)
+          let stage = buffer.baseAddress!
+          for oy in 0..<3 {
+            let row = groupInput + (oy &* 4)
+            for t in 0..<1 {
+              let ox = t &* 3
+              Self.__kernel3(row + (ox &* 1), 48, 16, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 9 &+ oy &* 3 &+ ox)
+                for p in 0..<3 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : v * weights[29408 &+ c]
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1263,6 +1306,10 @@ public final class MTCNNRNet {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 1632
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -1277,12 +1324,18 @@ public final class MTCNNRNet {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

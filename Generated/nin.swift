@@ -92,9 +92,25 @@ public final class NiN {
   /// Zero-padded copies of convolution inputs, 188416 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -129,6 +145,8 @@ public final class NiN {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 30413672, alignment: 64).bindMemory(to: Float.self, capacity: 7603418)
     weights.initialize(repeating: 0, count: 7603418)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2239488, alignment: 64).bindMemory(to: Float.self, capacity: 559872)
@@ -153,7 +171,18 @@ public final class NiN {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -199,83 +228,84 @@ public final class NiN {
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 363 + SGEMM 8x48
-    Self.parallelFor(61, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 17808) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 17424
-        let n = panel &* 48
-        let columns = panel == 60 ? 36 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 54
-            let ox = q &- oy &* 54
-            offsets[p] = oy &* 896 &+ ox &* 4
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 188 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<11 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<11 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 4]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(61, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 17808)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 17424
+          let n = panel &* 48
+          let columns = panel == 60 ? 36 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 54
+              let ox = q &- oy &* 54
+              offsets[p] = oy &* 896 &+ ox &* 4
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<11 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<11 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 188 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<11 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<11 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 4]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<12 {
-          let a = UnsafePointer(weights + (0 &+ block &* 2904))
-          let bias = UnsafePointer(weights + (34848 &+ block &* 8))
-          if panel != 60 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 23328 &+ n), 363, 48, 2916)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
-            if panel == 60 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 2916 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<36 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 2916 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<11 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<11 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<12 {
+            let a = UnsafePointer(weights + (0 &+ block &* 2904))
+            let bias = UnsafePointer(weights + (34848 &+ block &* 8))
+            if panel != 60 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 23328 &+ n), 363, 48, 2916)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
+              if panel == 60 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<36 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -292,10 +322,10 @@ public final class NiN {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -347,10 +377,10 @@ public final class NiN {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -398,47 +428,50 @@ public final class NiN {
   // pool0: maxpool 3 s2 ceil   (line 19)
   // maxpool 54x54x96 -> 27x27x96, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
-      let plane = x0 + (c &* 2916)
-      let o = y + (c &* 729)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 54) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<27 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 54)
-          let first = plane + (r0 &* 54)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 38)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    do {
+      let part = 0, first = 0, end = 96
+      for c in first..<end {
+        let plane = x0 + (c &* 2916)
+        let o = y + (c &* 729)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 54)
+          let row = buffer.baseAddress!
+          for oy in 0..<27 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 54)
+            let first = plane + (r0 &* 54)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 38)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 27)
-          do {
-            var m = -Float.infinity
-            let e0 = row[52]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[53]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[26] = m
-          }
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 10)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 27)
+            do {
+              var m = -Float.infinity
+              let e0 = row[52]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[53]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[26] = m
+            }
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 10)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -461,30 +494,32 @@ public final class NiN {
       (plane + 899).update(repeating: 0, count: 62)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (53568 &+ block &* 76800))
-      let bias = UnsafePointer(weights + (667968 &+ block &* 32))
-      let groupInput = src + (group &* 92256)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<27 {
-          let row = groupInput + (oy &* 31)
-          for t in 0..<3 {
-            let ox = t &* 9
-            Self.__kernel4(row + (ox &* 1), 96, 961, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 729 &+ oy &* 27 &+ ox)
-              for p in 0..<9 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (53568 &+ block &* 76800))
+        let bias = UnsafePointer(weights + (667968 &+ block &* 32))
+        let groupInput = src + (group &* 92256)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let stage = buffer.baseAddress!
+          for oy in 0..<27 {
+            let row = groupInput + (oy &* 31)
+            for t in 0..<3 {
+              let ox = t &* 9
+              Self.__kernel4(row + (ox &* 1), 96, 961, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 729 &+ oy &* 27 &+ ox)
+                for p in 0..<9 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -512,8 +547,8 @@ public final class NiN {
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -523,8 +558,8 @@ public final class NiN {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (668224 &+ block &* 3072))
@@ -585,8 +620,8 @@ public final class NiN {
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -596,8 +631,8 @@ public final class NiN {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (736080 &+ block &* 3072))
@@ -643,138 +678,141 @@ public final class NiN {
   // pool2: maxpool 3 s2 ceil   (line 21)
   // maxpool 27x27x256 -> 13x13x256, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 256, end = min(first &+ 256, 256)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1012) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 814
-        q.initialize(repeating: -Float.infinity, count: 1012)
-        for c in first..<end {
-          let plane = x0 + (c &* 729)
-          let o = y + (c &* 169)
-          do {
-            let oy0 = 0, rows = 13
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 27 {
-                let s = plane + (iy0 &* 27)
-                let even = d + 0
-                let odd = d + 196
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let q = buffer.baseAddress!
+          let t = q + 814
+          q.initialize(repeating: -Float.infinity, count: 1012)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 729)
+            let o = y + (c &* 169)
+            do {
+              let oy0 = 0, rows = 13
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 27 {
+                  let s = plane + (iy0 &* 27)
+                  let even = d + 0
+                  let odd = d + 196
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[13] = v26
+                  if v26.isNaN { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 14)
+                  (d + 196).update(repeating: -Float.infinity, count: 14)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[13] = v26
-                if v26.isNaN { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 27 {
+                  let s = plane + (iy1 &* 27)
+                  let even = d + 392
+                  let odd = d + 588
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[405] = v26
+                  if v26.isNaN { nan = true }
+                }
+                else {
+                  (d + 392).update(repeating: -Float.infinity, count: 14)
+                  (d + 588).update(repeating: -Float.infinity, count: 14)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 14)
-                (d + 196).update(repeating: -Float.infinity, count: 14)
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 27 {
-                let s = plane + (iy1 &* 27)
-                let even = d + 392
-                let odd = d + 588
-                var bad = SIMD8<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 14)
+                let d = o + ((oy0 &+ r) &* 13)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[405] = v26
-                if v26.isNaN { nan = true }
-              }
-              else {
-                (d + 392).update(repeating: -Float.infinity, count: 14)
-                (d + 588).update(repeating: -Float.infinity, count: 14)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 14)
-              let d = o + ((oy0 &+ r) &* 13)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -799,45 +837,47 @@ public final class NiN {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(12, threads: threads, pool: pool) {
-      block in
-      let group = block / 12
-      let firstChannel = group &* 384 &+ (block % 12) &* 32
-      let valid = block % 12 == 11 ? 32 : 32
-      let packed = UnsafePointer(weights + (803936 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (1688672 &+ block &* 32))
-      let groupInput = src + (group &* 57600)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel5(row + (ox &* 1), 256, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(12, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 12
+        let firstChannel = group &* 384 &+ (block % 12) &* 32
+        let valid = block % 12 == 11 ? 32 : 32
+        let packed = UnsafePointer(weights + (803936 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (1688672 &+ block &* 32))
+        let groupInput = src + (group &* 57600)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel5(row + (ox &* 1), 256, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -873,10 +913,10 @@ public final class NiN {
           }
         }
       }
-      Self.parallelRanges(96, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(96, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1689056 &+ block &* 1536))
@@ -945,10 +985,10 @@ public final class NiN {
           }
         }
       }
-      Self.parallelRanges(96, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(96, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1836896 &+ block &* 1536))
@@ -995,138 +1035,141 @@ public final class NiN {
   // maxpool 13x13x384 -> 6x6x384, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: dropout1 (dropout)
   private func pool3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 384, end = min(first &+ 384, 384)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 277) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 219
-        q.initialize(repeating: -Float.infinity, count: 277)
-        for c in first..<end {
-          let plane = x0 + (c &* 169)
-          let o = y + (c &* 36)
-          do {
-            let oy0 = 0, rows = 6
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 7)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 13 {
-                let s = plane + (iy0 &* 13)
-                let even = d + 0
-                let odd = d + 49
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 384, endChannel = min(firstChannel &+ 384, 384)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 277)
+          let q = buffer.baseAddress!
+          let t = q + 219
+          q.initialize(repeating: -Float.infinity, count: 277)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 169)
+            let o = y + (c &* 36)
+            do {
+              let oy0 = 0, rows = 6
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 7)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 13 {
+                  let s = plane + (iy0 &* 13)
+                  let even = d + 0
+                  let odd = d + 49
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 4 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v12 = s[12]
+                  d[6] = v12
+                  if v12.isNaN { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 4 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 7)
+                  (d + 49).update(repeating: -Float.infinity, count: 7)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v12 = s[12]
-                d[6] = v12
-                if v12.isNaN { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 13 {
+                  let s = plane + (iy1 &* 13)
+                  let even = d + 98
+                  let odd = d + 147
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 4 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v12 = s[12]
+                  d[104] = v12
+                  if v12.isNaN { nan = true }
+                }
+                else {
+                  (d + 98).update(repeating: -Float.infinity, count: 7)
+                  (d + 147).update(repeating: -Float.infinity, count: 7)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 99).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 56).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 7)
-                (d + 49).update(repeating: -Float.infinity, count: 7)
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 99).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 56).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 13 {
-                let s = plane + (iy1 &* 13)
-                let even = d + 98
-                let odd = d + 147
-                var bad = SIMD4<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 7)
+                let d = o + ((oy0 &+ r) &* 6)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 4 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d + 2).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v12 = s[12]
-                d[104] = v12
-                if v12.isNaN { nan = true }
-              }
-              else {
-                (d + 98).update(repeating: -Float.infinity, count: 7)
-                (d + 147).update(repeating: -Float.infinity, count: 7)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 99).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 56).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 99).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 56).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 7)
-              let d = o + ((oy0 &+ r) &* 6)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(d + 2).storeBytes(of: v, as: SIMD4<Float>.self)
               }
             }
           }
@@ -1151,31 +1194,33 @@ public final class NiN {
       (plane + 56).update(repeating: 0, count: 8)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(32, threads: threads, pool: pool) {
-      block in
-      let group = block / 32
-      let firstChannel = group &* 1024 &+ (block % 32) &* 32
-      let valid = block % 32 == 31 ? 32 : 32
-      let packed = UnsafePointer(weights + (1984736 &+ block &* 110592))
-      let bias = UnsafePointer(weights + (5523680 &+ block &* 32))
-      let next = block == 31 ? packed : packed + 110592
-      let groupInput = src + (group &* 24576)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 192) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<6 {
-          let row = groupInput + (oy &* 8)
-          for t in 0..<1 {
-            let ox = t &* 6
-            Self.__kernel9(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 36 &+ oy &* 6 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(32, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 32
+        let firstChannel = group &* 1024 &+ (block % 32) &* 32
+        let valid = block % 32 == 31 ? 32 : 32
+        let packed = UnsafePointer(weights + (1984736 &+ block &* 110592))
+        let bias = UnsafePointer(weights + (5523680 &+ block &* 32))
+        let next = block == 31 ? packed : packed + 110592
+        let groupInput = src + (group &* 24576)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 192)
+          let stage = buffer.baseAddress!
+          for oy in 0..<6 {
+            let row = groupInput + (oy &* 8)
+            for t in 0..<1 {
+              let ox = t &* 6
+              Self.__kernel9(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 36 &+ oy &* 6 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1197,10 +1242,10 @@ public final class NiN {
       (row + 36).update(repeating: 0, count: 12)
     }
     // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(171, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5524704 &+ block &* 6144))
@@ -1242,10 +1287,10 @@ public final class NiN {
       (row + 36).update(repeating: 0, count: 12)
     }
     // 167 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(167, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(167, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6576368 &+ block &* 6144))
@@ -1279,119 +1324,122 @@ public final class NiN {
   // avgpool 6x6x1000 -> 1x1x1000, kernel 6x6 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: softmax1 (softmax)
   private func pool4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 1000, end = min(first &+ 1000, 1000)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 46
-        q.initialize(repeating: 0, count: 56)
-        for c in first..<end {
-          let plane = x0 + (c &* 36)
-          let o = y + (c &* 1)
-          do {
-            let oy0 = 0, rows = 1
-            for r in 0..<(rows &+ 5) {
-              let d = q + (r &* 6)
-              let iy0 = (oy0 &+ r)
-              if iy0 >= 0 && iy0 < 6 {
-                let s = plane + (iy0 &* 6)
-                let d0 = d + 0
-                do {
-                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 1000, endChannel = min(firstChannel &+ 1000, 1000)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let q = buffer.baseAddress!
+          let t = q + 46
+          q.initialize(repeating: 0, count: 56)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 36)
+            let o = y + (c &* 1)
+            do {
+              let oy0 = 0, rows = 1
+              for r in 0..<(rows &+ 5) {
+                let d = q + (r &* 6)
+                let iy0 = (oy0 &+ r)
+                if iy0 >= 0 && iy0 < 6 {
+                  let s = plane + (iy0 &* 6)
+                  let d0 = d + 0
+                  do {
+                    let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
+                  do {
+                    let v = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d0 + 2).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
-                do {
-                  let v = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(d0 + 2).storeBytes(of: v, as: SIMD4<Float>.self)
+                else {
+                  (d + 0).update(repeating: 0, count: 6)
                 }
               }
-              else {
-                (d + 0).update(repeating: 0, count: 6)
+              for k in 0..<((rows &* 6 &+ 3) / 4) {
+                let i = k &* 4
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD4<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD4<Float>.self)
+                m += e0_1
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD4<Float>.self)
+                m += e0_2
+                let e0_3 = UnsafeRawPointer(p + 3).loadUnaligned(as: SIMD4<Float>.self)
+                m += e0_3
+                let e0_4 = UnsafeRawPointer(p + 4).loadUnaligned(as: SIMD4<Float>.self)
+                m += e0_4
+                let e0_5 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD4<Float>.self)
+                m += e0_5
+                let e1_0 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_0
+                let e1_1 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_1
+                let e1_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_2
+                let e1_3 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_3
+                let e1_4 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_4
+                let e1_5 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD4<Float>.self)
+                m += e1_5
+                let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_0
+                let e2_1 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_1
+                let e2_2 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_2
+                let e2_3 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_3
+                let e2_4 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_4
+                let e2_5 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD4<Float>.self)
+                m += e2_5
+                let e3_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_0
+                let e3_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_1
+                let e3_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_2
+                let e3_3 = UnsafeRawPointer(p + 21).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_3
+                let e3_4 = UnsafeRawPointer(p + 22).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_4
+                let e3_5 = UnsafeRawPointer(p + 23).loadUnaligned(as: SIMD4<Float>.self)
+                m += e3_5
+                let e4_0 = UnsafeRawPointer(p + 24).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_0
+                let e4_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_1
+                let e4_2 = UnsafeRawPointer(p + 26).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_2
+                let e4_3 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_3
+                let e4_4 = UnsafeRawPointer(p + 28).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_4
+                let e4_5 = UnsafeRawPointer(p + 29).loadUnaligned(as: SIMD4<Float>.self)
+                m += e4_5
+                let e5_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_0
+                let e5_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_1
+                let e5_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_2
+                let e5_3 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_3
+                let e5_4 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_4
+                let e5_5 = UnsafeRawPointer(p + 35).loadUnaligned(as: SIMD4<Float>.self)
+                m += e5_5
+                m *= 0.027777778
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD4<Float>.self)
               }
-            }
-            for k in 0..<((rows &* 6 &+ 3) / 4) {
-              let i = k &* 4
-              let p = q + i
-              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD4<Float>.self)
-              let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD4<Float>.self)
-              m += e0_1
-              let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD4<Float>.self)
-              m += e0_2
-              let e0_3 = UnsafeRawPointer(p + 3).loadUnaligned(as: SIMD4<Float>.self)
-              m += e0_3
-              let e0_4 = UnsafeRawPointer(p + 4).loadUnaligned(as: SIMD4<Float>.self)
-              m += e0_4
-              let e0_5 = UnsafeRawPointer(p + 5).loadUnaligned(as: SIMD4<Float>.self)
-              m += e0_5
-              let e1_0 = UnsafeRawPointer(p + 6).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_0
-              let e1_1 = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_1
-              let e1_2 = UnsafeRawPointer(p + 8).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_2
-              let e1_3 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_3
-              let e1_4 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_4
-              let e1_5 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD4<Float>.self)
-              m += e1_5
-              let e2_0 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_0
-              let e2_1 = UnsafeRawPointer(p + 13).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_1
-              let e2_2 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_2
-              let e2_3 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_3
-              let e2_4 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_4
-              let e2_5 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD4<Float>.self)
-              m += e2_5
-              let e3_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_0
-              let e3_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_1
-              let e3_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_2
-              let e3_3 = UnsafeRawPointer(p + 21).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_3
-              let e3_4 = UnsafeRawPointer(p + 22).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_4
-              let e3_5 = UnsafeRawPointer(p + 23).loadUnaligned(as: SIMD4<Float>.self)
-              m += e3_5
-              let e4_0 = UnsafeRawPointer(p + 24).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_0
-              let e4_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_1
-              let e4_2 = UnsafeRawPointer(p + 26).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_2
-              let e4_3 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_3
-              let e4_4 = UnsafeRawPointer(p + 28).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_4
-              let e4_5 = UnsafeRawPointer(p + 29).loadUnaligned(as: SIMD4<Float>.self)
-              m += e4_5
-              let e5_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_0
-              let e5_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_1
-              let e5_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_2
-              let e5_3 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_3
-              let e5_4 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_4
-              let e5_5 = UnsafeRawPointer(p + 35).loadUnaligned(as: SIMD4<Float>.self)
-              m += e5_5
-              m *= 0.027777778
-              UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD4<Float>.self)
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 6)
-              let d = o + ((oy0 &+ r) &* 1)
-              let v0 = s[0]
-              d[0] = v0
+              for r in 0..<rows {
+                let s = t + (r &* 6)
+                let d = o + ((oy0 &+ r) &* 1)
+                let v0 = s[0]
+                d[0] = v0
+              }
             }
           }
         }
@@ -3280,6 +3328,10 @@ public final class NiN {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 17808
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -3294,12 +3346,18 @@ public final class NiN {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -1038,9 +1038,25 @@ public final class ResNet101 {
   /// Zero-padded copies of convolution inputs, 430592 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -1075,6 +1091,8 @@ public final class ResNet101 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 187938048, alignment: 64).bindMemory(to: Float.self, capacity: 46984512)
     weights.initialize(repeating: 0, count: 46984512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
@@ -1192,7 +1210,18 @@ public final class ResNet101 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -1346,83 +1375,84 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 7056
-        let n = panel &* 48
-        let columns = panel == 261 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 112
-            let ox = q &- oy &* 112
-            offsets[p] = oy &* 460 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(262, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 7056
+          let n = panel &* 48
+          let columns = panel == 261 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 112
+              let ox = q &- oy &* 112
+              offsets[p] = oy &* 460 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 52900 &+ ky &* 230)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (0 &+ block &* 1176))
-          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-          if panel != 261 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-            if panel == 261 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12544 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 52900 &+ ky &* 230)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (0 &+ block &* 1176))
+            let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+            if panel != 261 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+              if panel == 261 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1435,48 +1465,50 @@ public final class ResNet101 {
   // maxpool: maxpool 3 s2 p1   (line 40)
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   private func maxpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 12544)
-      let o = y + (c &* 3136)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<56 {
-          let top = oy &* 2 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
-          let first = plane + (r0 &* 112)
-          for k in 0..<7 {
-            let ix = k &* 16
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 12544)
+        let o = y + (c &* 3136)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let row = buffer.baseAddress!
+          for oy in 0..<56 {
+            let top = oy &* 2 &- 1
+            let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+            let first = plane + (r0 &* 112)
+            for k in 0..<7 {
+              let ix = k &* 16
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 56)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          for k in 0..<4 {
-            let ox = 1 &+ min(k &* 16, 39)
-            let q = row + (ox &* 2 &- 1)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 56)
+            do {
+              var m = -Float.infinity
+              let e0 = row[0]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[1]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[0] = m
+            }
+            for k in 0..<4 {
+              let ox = 1 &+ min(k &* 16, 39)
+              let q = row + (ox &* 2 &- 1)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -1490,10 +1522,10 @@ public final class ResNet101 {
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1529,53 +1561,56 @@ public final class ResNet101 {
   // folded: layer1.0.bn2 (bn)
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
-      }
-      (plane + 3306).update(repeating: 0, count: 58)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 215296
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 81426)
-    for rowBlock in 0..<4 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 196, 12544, 7, 28)
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
-                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let transformed = buffer.baseAddress! + 928
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<64 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 58
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 56 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+                (to + 57).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 58)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 5 ? 9 : 11
-              let bias = UnsafePointer(weights + (81360 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
-              for r in 0..<valid {
-                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 196, 12544, 7, 28)
+          }
+          do {
+            let first = 0, end = 6
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
+                  let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 164)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 5 ? 9 : 11
+                let bias = UnsafePointer(weights + (81360 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+                for r in 0..<valid {
+                  Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+                }
               }
             }
           }
@@ -1590,10 +1625,10 @@ public final class ResNet101 {
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1630,10 +1665,10 @@ public final class ResNet101 {
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1694,8 +1729,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1705,8 +1740,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (115776 &+ block &* 2816))
@@ -1740,53 +1775,56 @@ public final class ResNet101 {
   // folded: layer1.1.bn2 (bn)
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
-      }
-      (plane + 3306).update(repeating: 0, count: 58)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 215296
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 200402)
-    for rowBlock in 0..<4 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 196, 12544, 7, 28)
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
-                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let transformed = buffer.baseAddress! + 928
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<64 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 58
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 56 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+                (to + 57).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 58)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 5 ? 9 : 11
-              let bias = UnsafePointer(weights + (200336 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
-              for r in 0..<valid {
-                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 196, 12544, 7, 28)
+          }
+          do {
+            let first = 0, end = 6
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
+                  let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 164)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 5 ? 9 : 11
+                let bias = UnsafePointer(weights + (200336 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+                for r in 0..<valid {
+                  Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+                }
               }
             }
           }
@@ -1803,10 +1841,10 @@ public final class ResNet101 {
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1854,8 +1892,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1865,8 +1903,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (217584 &+ block &* 2816))
@@ -1900,53 +1938,56 @@ public final class ResNet101 {
   // folded: layer1.2.bn2 (bn)
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
-      }
-      (plane + 3306).update(repeating: 0, count: 58)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 215296
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 302210)
-    for rowBlock in 0..<4 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 196, 12544, 7, 28)
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
-                let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let transformed = buffer.baseAddress! + 928
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<64 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 58
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 56 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+                (to + 57).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 58)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 5 ? 9 : 11
-              let bias = UnsafePointer(weights + (302144 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
-              for r in 0..<valid {
-                Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 196, 12544, 7, 28)
+          }
+          do {
+            let first = 0, end = 6
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
+                  let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 164)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 5 ? 9 : 11
+                let bias = UnsafePointer(weights + (302144 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
+                for r in 0..<valid {
+                  Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+                }
               }
             }
           }
@@ -1963,10 +2004,10 @@ public final class ResNet101 {
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(98, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(98, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -2014,8 +2055,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2025,8 +2066,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (319392 &+ block &* 3072))
@@ -2073,45 +2114,47 @@ public final class ResNet101 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (353328 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (500784 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 116)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (353328 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (500784 &+ block &* 32))
+        let groupInput = src + (group &* 430592)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<28 {
+            let row = groupInput + (oy &* 116)
+            for t in 0..<2 {
+              let ox = t &* 10
+              Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<10 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 20
-            Self.__kernel10(row + (ox &* 2), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 20
+              Self.__kernel10(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+                for p in 0..<8 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2128,10 +2171,10 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (500912 &+ block &* 1536))
@@ -2202,8 +2245,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2213,8 +2256,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<43 {
             let a = UnsafePointer(weights + (567488 &+ block &* 3072))
@@ -2293,8 +2336,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2304,8 +2347,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (700112 &+ block &* 6144))
@@ -2353,52 +2396,56 @@ public final class ResNet101 {
   // folded: layer2.1.bn2 (bn)
   // in place: relu15 (relu)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 870).update(repeating: 0, count: 30)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 1038308)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 7) {
-            let groupEnd = min(groupStart &+ 7, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
-                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 66)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let transformed = buffer.baseAddress! + 480
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<128 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 30
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 28 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+                (to + 29).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 30)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
-              for r in 0..<valid {
-                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 7) {
+              let groupEnd = min(groupStart &+ 7, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+                  let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 66)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+                for r in 0..<valid {
+                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                }
               }
             }
           }
@@ -2416,10 +2463,10 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
@@ -2488,8 +2535,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2499,8 +2546,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
@@ -2548,52 +2595,56 @@ public final class ResNet101 {
   // folded: layer2.2.bn2 (bn)
   // in place: relu18 (relu)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 870).update(repeating: 0, count: 30)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 1443092)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 7) {
-            let groupEnd = min(groupStart &+ 7, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
-                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 66)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let transformed = buffer.baseAddress! + 480
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<128 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 30
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 28 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+                (to + 29).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 30)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
-              for r in 0..<valid {
-                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 7) {
+              let groupEnd = min(groupStart &+ 7, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+                  let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 66)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+                for r in 0..<valid {
+                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                }
               }
             }
           }
@@ -2611,10 +2662,10 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
@@ -2683,8 +2734,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2694,8 +2745,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
@@ -2743,52 +2794,56 @@ public final class ResNet101 {
   // folded: layer2.3.bn2 (bn)
   // in place: relu21 (relu)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 870).update(repeating: 0, count: 30)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 1847876)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 120736) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 7) {
-            let groupEnd = min(groupStart &+ 7, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 12544)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
-                let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 66)
-                  Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let transformed = buffer.baseAddress! + 480
+        let productBuffer = transformed + 200704
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 7
+          for c in 0..<128 {
+            for r in 0..<16 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 30
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 28 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+                (to + 29).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 30)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
-              for r in 0..<valid {
-                Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 7) {
+              let groupEnd = min(groupStart &+ 7, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 12544)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+                  let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 66)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
+                for r in 0..<valid {
+                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                }
               }
             }
           }
@@ -2806,10 +2861,10 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(25, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(25, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
@@ -2878,8 +2933,8 @@ public final class ResNet101 {
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -2889,8 +2944,8 @@ public final class ResNet101 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
@@ -2951,30 +3006,32 @@ public final class ResNet101 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (2049904 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
-      let groupInput = src + (group &* 230400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 60)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel15(row + (ox &* 2), 256, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (2049904 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
+        let groupInput = src + (group &* 230400)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 60)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel15(row + (ox &* 2), 256, 900, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -3010,10 +3067,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
@@ -3093,10 +3150,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
@@ -3184,10 +3241,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
@@ -3235,6 +3292,7 @@ public final class ResNet101 {
   // folded: layer3.1.bn2 (bn)
   // in place: relu27 (relu)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<256 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
@@ -3248,7 +3306,6 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 4772472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
@@ -3256,10 +3313,10 @@ public final class ResNet101 {
         ic in
         Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3317,10 +3374,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
@@ -3399,10 +3456,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
@@ -3450,6 +3507,7 @@ public final class ResNet101 {
   // folded: layer3.2.bn2 (bn)
   // in place: relu30 (relu)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<256 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
@@ -3463,7 +3521,6 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 6379672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
@@ -3471,10 +3528,10 @@ public final class ResNet101 {
         ic in
         Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3532,10 +3589,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
@@ -3614,10 +3671,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
@@ -3665,6 +3722,7 @@ public final class ResNet101 {
   // folded: layer3.3.bn2 (bn)
   // in place: relu33 (relu)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<256 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
@@ -3678,7 +3736,6 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 7986872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
@@ -3686,10 +3743,10 @@ public final class ResNet101 {
         ic in
         Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3747,10 +3804,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
@@ -3829,10 +3886,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
@@ -3880,6 +3937,7 @@ public final class ResNet101 {
   // folded: layer3.4.bn2 (bn)
   // in place: relu36 (relu)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<256 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
@@ -3893,7 +3951,6 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 9594072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
@@ -3901,10 +3958,10 @@ public final class ResNet101 {
         ic in
         Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 122304) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3962,10 +4019,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
@@ -4044,10 +4101,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
@@ -4107,30 +4164,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (10119664 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (10709488 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (10119664 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (10709488 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4168,10 +4227,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (10709744 &+ block &* 1024))
@@ -4250,10 +4309,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (10972912 &+ block &* 4096))
@@ -4313,30 +4372,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (11235312 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (11825136 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (11235312 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (11825136 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4374,10 +4435,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (11825392 &+ block &* 1024))
@@ -4456,10 +4517,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (12088560 &+ block &* 4096))
@@ -4519,30 +4580,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (12350960 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (12940784 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (12350960 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (12940784 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4580,10 +4643,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (12941040 &+ block &* 1024))
@@ -4662,10 +4725,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (13204208 &+ block &* 4096))
@@ -4725,30 +4788,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (13466608 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (14056432 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (13466608 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (14056432 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4786,10 +4851,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (14056688 &+ block &* 1024))
@@ -4868,10 +4933,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (14319856 &+ block &* 4096))
@@ -4931,30 +4996,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (14582256 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (15172080 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (14582256 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (15172080 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -4992,10 +5059,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (15172336 &+ block &* 1024))
@@ -5074,10 +5141,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (15435504 &+ block &* 4096))
@@ -5137,30 +5204,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (15697904 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (16287728 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (15697904 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (16287728 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5198,10 +5267,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (16287984 &+ block &* 1024))
@@ -5280,10 +5349,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (16551152 &+ block &* 4096))
@@ -5343,30 +5412,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (16813552 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (17403376 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (16813552 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (17403376 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5404,10 +5475,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (17403632 &+ block &* 1024))
@@ -5486,10 +5557,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (17666800 &+ block &* 4096))
@@ -5549,30 +5620,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (17929200 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (18519024 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (17929200 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (18519024 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5610,10 +5683,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (18519280 &+ block &* 1024))
@@ -5692,10 +5765,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (18782448 &+ block &* 4096))
@@ -5755,30 +5828,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (19044848 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (19634672 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (19044848 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (19634672 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -5816,10 +5891,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (19634928 &+ block &* 1024))
@@ -5898,10 +5973,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (19898096 &+ block &* 4096))
@@ -5961,30 +6036,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (20160496 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (20750320 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (20160496 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (20750320 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -6022,10 +6099,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (20750576 &+ block &* 1024))
@@ -6104,10 +6181,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (21013744 &+ block &* 4096))
@@ -6167,30 +6244,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (21276144 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (21865968 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (21276144 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (21865968 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -6228,10 +6307,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (21866224 &+ block &* 1024))
@@ -6310,10 +6389,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (22129392 &+ block &* 4096))
@@ -6373,30 +6452,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (22391792 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (22981616 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (22391792 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (22981616 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -6434,10 +6515,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (22981872 &+ block &* 1024))
@@ -6516,10 +6597,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (23245040 &+ block &* 4096))
@@ -6579,30 +6660,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (23507440 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (24097264 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (23507440 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (24097264 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -6640,10 +6723,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (24097520 &+ block &* 1024))
@@ -6722,10 +6805,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (24360688 &+ block &* 4096))
@@ -6785,30 +6868,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (24623088 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (25212912 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (24623088 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (25212912 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -6846,10 +6931,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (25213168 &+ block &* 1024))
@@ -6928,10 +7013,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (25476336 &+ block &* 4096))
@@ -6991,30 +7076,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (25738736 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (26328560 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (25738736 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (26328560 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -7052,10 +7139,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (26328816 &+ block &* 1024))
@@ -7134,10 +7221,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (26591984 &+ block &* 4096))
@@ -7197,30 +7284,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (26854384 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (27444208 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (26854384 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (27444208 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -7258,10 +7347,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (27444464 &+ block &* 1024))
@@ -7340,10 +7429,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (27707632 &+ block &* 4096))
@@ -7403,30 +7492,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (27970032 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (28559856 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (27970032 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (28559856 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -7464,10 +7555,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (28560112 &+ block &* 1024))
@@ -7546,10 +7637,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(64, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(64, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (28823280 &+ block &* 4096))
@@ -7609,30 +7700,32 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (29085680 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (29675504 &+ block &* 32))
-      let groupInput = src + (group &* 65536)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (29085680 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (29675504 &+ block &* 32))
+        let groupInput = src + (group &* 65536)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -7670,10 +7763,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(256, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(256, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (29675760 &+ block &* 1024))
@@ -7752,10 +7845,10 @@ public final class ResNet101 {
           }
         }
       }
-      Self.parallelRanges(128, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(128, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (29938928 &+ block &* 4096))
@@ -7816,31 +7909,33 @@ public final class ResNet101 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (30463728 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (32823024 &+ block &* 32))
-      let next = block == 15 ? packed : packed + 147456
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 32)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (30463728 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (32823024 &+ block &* 32))
+        let next = block == 15 ? packed : packed + 147456
+        let groupInput = src + (group &* 131072)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 32)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -7862,10 +7957,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(342, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(342, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (32823536 &+ block &* 3072))
@@ -7918,10 +8013,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(342, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(342, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (33876224 &+ block &* 6144))
@@ -7981,10 +8076,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(86, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (35979536 &+ block &* 12288))
@@ -8031,31 +8126,33 @@ public final class ResNet101 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (37036832 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (39396128 &+ block &* 32))
-      let next = block == 15 ? packed : packed + 147456
-      let groupInput = src + (group &* 41472)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (37036832 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (39396128 &+ block &* 32))
+        let next = block == 15 ? packed : packed + 147456
+        let groupInput = src + (group &* 41472)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -8079,10 +8176,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(342, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(342, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (39396640 &+ block &* 3072))
@@ -8129,10 +8226,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(86, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (40449328 &+ block &* 12288))
@@ -8179,31 +8276,33 @@ public final class ResNet101 {
       (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (41506624 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (43865920 &+ block &* 32))
-      let next = block == 15 ? packed : packed + 147456
-      let groupInput = src + (group &* 41472)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (41506624 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (43865920 &+ block &* 32))
+        let next = block == 15 ? packed : packed + 147456
+        let groupInput = src + (group &* 41472)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<7 {
+            let row = groupInput + (oy &* 9)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -8227,10 +8326,10 @@ public final class ResNet101 {
       (row + 49).update(repeating: 0, count: 15)
     }
     // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(342, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(342, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (43866432 &+ block &* 3072))
@@ -8641,9 +8740,72 @@ public final class ResNet101 {
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel3(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8751,69 +8913,6 @@ public final class ResNet101 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -12414,6 +12513,10 @@ public final class ResNet101 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 321920
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -12428,12 +12531,18 @@ public final class ResNet101 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

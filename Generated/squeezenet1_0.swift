@@ -153,12 +153,28 @@ public final class SqueezeNet1_0 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 224768 floats.
+  /// Zero-padded copies of convolution inputs, 208896 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -193,12 +209,14 @@ public final class SqueezeNet1_0 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 5506144, alignment: 64).bindMemory(to: Float.self, capacity: 1376536)
     weights.initialize(repeating: 0, count: 1376536)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
     arena.initialize(repeating: 0, count: 1420512)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 899072, alignment: 64).bindMemory(to: Float.self, capacity: 224768)
-    scratch.initialize(repeating: 0, count: 224768)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 835584, alignment: 64).bindMemory(to: Float.self, capacity: 208896)
+    scratch.initialize(repeating: 0, count: 208896)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
@@ -231,7 +249,18 @@ public final class SqueezeNet1_0 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -299,83 +328,84 @@ public final class SqueezeNet1_0 {
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(248, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 7056
-        let n = panel &* 48
-        let columns = panel == 247 ? 25 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 109
-            let ox = q &- oy &* 109
-            offsets[p] = oy &* 448 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(248, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 7056
+          let n = panel &* 48
+          let columns = panel == 247 ? 25 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 109
+              let ox = q &- oy &* 109
+              offsets[p] = oy &* 448 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<7 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<7 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<12 {
-          let a = UnsafePointer(weights + (0 &+ block &* 1176))
-          let bias = UnsafePointer(weights + (14112 &+ block &* 8))
-          if panel != 247 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 95048 &+ n), 147, 48, 11881)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-            if panel == 247 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 11881 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<25 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 11881 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<7 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<7 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<12 {
+            let a = UnsafePointer(weights + (0 &+ block &* 1176))
+            let bias = UnsafePointer(weights + (14112 &+ block &* 8))
+            if panel != 247 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 95048 &+ n), 147, 48, 11881)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+              if panel == 247 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 11881 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 11881 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -388,40 +418,42 @@ public final class SqueezeNet1_0 {
   // features.2: maxpool 3 s2 ceil   (line 29)
   // maxpool 109x109x96 -> 54x54x96, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(96, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 11881)
-      let o = y + (c &* 2916)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 109) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<54 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 109)
-          let first = plane + (r0 &* 109)
-          for k in 0..<7 {
-            let ix = min(k &* 16, 93)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 109 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(96, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 11881)
+        let o = y + (c &* 2916)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 109)
+          let row = buffer.baseAddress!
+          for oy in 0..<54 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 109)
+            let first = plane + (r0 &* 109)
+            for k in 0..<7 {
+              let ix = min(k &* 16, 93)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 109 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 54)
-          for k in 0..<4 {
-            let ox = 0 &+ min(k &* 16, 38)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 54)
+            for k in 0..<4 {
+              let ox = 0 &+ min(k &* 16, 38)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -435,10 +467,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -490,10 +522,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (15760 &+ block &* 176))
@@ -551,45 +583,47 @@ public final class SqueezeNet1_0 {
       (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (16896 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (26112 &+ block &* 32))
-      let groupInput = src + (group &* 50176)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<54 {
-          let row = groupInput + (oy &* 56)
-          for t in 0..<4 {
-            let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (16896 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (26112 &+ block &* 32))
+        let groupInput = src + (group &* 50176)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let stage = buffer.baseAddress!
+          for oy in 0..<54 {
+            let row = groupInput + (oy &* 56)
+            for t in 0..<4 {
+              let ox = t &* 11
+              Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
+                for p in 0..<11 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 44
-            Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 44
+              Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
+                for p in 0..<10 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -611,10 +645,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -666,10 +700,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (28240 &+ block &* 176))
@@ -727,45 +761,47 @@ public final class SqueezeNet1_0 {
       (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (29376 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (38592 &+ block &* 32))
-      let groupInput = src + (group &* 50176)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<54 {
-          let row = groupInput + (oy &* 56)
-          for t in 0..<4 {
-            let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (29376 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (38592 &+ block &* 32))
+        let groupInput = src + (group &* 50176)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let stage = buffer.baseAddress!
+          for oy in 0..<54 {
+            let row = groupInput + (oy &* 56)
+            for t in 0..<4 {
+              let ox = t &* 11
+              Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
+                for p in 0..<11 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 44
-            Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 44
+              Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
+                for p in 0..<10 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -787,10 +823,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -842,10 +878,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(92, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(92, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (42928 &+ block &* 384))
@@ -891,51 +927,56 @@ public final class SqueezeNet1_0 {
   // conv 54x54x32 -> 54x54x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.5.expand3x3_activation (relu)
   private func features_5_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<32 {
-      let plane = scratch + (c &* 3136)
-      plane.update(repeating: 0, count: 56)
-      for row in 0..<54 {
-        let to = plane + ((row &+ 1) &* 56 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
-        (to + 54).update(repeating: 0, count: 1)
-      }
-      (plane + 3080).update(repeating: 0, count: 56)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 100352
     // Winograd F(2x2, 3x3): 27x27 tiles, 3 block(s) of 9 tile row(s)
     let zero = UnsafePointer(weights + 115012)
-    for rowBlock in 0..<3 {
-      let firstTileRow = rowBlock &* 9
-      for ic in 0..<32 {
-        Self.__kernel11(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 243, 7776, 9, 27)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 128304) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 7776)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (47296 &+ (block &* 16 &+ xi) &* 352))
-                let results = productBuffer + ((block &- groupStart) &* 42768 &+ xi &* 2673)
-                for tilePanel in 0..<8 {
-                  let firstTile = min(tilePanel &* 32, 211)
-                  Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(3, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 253840)
+        let transformed = buffer.baseAddress! + 1120
+        let productBuffer = transformed + 124416
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 9
+          for c in 0..<32 {
+            for r in 0..<20 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 56
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 54 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
+                (to + 55).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 56)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (114880 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 42768)
-              for r in 0..<valid {
-                Self.__kernel12(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+            Self.__kernel10(UnsafePointer(buffer.baseAddress!), 56, transformed + c &* 243, 7776, 9, 27)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 7776)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (47296 &+ (block &* 16 &+ xi) &* 352))
+                  let results = productBuffer + ((block &- groupStart) &* 42768 &+ xi &* 2673)
+                  for tilePanel in 0..<8 {
+                    let firstTile = min(tilePanel &* 32, 211)
+                    Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (114880 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 42768)
+                for r in 0..<valid {
+                  Self.__kernel12(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+                }
               }
             }
           }
@@ -952,48 +993,50 @@ public final class SqueezeNet1_0 {
   // features.6: maxpool 3 s2 ceil   (line 33)
   // maxpool 54x54x256 -> 27x27x256, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 2916)
-      let o = y + (c &* 729)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 54) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<27 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 54)
-          let first = plane + (r0 &* 54)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 38)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(256, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 2916)
+        let o = y + (c &* 729)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 54)
+          let row = buffer.baseAddress!
+          for oy in 0..<27 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 54)
+            let first = plane + (r0 &* 54)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 38)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 27)
-          do {
-            var m = -Float.infinity
-            let e0 = row[52]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[53]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[26] = m
-          }
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 10)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 27)
+            do {
+              var m = -Float.infinity
+              let e0 = row[52]
+              m = e0 > m || e0.isNaN ? e0 : m
+              let e1 = row[53]
+              m = e1 > m || e1.isNaN ? e1 : m
+              out[26] = m
+            }
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 10)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -1007,10 +1050,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (115024 &+ block &* 2816))
@@ -1059,10 +1102,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (123520 &+ block &* 384))
@@ -1108,6 +1151,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
@@ -1121,17 +1165,16 @@ public final class SqueezeNet1_0 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 195604)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
         Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
+      Self.parallelParts(12, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1142,7 +1185,7 @@ public final class SqueezeNet1_0 {
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -1184,8 +1227,8 @@ public final class SqueezeNet1_0 {
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1195,8 +1238,8 @@ public final class SqueezeNet1_0 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (195616 &+ block &* 3072))
@@ -1246,10 +1289,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (207952 &+ block &* 576))
@@ -1295,6 +1338,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x48 -> 27x27x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.8.expand3x3_activation (relu)
   private func features_8_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<48 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
@@ -1308,7 +1352,6 @@ public final class SqueezeNet1_0 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 43200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 365008)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
@@ -1316,10 +1359,10 @@ public final class SqueezeNet1_0 {
         ic in
         Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 112896) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112896)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1372,8 +1415,8 @@ public final class SqueezeNet1_0 {
       let endPanel = min(firstPanel &+ 16, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1383,8 +1426,8 @@ public final class SqueezeNet1_0 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (365024 &+ block &* 4608))
@@ -1434,10 +1477,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (383504 &+ block &* 576))
@@ -1495,30 +1538,32 @@ public final class SqueezeNet1_0 {
       (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads, pool: pool) {
-      block in
-      let group = block / 6
-      let firstChannel = group &* 192 &+ (block % 6) &* 32
-      let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (392912 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (475856 &+ block &* 32))
-      let groupInput = src + (group &* 40368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<27 {
-          let row = groupInput + (oy &* 29)
-          for t in 0..<3 {
-            let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 729 &+ oy &* 27 &+ ox)
-              for p in 0..<9 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(6, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 6
+        let firstChannel = group &* 192 &+ (block % 6) &* 32
+        let valid = block % 6 == 5 ? 32 : 32
+        let packed = UnsafePointer(weights + (392912 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (475856 &+ block &* 32))
+        let groupInput = src + (group &* 40368)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let stage = buffer.baseAddress!
+          for oy in 0..<27 {
+            let row = groupInput + (oy &* 29)
+            for t in 0..<3 {
+              let ox = t &* 9
+              Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 729 &+ oy &* 27 &+ ox)
+                for p in 0..<9 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1551,8 +1596,8 @@ public final class SqueezeNet1_0 {
       let endPanel = min(firstPanel &+ 16, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
         for slot in first..<end {
           let panel = firstPanel &+ slot
           if panel < packedEnd {
@@ -1562,8 +1607,8 @@ public final class SqueezeNet1_0 {
             }
           }
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-          buffer in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (476048 &+ block &* 4224))
@@ -1613,10 +1658,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<22 {
           let a = UnsafePointer(weights + (501472 &+ block &* 768))
@@ -1674,30 +1719,32 @@ public final class SqueezeNet1_0 {
       (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (518640 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (666096 &+ block &* 32))
-      let groupInput = src + (group &* 53824)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<27 {
-          let row = groupInput + (oy &* 29)
-          for t in 0..<3 {
-            let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 64, 841, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 729 &+ oy &* 27 &+ ox)
-              for p in 0..<9 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (518640 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (666096 &+ block &* 32))
+        let groupInput = src + (group &* 53824)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let stage = buffer.baseAddress!
+          for oy in 0..<27 {
+            let row = groupInput + (oy &* 29)
+            for t in 0..<3 {
+              let ox = t &* 9
+              Self.__kernel16(row + (ox &* 1), 64, 841, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 729 &+ oy &* 27 &+ ox)
+                for p in 0..<9 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1715,138 +1762,141 @@ public final class SqueezeNet1_0 {
   // features.11: maxpool 3 s2 ceil   (line 38)
   // maxpool 27x27x512 -> 13x13x512, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_11(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1012) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 814
-        q.initialize(repeating: -Float.infinity, count: 1012)
-        for c in first..<end {
-          let plane = x0 + (c &* 729)
-          let o = y + (c &* 169)
-          do {
-            let oy0 = 0, rows = 13
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 27 {
-                let s = plane + (iy0 &* 27)
-                let even = d + 0
-                let odd = d + 196
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let q = buffer.baseAddress!
+          let t = q + 814
+          q.initialize(repeating: -Float.infinity, count: 1012)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 729)
+            let o = y + (c &* 169)
+            do {
+              let oy0 = 0, rows = 13
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 27 {
+                  let s = plane + (iy0 &* 27)
+                  let even = d + 0
+                  let odd = d + 196
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[13] = v26
+                  if v26.isNaN { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 14)
+                  (d + 196).update(repeating: -Float.infinity, count: 14)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[13] = v26
-                if v26.isNaN { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 27 {
+                  let s = plane + (iy1 &* 27)
+                  let even = d + 392
+                  let odd = d + 588
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[405] = v26
+                  if v26.isNaN { nan = true }
+                }
+                else {
+                  (d + 392).update(repeating: -Float.infinity, count: 14)
+                  (d + 588).update(repeating: -Float.infinity, count: 14)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 14)
-                (d + 196).update(repeating: -Float.infinity, count: 14)
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 27 {
-                let s = plane + (iy1 &* 27)
-                let even = d + 392
-                let odd = d + 588
-                var bad = SIMD8<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 14)
+                let d = o + ((oy0 &+ r) &* 13)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[405] = v26
-                if v26.isNaN { nan = true }
-              }
-              else {
-                (d + 392).update(repeating: -Float.infinity, count: 14)
-                (d + 588).update(repeating: -Float.infinity, count: 14)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 14)
-              let d = o + ((oy0 &+ r) &* 13)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -1881,10 +1931,10 @@ public final class SqueezeNet1_0 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (666352 &+ block &* 2048))
@@ -1934,10 +1984,10 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (699184 &+ block &* 256))
@@ -1995,45 +2045,47 @@ public final class SqueezeNet1_0 {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (715824 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (863280 &+ block &* 32))
-      let groupInput = src + (group &* 14400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (715824 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (863280 &+ block &* 32))
+        let groupInput = src + (group &* 14400)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel19(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2075,10 +2127,10 @@ public final class SqueezeNet1_0 {
           }
         }
       }
-      Self.parallelRanges(250, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(250, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (863536 &+ block &* 2048))
@@ -3725,9 +3777,72 @@ public final class SqueezeNet1_0 {
     (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3835,69 +3950,6 @@ public final class SqueezeNet1_0 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel11(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -5283,6 +5335,10 @@ public final class SqueezeNet1_0 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 253840
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -5297,12 +5353,18 @@ public final class SqueezeNet1_0 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

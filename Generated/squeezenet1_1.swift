@@ -156,9 +156,25 @@ public final class SqueezeNet1_1 {
   /// Zero-padded copies of convolution inputs, 129152 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -193,6 +209,8 @@ public final class SqueezeNet1_1 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 5191072, alignment: 64).bindMemory(to: Float.self, capacity: 1297768)
     weights.initialize(repeating: 0, count: 1297768)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
@@ -231,7 +249,18 @@ public final class SqueezeNet1_1 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -299,83 +328,84 @@ public final class SqueezeNet1_1 {
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(257, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 1296
-        let n = panel &* 48
-        let columns = panel == 256 ? 33 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 111
-            let ox = q &- oy &* 111
-            offsets[p] = oy &* 448 &+ ox &* 2
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 94 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 2]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(257, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 1296
+          let n = panel &* 48
+          let columns = panel == 256 ? 33 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 111
+              let ox = q &- oy &* 111
+              offsets[p] = oy &* 448 &+ ox &* 2
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 50176 &+ ky &* 224)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 94 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 2]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (0 &+ block &* 216))
-          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          if panel != 256 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 98568 &+ n), 27, 48, 12321)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 256 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12321 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<33 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 12321 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 50176 &+ ky &* 224)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (0 &+ block &* 216))
+            let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+            if panel != 256 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 98568 &+ n), 27, 48, 12321)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 256 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12321 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<33 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 12321 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -388,40 +418,42 @@ public final class SqueezeNet1_1 {
   // features.2: maxpool 3 s2 ceil   (line 29)
   // maxpool 111x111x64 -> 55x55x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 12321)
-      let o = y + (c &* 3025)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 111) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<55 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 111)
-          let first = plane + (r0 &* 111)
-          for k in 0..<7 {
-            let ix = min(k &* 16, 95)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 111 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 12321)
+        let o = y + (c &* 3025)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 111)
+          let row = buffer.baseAddress!
+          for oy in 0..<55 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 111)
+            let first = plane + (r0 &* 111)
+            for k in 0..<7 {
+              let ix = min(k &* 16, 95)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 111 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 55)
-          for k in 0..<4 {
-            let ox = 0 &+ min(k &* 16, 39)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 55)
+            for k in 0..<4 {
+              let ox = 0 &+ min(k &* 16, 39)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -435,10 +467,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(95, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+    Self.parallelParts(95, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<2 {
           let a = UnsafePointer(weights + (1792 &+ block &* 512))
@@ -487,10 +519,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(95, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(95, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (2832 &+ block &* 176))
@@ -548,30 +580,32 @@ public final class SqueezeNet1_1 {
       (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (3968 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (13184 &+ block &* 32))
-      let groupInput = src + (group &* 51984)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<55 {
-          let row = groupInput + (oy &* 57)
-          for t in 0..<5 {
-            let ox = t &* 11
-            Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (3968 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (13184 &+ block &* 32))
+        let groupInput = src + (group &* 51984)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let stage = buffer.baseAddress!
+          for oy in 0..<55 {
+            let row = groupInput + (oy &* 57)
+            for t in 0..<5 {
+              let ox = t &* 11
+              Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
+                for p in 0..<11 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -593,10 +627,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(95, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
+    Self.parallelParts(95, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -648,10 +682,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    Self.parallelRanges(95, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(95, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (15312 &+ block &* 176))
@@ -709,30 +743,32 @@ public final class SqueezeNet1_1 {
       (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (16448 &+ block &* 4608))
-      let bias = UnsafePointer(weights + (25664 &+ block &* 32))
-      let groupInput = src + (group &* 51984)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<55 {
-          let row = groupInput + (oy &* 57)
-          for t in 0..<5 {
-            let ox = t &* 11
-            Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (16448 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (25664 &+ block &* 32))
+        let groupInput = src + (group &* 51984)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let stage = buffer.baseAddress!
+          for oy in 0..<55 {
+            let row = groupInput + (oy &* 57)
+            for t in 0..<5 {
+              let ox = t &* 11
+              Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
+                for p in 0..<11 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -750,39 +786,42 @@ public final class SqueezeNet1_1 {
   // features.5: maxpool 3 s2 ceil   (line 32)
   // maxpool 55x55x128 -> 27x27x128, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      let plane = x0 + (c &* 3025)
-      let o = y + (c &* 729)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 55) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<27 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 55)
-          let first = plane + (r0 &* 55)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 39)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    do {
+      let part = 0, first = 0, end = 128
+      for c in first..<end {
+        let plane = x0 + (c &* 3025)
+        let o = y + (c &* 729)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 55)
+          let row = buffer.baseAddress!
+          for oy in 0..<27 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 3, 55)
+            let first = plane + (r0 &* 55)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 39)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 27)
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 11)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 27)
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 11)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -796,10 +835,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (25728 &+ block &* 1408))
@@ -848,10 +887,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (30000 &+ block &* 384))
@@ -897,6 +936,7 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.6.expand3x3_activation (relu)
   private func features_6_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
@@ -910,17 +950,16 @@ public final class SqueezeNet1_1 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 102084)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
+      Self.parallelParts(12, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -931,7 +970,7 @@ public final class SqueezeNet1_1 {
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -962,10 +1001,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (102096 &+ block &* 2816))
@@ -1014,10 +1053,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(23, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(23, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (110592 &+ block &* 384))
@@ -1063,6 +1102,7 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
@@ -1076,17 +1116,16 @@ public final class SqueezeNet1_1 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 182676)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 103488) {
-          buffer in
+      Self.parallelParts(12, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1097,7 +1136,7 @@ public final class SqueezeNet1_1 {
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -1124,138 +1163,141 @@ public final class SqueezeNet1_1 {
   // features.8: maxpool 3 s2 ceil   (line 35)
   // maxpool 27x27x256 -> 13x13x256, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 256, end = min(first &+ 256, 256)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1012) {
-        buffer in
-        let q = buffer.baseAddress!
-        let t = q + 814
-        q.initialize(repeating: -Float.infinity, count: 1012)
-        for c in first..<end {
-          let plane = x0 + (c &* 729)
-          let o = y + (c &* 169)
-          do {
-            let oy0 = 0, rows = 13
-            var nan = false
-            for r in 0..<(rows &+ 1) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 27 {
-                let s = plane + (iy0 &* 27)
-                let even = d + 0
-                let odd = d + 196
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let q = buffer.baseAddress!
+          let t = q + 814
+          q.initialize(repeating: -Float.infinity, count: 1012)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 729)
+            let o = y + (c &* 169)
+            do {
+              let oy0 = 0, rows = 13
+              var nan = false
+              for r in 0..<(rows &+ 1) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 27 {
+                  let s = plane + (iy0 &* 27)
+                  let even = d + 0
+                  let odd = d + 196
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[13] = v26
+                  if v26.isNaN { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 14)
+                  (d + 196).update(repeating: -Float.infinity, count: 14)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[13] = v26
-                if v26.isNaN { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 27 {
+                  let s = plane + (iy1 &* 27)
+                  let even = d + 392
+                  let odd = d + 588
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                  let v26 = s[26]
+                  d[405] = v26
+                  if v26.isNaN { nan = true }
+                }
+                else {
+                  (d + 392).update(repeating: -Float.infinity, count: 14)
+                  (d + 588).update(repeating: -Float.infinity, count: 14)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 14)
-                (d + 196).update(repeating: -Float.infinity, count: 14)
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = k &* 16
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_2, where: e0_2 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_2, where: e1_2 .> m)
+                  let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_0, where: e2_0 .> m)
+                  let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_1, where: e2_1 .> m)
+                  let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e2_2, where: e2_2 .> m)
+                  UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 27 {
-                let s = plane + (iy1 &* 27)
-                let even = d + 392
-                let odd = d + 588
-                var bad = SIMD8<Float>()
+              for r in 0..<rows {
+                let s = t + (r &* 14)
+                let d = o + ((oy0 &+ r) &* 13)
                 do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 do {
-                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                  let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
-                if any(bad .!= bad) { nan = true }
-                let v26 = s[26]
-                d[405] = v26
-                if v26.isNaN { nan = true }
-              }
-              else {
-                (d + 392).update(repeating: -Float.infinity, count: 14)
-                (d + 588).update(repeating: -Float.infinity, count: 14)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = k &* 16
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_2, where: e0_2 .> m)
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_2, where: e1_2 .> m)
-                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_0, where: e2_0 .> m)
-                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_1, where: e2_1 .> m)
-                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e2_2, where: e2_2 .> m)
-                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            for r in 0..<rows {
-              let s = t + (r &* 14)
-              let d = o + ((oy0 &+ r) &* 13)
-              do {
-                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
               }
             }
           }
@@ -1290,10 +1332,10 @@ public final class SqueezeNet1_1 {
           }
         }
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(12, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (182688 &+ block &* 1024))
@@ -1343,10 +1385,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(48, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (195024 &+ block &* 192))
@@ -1404,45 +1446,47 @@ public final class SqueezeNet1_1 {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads, pool: pool) {
-      block in
-      let group = block / 6
-      let firstChannel = group &* 192 &+ (block % 6) &* 32
-      let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (204432 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (287376 &+ block &* 32))
-      let groupInput = src + (group &* 10800)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(6, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 6
+        let firstChannel = group &* 192 &+ (block % 6) &* 32
+        let valid = block % 6 == 5 ? 32 : 32
+        let packed = UnsafePointer(weights + (204432 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (287376 &+ block &* 32))
+        let groupInput = src + (group &* 10800)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1483,10 +1527,10 @@ public final class SqueezeNet1_1 {
           }
         }
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(12, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (287568 &+ block &* 1536))
@@ -1536,10 +1580,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(48, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (306048 &+ block &* 192))
@@ -1597,45 +1641,47 @@ public final class SqueezeNet1_1 {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads, pool: pool) {
-      block in
-      let group = block / 6
-      let firstChannel = group &* 192 &+ (block % 6) &* 32
-      let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (315456 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (398400 &+ block &* 32))
-      let groupInput = src + (group &* 10800)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(6, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 6
+        let firstChannel = group &* 192 &+ (block % 6) &* 32
+        let valid = block % 6 == 5 ? 32 : 32
+        let packed = UnsafePointer(weights + (315456 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (398400 &+ block &* 32))
+        let groupInput = src + (group &* 10800)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1676,10 +1722,10 @@ public final class SqueezeNet1_1 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (398592 &+ block &* 1536))
@@ -1729,10 +1775,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (423232 &+ block &* 256))
@@ -1790,45 +1836,47 @@ public final class SqueezeNet1_1 {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (439872 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (587328 &+ block &* 32))
-      let groupInput = src + (group &* 14400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (439872 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (587328 &+ block &* 32))
+        let groupInput = src + (group &* 14400)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1869,10 +1917,10 @@ public final class SqueezeNet1_1 {
           }
         }
       }
-      Self.parallelRanges(16, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(16, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (587584 &+ block &* 2048))
@@ -1922,10 +1970,10 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (620416 &+ block &* 256))
@@ -1983,45 +2031,47 @@ public final class SqueezeNet1_1 {
       (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (637056 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (784512 &+ block &* 32))
-      let groupInput = src + (group &* 14400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(8, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (637056 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (784512 &+ block &* 32))
+        let groupInput = src + (group &* 14400)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<13 {
+            let row = groupInput + (oy &* 15)
+            for t in 0..<1 {
+              let ox = t &* 7
+              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
-          }
-          do {
-            let ox = 7
-            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+            do {
+              let ox = 7
+              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
+                for p in 0..<6 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -2063,10 +2113,10 @@ public final class SqueezeNet1_1 {
           }
         }
       }
-      Self.parallelRanges(250, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-          buffer in
+      Self.parallelParts(250, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (784768 &+ block &* 2048))
@@ -3097,9 +3147,72 @@ public final class SqueezeNet1_1 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3207,69 +3320,6 @@ public final class SqueezeNet1_1 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -4077,6 +4127,10 @@ public final class SqueezeNet1_1 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 103488
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -4091,12 +4145,18 @@ public final class SqueezeNet1_1 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

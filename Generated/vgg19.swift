@@ -122,9 +122,25 @@ public final class VGG19 {
   /// Zero-padded copies of convolution inputs, 3684608 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -159,6 +175,8 @@ public final class VGG19 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 608691328, alignment: 64).bindMemory(to: Float.self, capacity: 152172832)
     weights.initialize(repeating: 0, count: 152172832)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
@@ -190,7 +208,18 @@ public final class VGG19 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -257,83 +286,84 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(1046, threads: threads, pool: pool) {
-      panel in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
-        buffer in
-        let packedInput = buffer.baseAddress!
-        let stage = packedInput + 1296
-        let n = panel &* 48
-        let columns = panel == 1045 ? 16 : 48
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
-          offsetBuffer in
-          let offsets = offsetBuffer.baseAddress!
-          for p in 0..<48 {
-            let q = n &+ min(p, columns &- 1)
-            let oy = q / 224
-            let ox = q &- oy &* 224
-            offsets[p] = oy &* 226 &+ ox &* 1
-          }
-          let first = offsets[0]
-          if columns == 48 && offsets[47] &- first == 47 {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  let t = s + first
-                  for p in 0..<48 {
-                    b[p] = t[p &* 1]
-                  }
-                  b += 48
-                }
-              }
+    Self.parallelParts(1046, threads: threads, pool: pool) {
+      part, first, end in
+      for panel in first..<end {
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let packedInput = buffer.baseAddress!
+          let stage = packedInput + 1296
+          let n = panel &* 48
+          let columns = panel == 1045 ? 16 : 48
+          do {
+            let offsets = partInts + part &* Self.partIntStride
+            for p in 0..<48 {
+              let q = n &+ min(p, columns &- 1)
+              let oy = q / 224
+              let ox = q &- oy &* 224
+              offsets[p] = oy &* 226 &+ ox &* 1
             }
-          }
-          else {
-            var b = packedInput
-            for ic in 0..<3 {
-              for ky in 0..<3 {
-                let r = src + (ic &* 51076 &+ ky &* 226)
-                for kx in 0..<3 {
-                  let s = r + kx &* 1
-                  for p in 0..<48 {
-                    b[p] = s[offsets[p]]
+            let first = offsets[0]
+            if columns == 48 && offsets[47] &- first == 47 {
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    let t = s + first
+                    for p in 0..<48 {
+                      b[p] = t[p &* 1]
+                    }
+                    b += 48
                   }
-                  b += 48
-                }
-              }
-            }
-          }
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (0 &+ block &* 216))
-          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          if panel != 1045 {
-            Self.__kernel0(a, packedInput, bias, y + (block &* 401408 &+ n), 27, 48, 50176)
-          }
-          else {
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 1045 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 50176 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<16 {
-                  o[p] = s[p]
                 }
               }
             }
             else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 50176 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  o[p] = s[p]
+              var b = packedInput
+              for ic in 0..<3 {
+                for ky in 0..<3 {
+                  let r = src + (ic &* 51076 &+ ky &* 226)
+                  for kx in 0..<3 {
+                    let s = r + kx &* 1
+                    for p in 0..<48 {
+                      b[p] = s[offsets[p]]
+                    }
+                    b += 48
+                  }
+                }
+              }
+            }
+          }
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (0 &+ block &* 216))
+            let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+            if panel != 1045 {
+              Self.__kernel0(a, packedInput, bias, y + (block &* 401408 &+ n), 27, 48, 50176)
+            }
+            else {
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 1045 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 50176 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
+              }
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 50176 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -347,53 +377,63 @@ public final class VGG19 {
   // conv 224x224x64 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 51076)
-      plane.update(repeating: 0, count: 226)
-      for row in 0..<224 {
-        let to = plane + ((row &+ 1) &* 226 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 1)
-      }
-      (plane + 50850).update(repeating: 0, count: 226)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 3268864
     // Winograd F(2x2, 3x3): 112x112 tiles, 56 block(s) of 2 tile row(s)
     let zero = UnsafePointer(weights + 69442)
-    for rowBlock in 0..<56 {
-      let firstTileRow = rowBlock &* 2
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel3(src + (ic &* 51076 &+ firstTileRow &* 452), 226, transformed + ic &* 224, 14336, 2, 112)
+    // each thread pads the rows of its blocks of tile rows
+    Self.parallelRanges(56, threads: threads, pool: pool) {
+      first, end in
+      let top = first &* 4
+      let bottom = end == 56 ? 226 : end &* 4
+      for c in 0..<64 {
+        for paddedRow in top..<bottom {
+          let to = scratch + (c &* 51076 &+ paddedRow &* 226)
+          let row = paddedRow &- 1
+          if UInt(bitPattern: row) < 224 {
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+            (to + 225).update(repeating: 0, count: 1)
+          }
+          else {
+            to.update(repeating: 0, count: 226)
+          }
+        }
       }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 14336)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
-                let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 192)
-                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+    }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(56, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 347648)
+        let transformed = buffer.baseAddress! + 0
+        let productBuffer = transformed + 229376
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 2
+          for c in 0..<64 {
+            Self.__kernel2(UnsafePointer(scratch + (c &* 51076 &+ firstTileRow &* 452)), 226, transformed + c &* 224, 14336, 2, 112)
+          }
+          do {
+            let first = 0, end = 6
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 14336)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
+                  let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 192)
+                    Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+                  }
                 }
               }
-            }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 5 ? 9 : 11
-              let bias = UnsafePointer(weights + (69376 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
-              for r in 0..<valid {
-                Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 224 &+ firstTileRow &* 2) &* 224, 224, 2, 112, false, bias[r])
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 5 ? 9 : 11
+                let bias = UnsafePointer(weights + (69376 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
+                for r in 0..<valid {
+                  Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 224 &+ firstTileRow &* 2) &* 224, 224, 2, 112, false, bias[r])
+                }
               }
             }
           }
@@ -405,36 +445,38 @@ public final class VGG19 {
   // features.4: maxpool 2   (line 13)
   // maxpool 224x224x64 -> 112x112x64, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 50176)
-      let o = y + (c &* 12544)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<112 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 224)
-          let first = plane + (r0 &* 224)
-          for k in 0..<14 {
-            let ix = k &* 16
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 224 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 50176)
+        let o = y + (c &* 12544)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let row = buffer.baseAddress!
+          for oy in 0..<112 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 2, 224)
+            let first = plane + (r0 &* 224)
+            for k in 0..<14 {
+              let ix = k &* 16
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 224 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 112)
-          for k in 0..<7 {
-            let ox = 0 &+ k &* 16
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 112)
+            for k in 0..<7 {
+              let ox = 0 &+ k &* 16
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -445,53 +487,56 @@ public final class VGG19 {
   // conv 112x112x64 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func features_5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 12996)
-      plane.update(repeating: 0, count: 114)
-      for row in 0..<112 {
-        let to = plane + ((row &+ 1) &* 114 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        (to + 112).update(repeating: 0, count: 1)
-      }
-      (plane + 12882).update(repeating: 0, count: 114)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 831744
     // Winograd F(2x2, 3x3): 56x56 tiles, 14 block(s) of 4 tile row(s)
     let zero = UnsafePointer(weights + 204756)
-    for rowBlock in 0..<14 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(64, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 224, 14336, 4, 56)
-      }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 14336)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 704))
-                let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
-                for tilePanel in 0..<7 {
-                  let firstTile = min(tilePanel &* 32, 192)
-                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
-                }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(14, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 348788)
+        let transformed = buffer.baseAddress! + 1140
+        let productBuffer = transformed + 229376
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 4
+          for c in 0..<64 {
+            for r in 0..<10 {
+              let paddedRow = firstTileRow &* 2 &+ r
+              let to = buffer.baseAddress! + r &* 114
+              let row = paddedRow &- 1
+              if UInt(bitPattern: row) < 112 {
+                to.update(repeating: 0, count: 1)
+                (to + 1).update(from: x0 + (c &* 112 &+ row) &* 112, count: 112)
+                (to + 113).update(repeating: 0, count: 1)
+              }
+              else {
+                to.update(repeating: 0, count: 114)
               }
             }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (204624 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
-              for r in 0..<valid {
-                Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+            Self.__kernel2(UnsafePointer(buffer.baseAddress!), 114, transformed + c &* 224, 14336, 4, 56)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 3) {
+              let groupEnd = min(groupStart &+ 3, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 14336)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 704))
+                  let results = productBuffer + ((block &- groupStart) &* 39424 &+ xi &* 2464)
+                  for tilePanel in 0..<7 {
+                    let firstTile = min(tilePanel &* 32, 192)
+                    Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+                  }
+                }
+              }
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (204624 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 39424)
+                for r in 0..<valid {
+                  Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+                }
               }
             }
           }
@@ -504,53 +549,63 @@ public final class VGG19 {
   // conv 112x112x128 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 12996)
-      plane.update(repeating: 0, count: 114)
-      for row in 0..<112 {
-        let to = plane + ((row &+ 1) &* 114 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        (to + 112).update(repeating: 0, count: 1)
-      }
-      (plane + 12882).update(repeating: 0, count: 114)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 1663488
     // Winograd F(2x2, 3x3): 56x56 tiles, 28 block(s) of 2 tile row(s)
     let zero = UnsafePointer(weights + 475236)
-    for rowBlock in 0..<28 {
-      let firstTileRow = rowBlock &* 2
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 112, 14336, 2, 56)
+    // each thread pads the rows of its blocks of tile rows
+    Self.parallelRanges(28, threads: threads, pool: pool) {
+      first, end in
+      let top = first &* 4
+      let bottom = end == 28 ? 114 : end &* 4
+      for c in 0..<128 {
+        for paddedRow in top..<bottom {
+          let to = scratch + (c &* 12996 &+ paddedRow &* 114)
+          let row = paddedRow &- 1
+          if UInt(bitPattern: row) < 112 {
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 112 &+ row) &* 112, count: 112)
+            (to + 113).update(repeating: 0, count: 1)
+          }
+          else {
+            to.update(repeating: 0, count: 114)
+          }
+        }
       }
-      Self.parallelRanges(12, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 118272) {
-          buffer in
-          let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 6) {
-            let groupEnd = min(groupStart &+ 6, end)
-            for xi in 0..<16 {
-              let points = UnsafePointer(transformed + xi &* 14336)
-              for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1408))
-                let results = productBuffer + ((block &- groupStart) &* 19712 &+ xi &* 1232)
-                for tilePanel in 0..<4 {
-                  let firstTile = min(tilePanel &* 32, 80)
-                  Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    }
+    // each thread: its blocks of tile rows, every channel block over them
+    Self.parallelParts(28, threads: threads, pool: pool) {
+      part, first, end in
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 347648)
+        let transformed = buffer.baseAddress! + 0
+        let productBuffer = transformed + 229376
+        for rowBlock in first..<end {
+          let firstTileRow = rowBlock &* 2
+          for c in 0..<128 {
+            Self.__kernel2(UnsafePointer(scratch + (c &* 12996 &+ firstTileRow &* 228)), 114, transformed + c &* 112, 14336, 2, 56)
+          }
+          do {
+            let first = 0, end = 12
+            for groupStart in stride(from: first, to: end, by: 6) {
+              let groupEnd = min(groupStart &+ 6, end)
+              for xi in 0..<16 {
+                let points = UnsafePointer(transformed + xi &* 14336)
+                for block in groupStart..<groupEnd {
+                  let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1408))
+                  let results = productBuffer + ((block &- groupStart) &* 19712 &+ xi &* 1232)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 80)
+                    Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+                  }
                 }
               }
-            }
-            for block in groupStart..<groupEnd {
-              let firstChannel = block &* 11
-              let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (475104 &+ block &* 11))
-              let products = UnsafePointer(productBuffer + (block &- groupStart) &* 19712)
-              for r in 0..<valid {
-                Self.__kernel4(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
+              for block in groupStart..<groupEnd {
+                let firstChannel = block &* 11
+                let valid = block == 11 ? 7 : 11
+                let bias = UnsafePointer(weights + (475104 &+ block &* 11))
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 19712)
+                for r in 0..<valid {
+                  Self.__kernel4(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
+                }
               }
             }
           }
@@ -562,36 +617,38 @@ public final class VGG19 {
   // features.9: maxpool 2   (line 15)
   // maxpool 112x112x128 -> 56x56x128, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_9(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = x0 + (c &* 12544)
-      let o = y + (c &* 3136)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<56 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 112)
-          let first = plane + (r0 &* 112)
-          for k in 0..<7 {
-            let ix = k &* 16
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    Self.parallelParts(128, threads: threads, pool: pool) {
+      part, first, end in
+      for c in first..<end {
+        let plane = x0 + (c &* 12544)
+        let o = y + (c &* 3136)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let row = buffer.baseAddress!
+          for oy in 0..<56 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 2, 112)
+            let first = plane + (r0 &* 112)
+            for k in 0..<7 {
+              let ix = k &* 16
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 56)
-          for k in 0..<4 {
-            let ox = 0 &+ min(k &* 16, 40)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 56)
+            for k in 0..<4 {
+              let ox = 0 &+ min(k &* 16, 40)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -602,6 +659,7 @@ public final class VGG19 {
   // conv 56x56x128 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
     Self.parallelFor(128, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 3364)
@@ -616,18 +674,17 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
     let zero = UnsafePointer(weights + 1016184)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+        Self.__kernel2(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 6) {
             let groupEnd = min(groupStart &+ 6, end)
@@ -661,6 +718,7 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu6 (relu)
   private func features_12(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     Self.parallelFor(256, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 3364)
@@ -675,18 +733,17 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 861184
-    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     let zero = UnsafePointer(weights + 2097816)
     for rowBlock in 0..<14 {
       let firstTileRow = rowBlock &* 2
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
+        Self.__kernel2(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 12) {
             let groupEnd = min(groupStart &+ 12, end)
@@ -720,6 +777,7 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     Self.parallelFor(256, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 3364)
@@ -734,18 +792,17 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 861184
-    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     let zero = UnsafePointer(weights + 3179448)
     for rowBlock in 0..<14 {
       let firstTileRow = rowBlock &* 2
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
+        Self.__kernel2(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 12) {
             let groupEnd = min(groupStart &+ 12, end)
@@ -779,6 +836,7 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu8 (relu)
   private func features_16(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     Self.parallelFor(256, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 3364)
@@ -793,18 +851,17 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 861184
-    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
     let zero = UnsafePointer(weights + 4261080)
     for rowBlock in 0..<14 {
       let firstTileRow = rowBlock &* 2
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
+        Self.__kernel2(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
       }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 129024) {
-          buffer in
+      Self.parallelParts(22, threads: threads, pool: pool) {
+        part, first, end in
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 12) {
             let groupEnd = min(groupStart &+ 12, end)
@@ -837,35 +894,38 @@ public final class VGG19 {
   // features.18: maxpool 2   (line 19)
   // maxpool 56x56x256 -> 28x28x256, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_18(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
-      let plane = x0 + (c &* 3136)
-      let o = y + (c &* 784)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
-        buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<28 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 56)
-          let first = plane + (r0 &* 56)
-          for k in 0..<4 {
-            let ix = min(k &* 16, 40)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+    do {
+      let part = 0, first = 0, end = 256
+      for c in first..<end {
+        let plane = x0 + (c &* 3136)
+        let o = y + (c &* 784)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let row = buffer.baseAddress!
+          for oy in 0..<28 {
+            let top = oy &* 2 &- 0
+            let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+            let first = plane + (r0 &* 56)
+            for k in 0..<4 {
+              let ix = min(k &* 16, 40)
+              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+              for iy in (r0 &+ 1)..<r1 {
+                let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+              }
+              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 28)
-          for k in 0..<2 {
-            let ox = 0 &+ min(k &* 16, 12)
-            let q = row + (ox &* 2)
-            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            let out = o + (oy &* 28)
+            for k in 0..<2 {
+              let ox = 0 &+ min(k &* 16, 12)
+              let q = row + (ox &* 2)
+              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -876,6 +936,7 @@ public final class VGG19 {
   // conv 28x28x256 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu9 (relu)
   private func features_19(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     Self.parallelFor(256, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 900)
@@ -890,7 +951,6 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 230400
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 6375156)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
@@ -898,8 +958,8 @@ public final class VGG19 {
         ic in
         Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 50176, 14, 14)
       }
-      Self.parallelRanges(43, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(43, threads: threads, pool: pool) {
+        part, first, end in
         let productBuffer = transformed + 802816
         for groupStart in stride(from: first, to: end, by: 43) {
           let groupEnd = min(groupStart &+ 43, end)
@@ -932,6 +992,7 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu10 (relu)
   private func features_21(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     Self.parallelFor(512, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 900)
@@ -946,7 +1007,6 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 460800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 10602756)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
@@ -954,8 +1014,8 @@ public final class VGG19 {
         ic in
         Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
       }
-      Self.parallelRanges(43, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(43, threads: threads, pool: pool) {
+        part, first, end in
         let productBuffer = transformed + 1605632
         for groupStart in stride(from: first, to: end, by: 43) {
           let groupEnd = min(groupStart &+ 43, end)
@@ -988,6 +1048,7 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu11 (relu)
   private func features_23(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     Self.parallelFor(512, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 900)
@@ -1002,7 +1063,6 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 460800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 14830356)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
@@ -1010,8 +1070,8 @@ public final class VGG19 {
         ic in
         Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
       }
-      Self.parallelRanges(43, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(43, threads: threads, pool: pool) {
+        part, first, end in
         let productBuffer = transformed + 1605632
         for groupStart in stride(from: first, to: end, by: 43) {
           let groupEnd = min(groupStart &+ 43, end)
@@ -1044,6 +1104,7 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu12 (relu)
   private func features_25(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     Self.parallelFor(512, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 900)
@@ -1058,7 +1119,6 @@ public final class VGG19 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 460800
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     let zero = UnsafePointer(weights + 19057956)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
@@ -1066,8 +1126,8 @@ public final class VGG19 {
         ic in
         Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
       }
-      Self.parallelRanges(43, threads: threads, pool: pool) {
-        first, end in
+      Self.parallelParts(43, threads: threads, pool: pool) {
+        part, first, end in
         let productBuffer = transformed + 1605632
         for groupStart in stride(from: first, to: end, by: 43) {
           let groupEnd = min(groupStart &+ 43, end)
@@ -1099,99 +1159,102 @@ public final class VGG19 {
   // features.27: maxpool 2   (line 23)
   // maxpool 28x28x512 -> 14x14x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_27(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 814) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: -Float.infinity, count: 814)
-        for c in first..<end {
-          let plane = x0 + (c &* 784)
-          let o = y + (c &* 196)
-          do {
-            let oy0 = 0, rows = 14
-            var nan = false
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 14)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 28 {
-                let s = plane + (iy0 &* 28)
-                let even = d + 0
-                let odd = d + 196
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: -Float.infinity, count: 814)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 784)
+            let o = y + (c &* 196)
+            do {
+              let oy0 = 0, rows = 14
+              var nan = false
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 14)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 28 {
+                  let s = plane + (iy0 &* 28)
+                  let even = d + 0
+                  let odd = d + 196
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 14)
+                  (d + 196).update(repeating: -Float.infinity, count: 14)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 28 {
+                  let s = plane + (iy1 &* 28)
+                  let even = d + 392
+                  let odd = d + 588
+                  var bad = SIMD8<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 392).update(repeating: -Float.infinity, count: 14)
+                  (d + 588).update(repeating: -Float.infinity, count: 14)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 14 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 14)
-                (d + 196).update(repeating: -Float.infinity, count: 14)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 28 {
-                let s = plane + (iy1 &* 28)
-                let even = d + 392
-                let odd = d + 588
-                var bad = SIMD8<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
+                for k in 0..<((rows &* 14 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 14 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
-                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
-                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
-                  bad += (a + b) * 0
-                }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 392).update(repeating: -Float.infinity, count: 14)
-                (d + 588).update(repeating: -Float.infinity, count: 14)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 14 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 14 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 14 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
             }
           }
@@ -1217,30 +1280,32 @@ public final class VGG19 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (19057968 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (21417264 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (19057968 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (21417264 &+ block &* 32))
+        let groupInput = src + (group &* 131072)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1267,30 +1332,32 @@ public final class VGG19 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (21417776 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (23777072 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (21417776 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (23777072 &+ block &* 32))
+        let groupInput = src + (group &* 131072)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1317,30 +1384,32 @@ public final class VGG19 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (23777584 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (26136880 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (23777584 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (26136880 &+ block &* 32))
+        let groupInput = src + (group &* 131072)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1367,30 +1436,32 @@ public final class VGG19 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (26137392 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (28496688 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (26137392 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (28496688 &+ block &* 32))
+        let groupInput = src + (group &* 131072)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let stage = buffer.baseAddress!
+          for oy in 0..<14 {
+            let row = groupInput + (oy &* 16)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+              for lane in 0..<valid {
+                let c = firstChannel &+ lane
+                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+                for p in 0..<7 {
+                  do {
+                    var v = stage[p &* 32 &+ lane]
+                    v = v > 0 ? v : 0
+                    o[p] = v
+                  }
                 }
               }
             }
@@ -1403,99 +1474,102 @@ public final class VGG19 {
   // features.36: maxpool 2   (line 27)
   // maxpool 14x14x512 -> 7x7x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_36(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 512, end = min(first &+ 512, 512)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: -Float.infinity, count: 219)
-        for c in first..<end {
-          let plane = x0 + (c &* 196)
-          let o = y + (c &* 49)
-          do {
-            let oy0 = 0, rows = 7
-            var nan = false
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 7)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 14 {
-                let s = plane + (iy0 &* 14)
-                let even = d + 0
-                let odd = d + 49
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: -Float.infinity, count: 219)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 196)
+            let o = y + (c &* 49)
+            do {
+              let oy0 = 0, rows = 7
+              var nan = false
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 7)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 14 {
+                  let s = plane + (iy0 &* 14)
+                  let even = d + 0
+                  let odd = d + 49
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 7)
+                  (d + 49).update(repeating: -Float.infinity, count: 7)
                 }
-                if any(bad .!= bad) { nan = true }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 14 {
+                  let s = plane + (iy1 &* 14)
+                  let even = d + 98
+                  let odd = d + 147
+                  var bad = SIMD4<Float>()
+                  do {
+                    let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  do {
+                    let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                    bad += (a + b) * 0
+                  }
+                  if any(bad .!= bad) { nan = true }
+                }
+                else {
+                  (d + 98).update(repeating: -Float.infinity, count: 7)
+                  (d + 147).update(repeating: -Float.infinity, count: 7)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 7 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 7)
-                (d + 49).update(repeating: -Float.infinity, count: 7)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 14 {
-                let s = plane + (iy1 &* 14)
-                let even = d + 98
-                let odd = d + 147
-                var bad = SIMD4<Float>()
-                do {
-                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
+                for k in 0..<((rows &* 7 &+ 15) / 16) {
+                  let i = min(k &* 16, rows &* 7 &- 16)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
-                do {
-                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
-                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
-                  bad += (a + b) * 0
-                }
-                if any(bad .!= bad) { nan = true }
-              }
-              else {
-                (d + 98).update(repeating: -Float.infinity, count: 7)
-                (d + 147).update(repeating: -Float.infinity, count: 7)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 7 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 7 &+ 15) / 16) {
-                let i = min(k &* 16, rows &* 7 &- 16)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
               }
             }
           }
@@ -1819,9 +1893,72 @@ public final class VGG19 {
     #endif
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel2(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -1929,69 +2066,6 @@ public final class VGG19 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel3(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
   }
 
   /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -2577,6 +2651,10 @@ public final class VGG19 {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 348800
+  private static let partIntStride = 48
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -2591,12 +2669,18 @@ public final class VGG19 {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -30,6 +30,10 @@ struct ClassEmitter {
     out.line()
     out.line("// MARK: - Threading")
     out.line()
+    out.line("/// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.")
+    out.line("private static let partFloatStride = \(Threading.partStride(helpers.partFloats))")
+    out.line("private static let partIntStride = \(Threading.partStride(helpers.partInts))")
+    out.line()
     out.lines(Threading.source)
     out.line()
     out.line("// MARK: - Weights file")
@@ -79,9 +83,25 @@ struct ClassEmitter {
     out.line("/// Zero-padded copies of convolution inputs, \(scratch) floats.")
     out.line("private let scratch: UnsafeMutablePointer<Float>")
     out.line()
+    out.line("/// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's")
+    out.line("/// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for")
+    out.line("/// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.")
+    out.line("private var partFloats: UnsafeMutablePointer<Float>")
+    out.line("private var partInts: UnsafeMutablePointer<Int>")
+    out.line("private var partCapacity: Int")
+    out.line()
     out.line("/// Threads `forward` may use for its large layers (1: only the calling thread); may be")
-    out.line("/// changed between calls.")
-    out.line("public var threads: Int")
+    out.line("/// changed between calls (more threads than before allocate their work buffers here).")
+    out.block("public var threads: Int") { out in
+      out.block("didSet") { out in
+        out.block("if threads > partCapacity") { out in
+          out.line("partFloats.deallocate()")
+          out.line("partInts.deallocate()")
+          out.line("partCapacity = threads")
+          out.line("(partFloats, partInts) = Self.allocateParts(partCapacity)")
+        }
+      }
+    }
     out.line("/// Worker threads for the split layers, started by the first one (see `WorkerPool`).")
     out.line("private let pool = WorkerPool()")
     out.line()
@@ -91,7 +111,18 @@ struct ClassEmitter {
       out.line("weights.deallocate()")
       out.line("arena.deallocate()")
       out.line("scratch.deallocate()")
+      out.line("partFloats.deallocate()")
+      out.line("partInts.deallocate()")
       out.line("pool.stop()")
+    }
+    out.line()
+    out.line("/// Zeroed work buffers for `parts` parts, each part's on its own cache lines.")
+    out.block("private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>)") { out in
+      out.line("let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)")
+      out.line("floats.initialize(repeating: 0, count: parts * partFloatStride)")
+      out.line("let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)")
+      out.line("ints.initialize(repeating: 0, count: parts * partIntStride)")
+      out.line("return (floats, ints)")
     }
   }
 
@@ -143,6 +174,8 @@ struct ClassEmitter {
     out.line()
     out.block("private init(file: Safetensors, threads: Int)") { out in
       out.line("self.threads = max(1, threads)")
+      out.line("partCapacity = self.threads")
+      out.line("(partFloats, partInts) = Self.allocateParts(partCapacity)")
       for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount), ("scratch", scratch)] {
         out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
         out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")

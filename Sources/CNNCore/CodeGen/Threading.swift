@@ -53,6 +53,61 @@ enum Threading {
     }
   }
 
+  /// `emitRanges` that also names the range's `part` (`0..<threads`), which indexes the
+  /// part's work buffers (`emitPartBuffer`).
+  static func emitParts(_ count: Int, parallel: Bool, _ out: inout SwiftEmitter,
+                        _ body: (inout SwiftEmitter) -> Void) {
+    if parallel {
+      out.block("Self.parallelParts(\(count), threads: threads, pool: pool)") { out in
+        out.line("part, first, end in")
+        body(&out)
+      }
+    } else {
+      // `part` only where the body reads it: an unused constant is a compiler warning.
+      var inner = SwiftEmitter()
+      body(&inner)
+      var text = inner.text
+      while text.hasSuffix("\n") { text.removeLast() }
+      let readsPart = text.range(of: #"(?<![\w.])part(?!\w)"#, options: .regularExpression) != nil
+      out.block("do") { out in
+        out.line(readsPart ? "let part = 0, first = 0, end = \(count)" : "let first = 0, end = \(count)")
+        out.lines(text)
+      }
+    }
+  }
+
+  /// `emitLoop` for a body that uses its part's work buffers: the loop runs inside
+  /// `emitParts`, one range of iterations per part.
+  static func emitPartLoop(_ variable: String, _ count: Int, parallel: Bool,
+                           _ out: inout SwiftEmitter, _ body: (inout SwiftEmitter) -> Void) {
+    emitParts(count, parallel: parallel, &out) { out in
+      out.block("for \(variable) in first..<end", body)
+    }
+  }
+
+  /// `do { let buffer = <count floats of this part's work buffer>; body }`: what
+  /// `withUnsafeTemporaryAllocation` would give, without allocating. (On Linux that call uses
+  /// the stack only up to 1 KB and otherwise mallocs and frees on every call, which `forward`
+  /// must not.) Needs `part` in scope (`emitParts`); reserves the floats in `context.helpers`.
+  static func emitPartBuffer(_ count: Int, _ context: KernelContext, _ out: inout SwiftEmitter,
+                             _ body: (inout SwiftEmitter) -> Void) {
+    context.helpers?.reservePart(floats: count)
+    out.block("do") { out in
+      out.line("let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: \(count))")
+      body(&out)
+    }
+  }
+
+  /// `let name = <count Ints of this part's work buffer>` (see `emitPartBuffer`).
+  static func emitPartInts(_ name: String, _ count: Int, _ context: KernelContext, _ out: inout SwiftEmitter) {
+    context.helpers?.reservePart(ints: count)
+    out.line("let \(name) = partInts + part &* Self.partIntStride")
+  }
+
+  /// Floats (Ints) of one part's work buffer: `reserved` rounded up to whole cache lines, so
+  /// the parts of different threads never share one.
+  static func partStride(_ reserved: Int) -> Int { max(16, (reserved + 15) / 16 * 16) }
+
   /// The helpers every generated class carries: `parallelFor`/`parallelRanges` (private static,
   /// so unused is fine) and the `WorkerPool` type of the class's `pool` member.
   static let source = #"""
@@ -70,12 +125,18 @@ private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ 
 /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
 /// `threads`, so results do not depend on which thread runs which part.
 private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+  parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+}
+
+/// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+/// the part's work buffers (`partFloats`, `partInts`).
+private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
   let parts = min(threads, count)
   if parts <= 1 {
-    body(0, count)
+    body(0, 0, count)
     return
   }
-  pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
 }
 
 /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -54,7 +54,7 @@ final class ConvolutionKernelTests: XCTestCase {
     let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths")
     XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
     XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
-    XCTAssertTrue(source.contains("Self.parallelFor("), "large layers are threaded")
+    XCTAssertTrue(source.contains("Self.parallelParts("), "large layers are threaded")
   }
 
   /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because
@@ -125,7 +125,7 @@ final class ConvolutionKernelTests: XCTestCase {
     let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths")
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
     XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
-    XCTAssertTrue(source.contains("Self.parallelFor(") , "i1 is threaded")
+    XCTAssertTrue(source.contains("Self.parallelParts(") , "i1 is threaded")
     XCTAssertNotNil(source.range(of: #"lanes\d+ fma\w+ touch\d+"#, options: .regularExpression),
                     "big touches the next block's weights")
     XCTAssertTrue(source.contains("sink += ahead["), "fcbig loads ahead")
@@ -162,7 +162,7 @@ final class ConvolutionKernelTests: XCTestCase {
       """, type: "SqueezePanels")
     XCTAssertTrue(source.contains("2 blocks of 8 channels x 38 panels of 32 pixels, in 2 chunk(s) of 24 panels"), "s's cut")
     XCTAssertTrue(source.contains("for chunkFirst in stride(from: first, to: end, by: 24)"), "s runs its panels chunk by chunk")
-    XCTAssertEqual(source.components(separatedBy: "Self.parallelRanges(38,").count - 1, 2, "both split their 38 panels")
+    XCTAssertEqual(source.components(separatedBy: "Self.parallelParts(38,").count - 1, 2, "both split their 38 panels")
     XCTAssertFalse(source.contains("for block in first..<end"), "neither splits blocks")
   }
 
@@ -176,7 +176,7 @@ final class ConvolutionKernelTests: XCTestCase {
       """, type: "HeavyPacked")
     XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 1)"), "big packs its full panel")
     XCTAssertFalse(source.contains("each thread packs its share of the chunk"), "blocks are split")
-    XCTAssertTrue(source.contains("Self.parallelRanges(225,"), "225 blocks of 4 channels between threads")
+    XCTAssertTrue(source.contains("Self.parallelParts(225,"), "225 blocks of 4 channels between threads")
   }
 
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;

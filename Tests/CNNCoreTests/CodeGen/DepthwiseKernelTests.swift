@@ -44,7 +44,7 @@ final class DepthwiseKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("(lowHalf: a.evenHalf, highHalf: b.evenHalf)"),
                   "stride 2 on a plane that fits L1 splits the columns with two-vector permutes")
     XCTAssertTrue(source.contains(".evenHalf"), "stride 2 splits the plane into phases")
-    XCTAssertTrue(source.contains("Self.parallelFor("), "the big layers are threaded")
+    XCTAssertTrue(source.contains("Self.parallelParts("), "the big layers are threaded")
   }
 
   func testEveryLayerAgreesWithInterpreter() throws {

@@ -91,11 +91,15 @@ enum GeneratedModelRunner {
     try data.write(to: URL(fileURLWithPath: path))
   }
 
-  static func execute(_ tool: String, _ arguments: [String], in directory: URL?) throws -> (status: Int32, output: String) {
+  static func execute(_ tool: String, _ arguments: [String], in directory: URL?,
+                      environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

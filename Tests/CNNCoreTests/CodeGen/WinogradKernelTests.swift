@@ -41,9 +41,9 @@ final class WinogradKernelTests: XCTestCase {
     let source = try helpers.checkThreadsAndInterpreter(Self.spec, type: "WinogradPaths")
     XCTAssertEqual(source.components(separatedBy: "// Winograd F(2x2, 3x3): ").count - 1, 8,
                    "every 3x3 layer takes the Winograd path")
-    // wide: 35 blocks of 12 channels, 9 blocks' products (55 KB each) on a thread's stack at a
-    // time (groups of 9, 9, 9, 8 at one thread; 9 + 8 and 9 + 9 at two).
-    XCTAssertTrue(source.contains("withUnsafeTemporaryAllocation(of: Float.self, capacity: 124416)"), "wide's products on the stack")
+    // wide: 35 blocks of 12 channels, 9 blocks' products (55 KB each) in a thread's work buffer
+    // at a time (groups of 9, 9, 9, 8 at one thread; 9 + 8 and 9 + 9 at two).
+    XCTAssertTrue(source.contains("start: partFloats + part &* Self.partFloatStride, count: 124416)"), "wide's products per thread")
     XCTAssertTrue(source.contains("for groupStart in stride(from: first, to: end, by: 9)"), "wide's blocks in groups of 9")
     // f: 1,024 input channels make its transformed input 1.3 MB, past L2: products in scratch.
     XCTAssertTrue(source.contains("let productBuffer = transformed + 327680"), "f's products in scratch")
@@ -54,6 +54,32 @@ final class WinogradKernelTests: XCTestCase {
     }
     XCTAssertTrue(source.contains("overlaps the previous vector"))
     XCTAssertTrue(source.contains("Self.parallelFor("), "the big layers are threaded")
+    // b, c, d and big: two blocks of 9 tile rows, filters ≤ 1.5 MB: a block per thread, each
+    // block's padded rows copied into a window per input channel.
+    XCTAssertEqual(source.components(separatedBy: "// each thread: its blocks of tile rows").count - 1, 4, "b, c, d, big own tile rows")
+    XCTAssertTrue(source.contains("let paddedRow = firstTileRow &* 2 &+ r"), "their rows go through a window")
+    XCTAssertFalse(source.contains("withUnsafeTemporaryAllocation"), "no step allocates")
+  }
+
+  /// A plane whose transformed tile row is 400 KB (128 channels x 50 tiles): blocks of 2 tile
+  /// rows (`w`; `v` 3), too short for windows (each would re-copy half its rows or more), so
+  /// each thread pads the rows of its own blocks into `scratch` first; 3 blocks between 2
+  /// threads; odd width and height (a partial last tile row and column). (`fc`'s 1.9 M weights
+  /// make the memory budget cover both layers.)
+  func testOwnedTileRowsPadTheirRows() throws {
+    let source = try helpers.checkThreadsAndInterpreter("""
+      network OwnedRows
+      input 11x99x128
+      w: conv 64 3x3 p1 | relu
+      v: conv 64 3x3 p1
+      gap
+      fc 30000
+
+      """, type: "OwnedRows")
+    XCTAssertTrue(source.contains("3 block(s) of 2 tile row(s)"), "w: blocks of 2 tile rows")
+    XCTAssertTrue(source.contains("2 block(s) of 3 tile row(s)"), "v: blocks of 3 tile rows")
+    XCTAssertEqual(source.components(separatedBy: "// each thread pads the rows of its blocks of tile rows").count - 1, 2, "both pad their rows per thread")
+    XCTAssertFalse(source.contains("let paddedRow = firstTileRow &* 2 &+ r"), "no windows")
   }
 
   func testEveryLayerAgreesWithInterpreter() throws {

@@ -52,9 +52,25 @@ public final class Tiny {
   /// Zero-padded copies of convolution inputs, 112 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
+  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
+  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
+  private var partFloats: UnsafeMutablePointer<Float>
+  private var partInts: UnsafeMutablePointer<Int>
+  private var partCapacity: Int
+
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
-  /// changed between calls.
-  public var threads: Int
+  /// changed between calls (more threads than before allocate their work buffers here).
+  public var threads: Int {
+    didSet {
+      if threads > partCapacity {
+        partFloats.deallocate()
+        partInts.deallocate()
+        partCapacity = threads
+        (partFloats, partInts) = Self.allocateParts(partCapacity)
+      }
+    }
+  }
   /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
   private let pool = WorkerPool()
 
@@ -89,6 +105,8 @@ public final class Tiny {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
+    partCapacity = self.threads
+    (partFloats, partInts) = Self.allocateParts(partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
     weights.initialize(repeating: 0, count: 512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 468, alignment: 64).bindMemory(to: Float.self, capacity: 117)
@@ -103,7 +121,18 @@ public final class Tiny {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    partFloats.deallocate()
+    partInts.deallocate()
     pool.stop()
+  }
+
+  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
+  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
+    floats.initialize(repeating: 0, count: parts * partFloatStride)
+    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
+    ints.initialize(repeating: 0, count: parts * partIntStride)
+    return (floats, ints)
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -196,93 +225,96 @@ public final class Tiny {
   // maxpool1: maxpool 2 ceil   (line 5)
   // maxpool 6x5x3 -> 3x3x3, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      let first = block &* 3, end = min(first &+ 3, 3)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 47) {
-        buffer in
-        let q = buffer.baseAddress!
-        q.initialize(repeating: -Float.infinity, count: 47)
-        for c in first..<end {
-          let plane = x0 + (c &* 30)
-          let o = y + (c &* 9)
-          do {
-            let oy0 = 0, rows = 3
-            var nan = false
-            for r in 0..<(rows &+ 0) {
-              let d = q + (r &* 3)
-              let iy0 = (oy0 &+ r) &* 2
-              if iy0 >= 0 && iy0 < 6 {
-                let s = plane + (iy0 &* 5)
-                let v0 = s[0]
-                d[0] = v0
-                if v0.isNaN { nan = true }
-                let v1 = s[1]
-                d[9] = v1
-                if v1.isNaN { nan = true }
-                let v2 = s[2]
-                d[1] = v2
-                if v2.isNaN { nan = true }
-                let v3 = s[3]
-                d[10] = v3
-                if v3.isNaN { nan = true }
-                let v4 = s[4]
-                d[2] = v4
-                if v4.isNaN { nan = true }
+    do {
+      let part = 0, first = 0, end = 1
+      for block in first..<end {
+        let firstChannel = block &* 3, endChannel = min(firstChannel &+ 3, 3)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 47)
+          let q = buffer.baseAddress!
+          q.initialize(repeating: -Float.infinity, count: 47)
+          for c in firstChannel..<endChannel {
+            let plane = x0 + (c &* 30)
+            let o = y + (c &* 9)
+            do {
+              let oy0 = 0, rows = 3
+              var nan = false
+              for r in 0..<(rows &+ 0) {
+                let d = q + (r &* 3)
+                let iy0 = (oy0 &+ r) &* 2
+                if iy0 >= 0 && iy0 < 6 {
+                  let s = plane + (iy0 &* 5)
+                  let v0 = s[0]
+                  d[0] = v0
+                  if v0.isNaN { nan = true }
+                  let v1 = s[1]
+                  d[9] = v1
+                  if v1.isNaN { nan = true }
+                  let v2 = s[2]
+                  d[1] = v2
+                  if v2.isNaN { nan = true }
+                  let v3 = s[3]
+                  d[10] = v3
+                  if v3.isNaN { nan = true }
+                  let v4 = s[4]
+                  d[2] = v4
+                  if v4.isNaN { nan = true }
+                }
+                else {
+                  (d + 0).update(repeating: -Float.infinity, count: 3)
+                  (d + 9).update(repeating: -Float.infinity, count: 3)
+                }
+                let iy1 = (oy0 &+ r) &* 2 &+ 1
+                if iy1 >= 0 && iy1 < 6 {
+                  let s = plane + (iy1 &* 5)
+                  let v0 = s[0]
+                  d[18] = v0
+                  if v0.isNaN { nan = true }
+                  let v1 = s[1]
+                  d[27] = v1
+                  if v1.isNaN { nan = true }
+                  let v2 = s[2]
+                  d[19] = v2
+                  if v2.isNaN { nan = true }
+                  let v3 = s[3]
+                  d[28] = v3
+                  if v3.isNaN { nan = true }
+                  let v4 = s[4]
+                  d[20] = v4
+                  if v4.isNaN { nan = true }
+                }
+                else {
+                  (d + 18).update(repeating: -Float.infinity, count: 3)
+                  (d + 27).update(repeating: -Float.infinity, count: 3)
+                }
+              }
+              if nan {
+                for k in 0..<((rows &* 3 &+ 7) / 8) {
+                  let i = min(k &* 8, rows &* 3 &- 8)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  let e1_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  let e1_1 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  UnsafeMutableRawPointer(o + (oy0 &* 3 &+ i)).storeBytes(of: m, as: SIMD8<Float>.self)
+                }
               }
               else {
-                (d + 0).update(repeating: -Float.infinity, count: 3)
-                (d + 9).update(repeating: -Float.infinity, count: 3)
-              }
-              let iy1 = (oy0 &+ r) &* 2 &+ 1
-              if iy1 >= 0 && iy1 < 6 {
-                let s = plane + (iy1 &* 5)
-                let v0 = s[0]
-                d[18] = v0
-                if v0.isNaN { nan = true }
-                let v1 = s[1]
-                d[27] = v1
-                if v1.isNaN { nan = true }
-                let v2 = s[2]
-                d[19] = v2
-                if v2.isNaN { nan = true }
-                let v3 = s[3]
-                d[28] = v3
-                if v3.isNaN { nan = true }
-                let v4 = s[4]
-                d[20] = v4
-                if v4.isNaN { nan = true }
-              }
-              else {
-                (d + 18).update(repeating: -Float.infinity, count: 3)
-                (d + 27).update(repeating: -Float.infinity, count: 3)
-              }
-            }
-            if nan {
-              for k in 0..<((rows &* 3 &+ 7) / 8) {
-                let i = min(k &* 8, rows &* 3 &- 8)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD8<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
-                let e1_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
-                let e1_1 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
-                UnsafeMutableRawPointer(o + (oy0 &* 3 &+ i)).storeBytes(of: m, as: SIMD8<Float>.self)
-              }
-            }
-            else {
-              for k in 0..<((rows &* 3 &+ 7) / 8) {
-                let i = min(k &* 8, rows &* 3 &- 8)
-                let p = q + i
-                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD8<Float>.self)
-                let e0_1 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e0_1, where: e0_1 .> m)
-                let e1_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e1_0, where: e1_0 .> m)
-                let e1_1 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD8<Float>.self)
-                m = m.replacing(with: e1_1, where: e1_1 .> m)
-                UnsafeMutableRawPointer(o + (oy0 &* 3 &+ i)).storeBytes(of: m, as: SIMD8<Float>.self)
+                for k in 0..<((rows &* 3 &+ 7) / 8) {
+                  let i = min(k &* 8, rows &* 3 &- 8)
+                  let p = q + i
+                  var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let e0_1 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e0_1, where: e0_1 .> m)
+                  let e1_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e1_0, where: e1_0 .> m)
+                  let e1_1 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD8<Float>.self)
+                  m = m.replacing(with: e1_1, where: e1_1 .> m)
+                  UnsafeMutableRawPointer(o + (oy0 &* 3 &+ i)).storeBytes(of: m, as: SIMD8<Float>.self)
+                }
               }
             }
           }
@@ -378,6 +410,10 @@ public final class Tiny {
 
   // MARK: - Threading
 
+  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
+  private static let partFloatStride = 48
+  private static let partIntStride = 16
+
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
   /// must write disjoint memory.
@@ -392,12 +428,18 @@ public final class Tiny {
   /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
   /// `threads`, so results do not depend on which thread runs which part.
   private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
+    parallelParts(count, threads: threads, pool: pool) { _, first, end in body(first, end) }
+  }
+
+  /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
+  /// the part's work buffers (`partFloats`, `partInts`).
+  private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      body(0, count)
+      body(0, 0, count)
       return
     }
-    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+    pool.run(parts) { part in body(part, part &* count / parts, (part &+ 1) &* count / parts) }
   }
 
   /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`

@@ -1,7 +1,7 @@
 /// Depthwise convolution (one input and one output channel per group), SIMD over the output
 /// pixels of a channel.
 ///
-/// Stride 1 or 2: each thread zeroes one stack buffer, then per channel
+/// Stride 1 or 2: each thread zeroes its work buffer, then per channel
 /// copies the plane inside its zero border there, split for stride 2 into its polyphase planes
 /// (even/odd rows x even/odd columns), so that every tap is a stride-1 read of one plane. The
 /// output is computed over the *flattened* grid whose row stride is the buffer's row width: a
@@ -111,9 +111,8 @@ extension Convolution {
     // Blocks of channels, each zeroing its buffer once (the copies never write the borders).
     let blocks = parallel ? min(output.channels, 8) : 1
     let channels = output.channels
-    Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.count + stage))") { out in
-        out.line("buffer in")
+    Threading.emitPartLoop("block", blocks, parallel: parallel, &out) { out in
+      Threading.emitPartBuffer(plan.count + stage, context, &out) { out in
         out.line("let plane = buffer.baseAddress!")
         out.line("let stage = plane + \(plan.count)")
         out.line("plane.update(repeating: 0, count: \(plan.count))")

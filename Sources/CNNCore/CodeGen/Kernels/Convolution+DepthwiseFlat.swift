@@ -66,13 +66,12 @@ extension Convolution {
     let table = maskTable(context, flat.masks)
     let stage = plan.stripVectors * lanes
     let clamp = DepthwiseClamp(context) ?? DepthwiseClamp.none
-    Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
+    Threading.emitPartLoop("block", blocks, parallel: parallel, &out) { out in
       out.line("let masks = UnsafePointer(Self.\(table))")
       out.block("for c in (block &* \(channels) / \(blocks))..<((block &+ 1) &* \(channels) / \(blocks))") { out in
         emitWeights(context, plan, &out)
         out.block("if c == 0 || c == \(channels - 1)") { out in
-          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.count + stage))") { out in
-            out.line("buffer in")
+          Threading.emitPartBuffer(plan.count + stage, context, &out) { out in
             out.line("let plane = buffer.baseAddress!")
             out.line("let stage = plane + \(plan.count)")
             out.line("plane.update(repeating: 0, count: \(plan.count))")

@@ -82,7 +82,7 @@ extension Convolution {
     // past their ends: those two planes take the row-block kernel (its padded copy).
     let edges = rows.minRead < 0 || rows.maxRead >= context.input.width
     let blockRows = RowBlocks(context, plan)!
-    Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
+    Threading.emitPartLoop("block", blocks, parallel: parallel, &out) { out in
       out.line("let zeros = UnsafePointer(Self.\(table) + \(-rows.minRead))")
       emitLaneMasks(context, rows, lanes: "Self.\(table) + \(extent)", &out)
       out.block("for c in (block &* \(channels) / \(blocks))..<((block &+ 1) &* \(channels) / \(blocks))") { out in
@@ -95,8 +95,7 @@ extension Convolution {
         }
         guard edges else { return direct(&out) }
         out.block("if c == 0 || c == \(channels - 1)") { out in
-          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.count))") { out in
-            out.line("buffer in")
+          Threading.emitPartBuffer(plan.count, context, &out) { out in
             out.line("let plane = buffer.baseAddress!")
             out.line("plane.update(repeating: 0, count: \(plan.count))")
             out.line("var copied = 0")

@@ -49,8 +49,8 @@ extension Convolution {
     let rowLoop = rowSplit == 1 || !parallel
       ? forLoop("oy", output.height)
       : "for oy in (half &* \(output.height) / 2)..<((half &+ 1) &* \(output.height) / 2)"
-    Threading.emitLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
-                       parallel: parallel, &out) { out in
+    Threading.emitPartLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
+                           parallel: parallel, &out) { out in
       if parallel && rowSplit > 1 {
         out.line("let block = item / 2")
         out.line("let half = item % 2")
@@ -64,8 +64,7 @@ extension Convolution {
         out.line("let next = block == \(g.groups * blocks - 1) ? packed : packed + \(blockFloats)")
       }
       out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(width * tile))") { out in
-        out.line("buffer in")
+      Threading.emitPartBuffer(width * tile, context, &out) { out in
         out.line("let stage = buffer.baseAddress!")
         out.block(rowLoop) { out in
           out.line("let row = groupInput + (oy &* \(g.strideH * g.paddedW))")

@@ -49,38 +49,44 @@ extension Convolution {
     var transformedCount: Int { 16 * inputChannels * blockTiles }
     /// Floats of the products `M` of one block of output channels: `[16][rows][tile]`.
     var productsCount: Int { 16 * blockTiles * channelRows }
-    /// Whether each thread keeps its products on its stack, `productGroup` blocks of output
+    /// Whether each thread keeps its products in its work buffer, `productGroup` blocks of output
     /// channels at a time: when the transformed input fits L2, so that the groups' re-reads
     /// of it come from there. Otherwise (VGG's 28² x 512 layers: 6.4 MB) every block of a
     /// thread's range runs in one pass over it and the products of all blocks live in scratch
     /// (grouped, those layers ran 1.5x slower: 16.4 -> 26.7 ms).
-    var productsOnStack: Bool { 4 * transformedCount <= winogradL2Bytes }
+    var productsPerThread: Bool { 4 * transformedCount <= winogradL2Bytes }
     /// Blocks of output channels whose products a thread holds at once: as many as
-    /// `winogradProductsBytes` take (at least one) on the stack, else all of them.
+    /// `winogradProductsBytes` take (at least one) in the work buffer, else all of them.
     var productGroup: Int {
-      productsOnStack ? max(1, min(channelBlocks, winogradProductsBytes / (4 * productsCount))) : channelBlocks
+      productsPerThread ? max(1, min(channelBlocks, winogradProductsBytes / (4 * productsCount))) : channelBlocks
     }
-    /// Floats of scratch for the products (none when they are on the stack).
-    var scratchProductsCount: Int { productsOnStack ? 0 : channelBlocks * productsCount }
+    /// Floats of scratch for the products (none when they are in the threads' work buffers).
+    var scratchProductsCount: Int { productsPerThread ? 0 : channelBlocks * productsCount }
     /// Bytes of transformed filters (`[block][ξ][ic][rows]`).
     var filterBytes: Int { 4 * channelBlocks * 16 * inputChannels * channelRows }
     /// Whether threads split the blocks of tile rows rather than the output channels, each
     /// thread copying its rows' padding, transforming them and running every channel block over
-    /// them on its own stack (`emitWinogradOwnedRows`): when there are several blocks, the
-    /// products fit the stack and the filters are small enough (≤ 1 MB) for every core to read
+    /// them in its own work buffer (`emitWinogradOwnedRows`): when there are several blocks, the
+    /// products fit the work buffer and the filters are small enough (≤ 1 MB) for every core to read
     /// them all. Split by channels, every block cost two hand-offs and each core read half of
     /// the transformed input from the other core's L2, and the padded copy and the 1x1 layers
     /// around (which split pixels, `threadsOwnPanels`) crossed cores again.
-    var ownsTileRows: Bool { blocks >= 2 && productsOnStack && filterBytes <= 1 << 20 && needsPadding }
+    var ownsTileRows: Bool { blocks >= 2 && productsPerThread && filterBytes <= 3 << 19 && needsPadding }
     /// Padded input rows a block of tile rows reads (`2 * blockRows + 2`).
     var windowRows: Int { 2 * blockRows + 2 }
+    /// Whether an `ownsTileRows` step copies each block's padded rows into a window per input
+    /// channel (blocks of at least 4 tile rows, where the window re-copies at most a quarter of
+    /// the rows) rather than padding the whole input first, each thread its blocks' rows. With
+    /// windows of 6 rows for 4 new ones, VGG-16's 224² x 64 layer ran 19.9 -> 21.9 ms on one
+    /// thread (short per-channel reads of a 12.8 MB input).
+    var copiesWindows: Bool { blockRows >= 4 }
   }
 
   /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
   /// streaming through.
   static let winogradL2Bytes = 1024 * 1024
 
-  /// Bytes of products `M` a thread keeps before the output transform consumes them: a stack
+  /// Bytes of products `M` a thread keeps before the output transform consumes them: a work
   /// buffer per thread instead of every block's products in the arena's scratch (GoogLeNet's
   /// conv3 held 2.4 MB of them, SqueezeNet's expand3x3 layers 1.6 MB: more than 10 % of
   /// those networks' weights and activations).
@@ -227,7 +233,7 @@ extension Convolution {
 
   static func winogradScratch(_ context: KernelContext) -> Int {
     let plan = winogradPlan(context)
-    if plan.ownsTileRows { return 0 }
+    if plan.ownsTileRows { return plan.copiesWindows ? 0 : plan.paddedCount }
     return plan.paddedCount + plan.transformedCount + plan.scratchProductsCount
   }
 
@@ -255,10 +261,9 @@ extension Convolution {
         out.line("Self.\(input)(src + (ic &* \(plan.paddedH * plan.paddedW) &+ firstTileRow &* \(2 * plan.paddedW)), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
       }
       // Each thread takes a range of the blocks of output channels.
-      Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
-        if plan.productsOnStack {
-          out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.productGroup * plan.productsCount))") { out in
-            out.line("buffer in")
+      Threading.emitParts(plan.channelBlocks, parallel: splitGEMM, &out) { out in
+        if plan.productsPerThread {
+          Threading.emitPartBuffer(plan.productGroup * plan.productsCount, context, &out) { out in
             out.line("let productBuffer = buffer.baseAddress!")
             emitProductGroups(context, plan, &out)
           }
@@ -270,43 +275,65 @@ extension Convolution {
     }
   }
 
-  /// The `ownsTileRows` form: each thread takes a range of the blocks of tile rows. Per block and
-  /// input channel, the `windowRows` padded rows the block reads are copied into a small window
-  /// (zero rows and columns where the padding is; it stays in L1) and transformed from there, so
-  /// there is no padded copy of the whole input; then every channel block runs over the
-  /// block's transformed input, which, like the products, lives on the thread's stack.
+  /// The `ownsTileRows` form: each thread takes a range of the blocks of tile rows and runs
+  /// every channel block over each, its transformed input and products in its work buffer. With
+  /// `copiesWindows`, per block and input channel the `windowRows` padded rows the block reads
+  /// are copied into a small window (it stays in L1) and transformed from there: no padded copy
+  /// of the whole input. Otherwise each thread first pads the rows of its own blocks into
+  /// `scratch` (the last thread also the rows below them), and the threads meet once before
+  /// the transforms, which read two rows of the next thread's.
   static func emitWinogradOwnedRows(_ context: KernelContext, _ g: Geometry, _ plan: WinogradPlan,
                                     _ out: inout SwiftEmitter) {
     let (input, channels, blockTiles) = (context.input, plan.inputChannels, plan.blockTiles)
     let gemmWork = 16 * channels * plan.tilesHigh * plan.tilesWide * context.output.channels
     let parallel = Threading.worthSplitting(work: gemmWork, iterations: plan.blocks)
     let transform = winogradInputFunction(context, lanes: plan.transformLanes)
-    let window = plan.windowRows * plan.paddedW
+    let plane = plan.paddedH * plan.paddedW
     let rightPad = plan.paddedW - g.padLeft - input.width
+    // Padded row `row` of input channel `c` into `to`: the input row inside its zero border, or zeros.
+    func paddedRow(_ out: inout SwiftEmitter) {
+      out.line("let row = paddedRow &- \(g.padTop)")
+      out.block("if UInt(bitPattern: row) < \(input.height)") { out in
+        if g.padLeft > 0 { out.line("to.update(repeating: 0, count: \(g.padLeft))") }
+        out.line("(to + \(g.padLeft)).update(from: x0 + (c &* \(input.height) &+ row) &* \(input.width), count: \(input.width))")
+        if rightPad > 0 { out.line("(to + \(g.padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
+      }
+      out.block("else") { out in out.line("to.update(repeating: 0, count: \(plan.paddedW))") }
+    }
     out.line("let zero = UnsafePointer(weights + \(winogradZeroOffset(context, plan)))")
+    if !plan.copiesWindows {
+      out.line("// each thread pads the rows of its blocks of tile rows")
+      Threading.emitRanges(plan.blocks, parallel: parallel, &out) { out in
+        out.line("let top = first &* \(2 * plan.blockRows)")
+        out.line("let bottom = end == \(plan.blocks) ? \(plan.paddedH) : end &* \(2 * plan.blockRows)")
+        out.block(forLoop("c", channels)) { out in
+          out.block("for paddedRow in top..<bottom") { out in
+            out.line("let to = scratch + (c &* \(plane) &+ paddedRow &* \(plan.paddedW))")
+            paddedRow(&out)
+          }
+        }
+      }
+    }
     out.line("// each thread: its blocks of tile rows, every channel block over them")
-    Threading.emitRanges(plan.blocks, parallel: parallel, &out) { out in
+    Threading.emitParts(plan.blocks, parallel: parallel, &out) { out in
+      let window = plan.copiesWindows ? plan.windowRows * plan.paddedW : 0
       let capacity = window + plan.transformedCount + plan.productGroup * plan.productsCount
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(capacity))") { out in
-        out.line("buffer in")
-        out.line("let window = buffer.baseAddress!")
-        out.line("let transformed = window + \(window)")
+      Threading.emitPartBuffer(capacity, context, &out) { out in
+        out.line("let transformed = buffer.baseAddress! + \(window)")
         out.line("let productBuffer = transformed + \(plan.transformedCount)")
         out.block("for rowBlock in first..<end") { out in
           out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
-          out.block(forLoop("ic", channels)) { out in
-            out.line("let plane = x0 + ic &* \(input.height * input.width)")
-            out.block(forLoop("r", plan.windowRows)) { out in
-              out.line("let row = firstTileRow &* 2 &+ r &- \(g.padTop)")
-              out.line("let to = window + r &* \(plan.paddedW)")
-              out.block("if UInt(bitPattern: row) < \(input.height)") { out in
-                if g.padLeft > 0 { out.line("to.update(repeating: 0, count: \(g.padLeft))") }
-                out.line("(to + \(g.padLeft)).update(from: plane + row &* \(input.width), count: \(input.width))")
-                if rightPad > 0 { out.line("(to + \(g.padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
+          out.block(forLoop("c", channels)) { out in
+            if plan.copiesWindows {
+              out.block(forLoop("r", plan.windowRows)) { out in
+                out.line("let paddedRow = firstTileRow &* 2 &+ r")
+                out.line("let to = buffer.baseAddress! + r &* \(plan.paddedW)")
+                paddedRow(&out)
               }
-              out.block("else") { out in out.line("to.update(repeating: 0, count: \(plan.paddedW))") }
+              out.line("Self.\(transform)(UnsafePointer(buffer.baseAddress!), \(plan.paddedW), transformed + c &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
+            } else {
+              out.line("Self.\(transform)(UnsafePointer(scratch + (c &* \(plane) &+ firstTileRow &* \(2 * plan.paddedW))), \(plan.paddedW), transformed + c &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
             }
-            out.line("Self.\(transform)(UnsafePointer(window), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
           }
           out.block("do") { out in
             out.line("let first = 0, end = \(plan.channelBlocks)")
@@ -344,8 +371,8 @@ extension Convolution {
                                                 clamp: vectorClamp(context) ?? .none)
     let lastRowSingle = output.height % 2 == 1 ? "rowBlock == \(plan.blocks - 1)" : "false"
     let group = plan.productGroup
-    // The products' slot of a block: in the stack buffer, or by block in scratch.
-    let slot = plan.productsOnStack ? "(block &- groupStart)" : "block"
+    // The products' slot of a block: in the work buffer, or by block in scratch.
+    let slot = plan.productsPerThread ? "(block &- groupStart)" : "block"
     out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
       out.line("let groupEnd = min(groupStart &+ \(group), end)")
       out.block("for xi in 0..<16") { out in

@@ -324,8 +324,7 @@ extension Convolution {
       if direct == "true" {
         loops(&out)
       } else {
-        out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(rows * width))") { out in
-          out.line("buffer in")
+        Threading.emitPartBuffer(rows * width, context, &out) { out in
           out.line("let stage = buffer.baseAddress!")
           loops(&out)
         }
@@ -353,8 +352,8 @@ extension Convolution {
         out.line("let packedEnd = min(endPanel, \(full))")
         if ownPanels {
           out.line("// each thread packs its share of the chunk and runs every weight block over it")
-          out.block("Self.parallelRanges(endPanel &- firstPanel, threads: threads, pool: pool)") { out in
-            out.line("first, end in")
+          out.block("Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool)") { out in
+            out.line("part, first, end in")
             out.block("for slot in first..<end", packSlot)
             withStage(&out) { out in
               out.block(forLoop("block", blocks)) { out in body("(firstPanel &+ first)..<(firstPanel &+ end)", &out) }
@@ -367,7 +366,7 @@ extension Convolution {
         Threading.emitLoop("slot", packSlots,
                            parallel: Threading.worthSplitting(work: 8 * k * width * packSlots, iterations: packSlots),
                            &out, packSlot)
-        Threading.emitRanges(blocks, parallel: parallel, &out) { out in
+        Threading.emitParts(blocks, parallel: parallel, &out) { out in
           withStage(&out) { out in
             out.block("for block in first..<end") { out in body("firstPanel..<endPanel", &out) }
           }
@@ -375,7 +374,7 @@ extension Convolution {
       }
       return
     }
-    Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
+    Threading.emitParts(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
       withStage(&out) { out in
         if splitBlocks {
           let panelRange = chunks == 1 ? "0..<\(panels)"

@@ -4,7 +4,7 @@
 /// The direct kernel runs these at ~20 % of the FMA peak (its inner loop over input channels is 3
 /// long and every input value is a strided broadcast). Here, for each panel of `2 * lanes`
 /// consecutive output pixels (in flat `oy * W + ox` order, so panels may span rows), the
-/// `[ic][ky][kx]` x `[pixel]` matrix is gathered from the zero-padded input into a stack buffer
+/// `[ic][ky][kx]` x `[pixel]` matrix is gathered from the zero-padded input into the thread's work buffer
 /// (`K * width` floats, at most ~96 KB: it stays in L1/L2 while every block of output channels
 /// reads it) and the micro-kernel computes `rows` output channels x `width` pixels from it.
 /// Weights are packed like the 1x1 GEMM's: `[block of rows][ic][ky][kx][row]`, bias
@@ -51,16 +51,14 @@ extension Convolution {
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil, residual: nil)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
     out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
-    Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(k * width + rows * width))") { out in
-        out.line("buffer in")
+    Threading.emitPartLoop("panel", panels, parallel: parallel, &out) { out in
+      Threading.emitPartBuffer(k * width + rows * width, context, &out) { out in
         out.line("let packedInput = buffer.baseAddress!")
         if direct != "true" { out.line("let stage = packedInput + \(k * width)") }
         out.line("let n = panel &* \(width)")
         out.line("let columns = panel == \(full) ? \(tail) : \(width)")
-        out.block("withUnsafeTemporaryAllocation(of: Int.self, capacity: \(width))") { out in
-          out.line("offsetBuffer in")
-          out.line("let offsets = offsetBuffer.baseAddress!")
+        out.block("do") { out in
+          Threading.emitPartInts("offsets", width, context, &out)
           // Window origin of each pixel in the padded input; past-the-end pixels of the last
           // panel repeat the last one (their results are not stored).
           out.block(forLoop("p", width)) { out in

@@ -79,6 +79,14 @@ extension KernelContext {
 final class KernelHelpers {
   private(set) var order: [String] = []
   private var bodies: [String: String] = [:]
+  /// The most floats and Ints any step takes from its part's work buffers
+  /// (`Threading.emitPartBuffer`): the class allocates that much per thread in `init`.
+  private(set) var partFloats = 0, partInts = 0
+
+  func reservePart(floats: Int = 0, ints: Int = 0) {
+    partFloats = max(partFloats, floats)
+    partInts = max(partInts, ints)
+  }
 
   /// The function name for `key`, emitting its text (from `make(name)`) the first time.
   func function(_ key: String, _ make: (String) -> String) -> String {

@@ -99,14 +99,13 @@ extension Pooling {
     // Channels in blocks of 8 (one buffer fill per block) when threaded, else one block.
     let channels = context.input.channels
     let group = parallel ? 8 : channels
-    Threading.emitLoop("block", (channels + group - 1) / group, parallel: parallel, &out) { out in
-      out.line("let first = block &* \(group), end = min(first &+ \(group), \(channels))")
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(bufferFloats + temporary))") { out in
-        out.line("buffer in")
+    Threading.emitPartLoop("block", (channels + group - 1) / group, parallel: parallel, &out) { out in
+      out.line("let firstChannel = block &* \(group), endChannel = min(firstChannel &+ \(group), \(channels))")
+      Threading.emitPartBuffer(bufferFloats + temporary, context, &out) { out in
         out.line("let q = buffer.baseAddress!")
         if temporary > 0 { out.line("let t = q + \(bufferFloats)") }
         out.line("q.initialize(repeating: \(fill), count: \(bufferFloats + temporary))")
-        out.block("for c in first..<end") { out in
+        out.block("for c in firstChannel..<endChannel") { out in
           out.line("let plane = x0 + (c &* \(h * w))")
           out.line("let o = y + (c &* \(oh * ow))")
           let body: (inout SwiftEmitter) -> Void = { out in

@@ -159,11 +159,10 @@ enum Pooling {
     func store(_ value: String, _ pointer: String, _ type: String) -> String {
       "UnsafeMutableRawPointer(\(pointer)).storeBytes(of: \(value), as: \(type).self)"
     }
-    Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
+    Threading.emitPartLoop("c", input.channels, parallel: parallel, &out) { out in
       out.line("let plane = x0 + (c &* \(h * w))")
       out.line("let o = y + (c &* \(output.height * output.width))")
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(w))") { out in
-        out.line("buffer in")
+      Threading.emitPartBuffer(w, context, &out) { out in
         out.line("let row = buffer.baseAddress!")
         out.block(forLoop("oy", output.height)) { out in
           out.line("let top = oy &* \(sh) &- \(pad.top)")

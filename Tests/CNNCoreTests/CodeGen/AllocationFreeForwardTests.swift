@@ -1,0 +1,116 @@
+@testable import CNNCore
+import Foundation
+import XCTest
+
+/// `forward(input:outputs:)` allocates no memory of its own (docs/codegen.md, the contract in
+/// cli.md): every kernel's working memory comes from buffers made in `init` (the arena, `scratch`,
+/// and the per-thread work buffers that replaced `withUnsafeTemporaryAllocation`, which on Linux
+/// mallocs anything over 1 KB on every call).
+///
+/// Checked with glibc's malloc tracer: after a warm-up call (which starts the worker thread) the
+/// driver turns `mtrace()` on, allocates one control block, runs `forward` twice and turns
+/// tracing off. On one thread the trace must list exactly the control block. On two, each split
+/// step's hand-off to the worker makes one 32-byte closure context (Swift's
+/// `withoutActuallyEscaping`, the pool's only way to pass a non-escaping closure to another
+/// thread): at most one per split step and call, and nothing else.
+final class AllocationFreeForwardTests: XCTestCase {
+  /// One layer per kernel that used a temporary buffer: the im2col stem, Winograd with windows
+  /// (`wrows`) and with padded rows (`wpad`; `fc`'s weights make the memory budget cover both),
+  /// pooling (rows and flattened planes), depthwise rows, polyphase strips (`sigmoid`) and flat
+  /// planes, a staged 1x1 and a staged direct tile.
+  static let spec = """
+    network NoAllocation
+    input 32x200x3
+    stem: conv 32 3x3 p1 | relu
+    wrows: conv 64 3x3 p1 | relu
+    wpad: conv 64 3x3 p1
+    pool1: maxpool 2 s2
+    dw: dwconv 3x3 p1 | relu
+    pw: conv 40 1x1 | sigmoid
+    pool2: maxpool 3 s2 p1
+    dwstrip: dwconv 5x5 s2 p2 | sigmoid
+    tile: conv 48 3x3 p1 | leakyrelu 0.1
+    pool3: avgpool 3 s1 p1
+    pool4: maxpool 2 s2 floor
+    dwflat: dwconv 3x3 p1 | relu
+    gap
+    fc 40000
+
+    """
+
+  func testForwardAllocatesNothing() throws {
+    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
+    let library = ["/lib/x86_64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0",
+                   "/lib/aarch64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib64/libc_malloc_debug.so.0"]
+      .first { FileManager.default.fileExists(atPath: $0) }
+    guard let library else { throw XCTSkip("glibc's libc_malloc_debug.so.0 (mtrace) not found") }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-alloc-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("spec.cnn").path
+    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
+    let cpu = GeneratedModelRunner.hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test", targetCPU: cpu)
+    for kernel in ["im2col panels", "each thread: its blocks of tile rows", "each thread pads the rows",
+                   "Direct convolution tile", "let paddedRow = firstTileRow &* 2 &+ r"] {
+      XCTAssertTrue(source.contains(kernel), "the spec reaches \(kernel)")
+    }
+    XCTAssertFalse(source.contains("withUnsafeTemporaryAllocation"))
+    let (entries, _) = SafetensorsWriter.weights(for: network)
+    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
+    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+    let driver = """
+      import Foundation
+
+      @_silgen_name("mtrace") func mtrace()
+      @_silgen_name("muntrace") func muntrace()
+
+      @main
+      struct Driver {
+        static func main() throws {
+          let model = try NoAllocation(weightsPath: "w.safetensors", threads: 2)
+          let input = UnsafeMutablePointer<Float>.allocate(capacity: NoAllocation.inputCount)
+          for i in 0..<NoAllocation.inputCount { input[i] = Float(i % 17) / 8 - 1 }
+          let outputs = NoAllocation.outputCounts.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) }
+          model.forward(input: input, outputs: outputs)
+          model.threads = Int(CommandLine.arguments[1])!
+          mtrace()
+          let control = UnsafeMutablePointer<Float>.allocate(capacity: 5000)
+          control.deallocate()
+          model.forward(input: input, outputs: outputs)
+          model.forward(input: input, outputs: outputs)
+          muntrace()
+          print(outputs[0][0].isFinite ? "ran" : "not finite")
+        }
+      }
+
+      """
+    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "Model.swift", "main.swift", "-o", "model"]
+    if let cpu { arguments += ["-target-cpu", cpu, "-D", "CNNC_FMA"] }
+    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
+    XCTAssertEqual(build.status, 0, String(build.output.prefix(4000)))
+    guard build.status == 0 else { return }
+    // Split steps: each opens one hand-off per call at two threads.
+    let splitSteps = source.components(separatedBy: "Self.parallel").count - 1
+    for threads in [1, 2] {
+      let trace = directory.appendingPathComponent("trace\(threads).txt").path
+      let run = try GeneratedModelRunner.execute(directory.appendingPathComponent("model").path, ["\(threads)"],
+                                                 in: directory, environment: ["LD_PRELOAD": library, "MALLOC_TRACE": trace])
+      XCTAssertEqual(run.status, 0, run.output)
+      XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "ran")
+      let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+      let allocations = lines.filter { $0.contains(" + 0x") }
+      XCTAssertTrue(allocations.first?.hasSuffix(" 0x4e20") ?? false, "the control block is traced first")
+      let others = allocations.dropFirst()
+      let listing = "\n" + others.joined(separator: "\n")
+      if threads == 1 {
+        XCTAssertEqual(others.count, 0, "one thread allocates nothing:" + listing)
+      } else {
+        XCTAssertTrue(others.allSatisfy { $0.hasSuffix(" 0x20") }, "only 32-byte hand-off contexts:" + listing)
+        XCTAssertLessThanOrEqual(others.count, 2 * splitSteps, "at most one per split step and call:" + listing)
+      }
+    }
+  }
+}
