@@ -75,13 +75,11 @@ public final class AlexNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 580800 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 266240 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -90,10 +88,10 @@ public final class AlexNet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -132,13 +130,11 @@ public final class AlexNet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 246744576, alignment: 64).bindMemory(to: Float.self, capacity: 61686144)
     weights.initialize(repeating: 0, count: 61686144)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2323200, alignment: 64).bindMemory(to: Float.self, capacity: 580800)
     arena.initialize(repeating: 0, count: 580800)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1064960, alignment: 64).bindMemory(to: Float.self, capacity: 266240)
-    scratch.initialize(repeating: 0, count: 266240)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1200, lanes: 32, into: weights + 34944)
     Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 342400)
@@ -153,15 +149,15 @@ public final class AlexNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -211,7 +207,7 @@ public final class AlexNet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 17808)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 17808), count: 17808)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 17424
           let n = panel &* 48
@@ -338,7 +334,7 @@ public final class AlexNet {
         let plane = x0 + (c &* 3025)
         let o = y + (c &* 729)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 55)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 55)
           let row = buffer.baseAddress!
           for oy in 0..<27 {
             let top = oy &* 2 &- 0
@@ -400,7 +396,7 @@ public final class AlexNet {
         let bias = UnsafePointer(weights + (342144 &+ block &* 32))
         let groupInput = src + (group &* 46128)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (92256 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<27 {
             let row = groupInput + (oy &* 31)
@@ -468,7 +464,7 @@ public final class AlexNet {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!
           let t = q + 814
           q.initialize(repeating: -Float.infinity, count: 1012)
@@ -634,7 +630,7 @@ public final class AlexNet {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -690,7 +686,7 @@ public final class AlexNet {
         let bias = UnsafePointer(weights + (2579216 &+ block &* 32))
         let groupInput = src + (group &* 43200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (86400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -756,7 +752,7 @@ public final class AlexNet {
         let bias = UnsafePointer(weights + (3021968 &+ block &* 32))
         let groupInput = src + (group &* 43200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (86400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -805,7 +801,7 @@ public final class AlexNet {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 277)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 288), count: 277)
           let q = buffer.baseAddress!
           let t = q + 219
           q.initialize(repeating: -Float.infinity, count: 277)
@@ -2214,8 +2210,12 @@ public final class AlexNet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 122304
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 266240 &+ parts &* 122304)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -2236,7 +2236,7 @@ public final class AlexNet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -73,13 +73,11 @@ public final class AlexNetTorchvision {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 240256 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 606336 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -88,10 +86,10 @@ public final class AlexNetTorchvision {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -130,13 +128,11 @@ public final class AlexNetTorchvision {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 251514368, alignment: 64).bindMemory(to: Float.self, capacity: 62878592)
     weights.initialize(repeating: 0, count: 62878592)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 961024, alignment: 64).bindMemory(to: Float.self, capacity: 240256)
     arena.initialize(repeating: 0, count: 240256)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2425344, alignment: 64).bindMemory(to: Float.self, capacity: 606336)
-    scratch.initialize(repeating: 0, count: 606336)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.weight", bias: "features.3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 1600, lanes: 32, into: weights + 23296)
     Self.packWinograd(file, "features.6.weight", bias: "features.6.bias", norm: nil, outputs: 384, inputs: 192, lanes: 12, into: weights + 330688)
@@ -151,15 +147,15 @@ public final class AlexNetTorchvision {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -220,7 +216,7 @@ public final class AlexNetTorchvision {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 17808)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (155952 &+ part &* 17808), count: 17808)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 17424
           let n = panel &* 48
@@ -312,7 +308,7 @@ public final class AlexNetTorchvision {
         let plane = x0 + (c &* 3025)
         let o = y + (c &* 729)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 55)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 55)
           let row = buffer.baseAddress!
           for oy in 0..<27 {
             let top = oy &* 2 &- 0
@@ -374,7 +370,7 @@ public final class AlexNetTorchvision {
         let bias = UnsafePointer(weights + (330496 &+ block &* 32))
         let groupInput = src + (group &* 61504)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (61504 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<27 {
             let row = groupInput + (oy &* 31)
@@ -407,7 +403,7 @@ public final class AlexNetTorchvision {
       for block in first..<end {
         let firstChannel = block &* 192, endChannel = min(firstChannel &+ 192, 192)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!
           let t = q + 814
           q.initialize(repeating: -Float.infinity, count: 1012)
@@ -573,7 +569,7 @@ public final class AlexNetTorchvision {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -686,7 +682,7 @@ public final class AlexNetTorchvision {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -724,7 +720,7 @@ public final class AlexNetTorchvision {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 277)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 288), count: 277)
           let q = buffer.baseAddress!
           let t = q + 219
           q.initialize(repeating: -Float.infinity, count: 277)
@@ -1637,8 +1633,12 @@ public final class AlexNetTorchvision {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 122304
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 606336, 266240 &+ parts &* 122304)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -1659,7 +1659,7 @@ public final class AlexNetTorchvision {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

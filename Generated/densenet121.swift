@@ -1247,13 +1247,11 @@ public final class DenseNet121 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 430592 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -1262,10 +1260,10 @@ public final class DenseNet121 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -1304,13 +1302,11 @@ public final class DenseNet121 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 32216768, alignment: 64).bindMemory(to: Float.self, capacity: 8054192)
     weights.initialize(repeating: 0, count: 8054192)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
-    scratch.initialize(repeating: 0, count: 430592)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
@@ -1748,15 +1744,15 @@ public final class DenseNet121 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -2048,7 +2044,7 @@ public final class DenseNet121 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -2141,7 +2137,7 @@ public final class DenseNet121 {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 1
@@ -2213,7 +2209,7 @@ public final class DenseNet121 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -2272,7 +2268,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (55056 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2338,7 +2334,7 @@ public final class DenseNet121 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -2397,7 +2393,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (104960 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2463,7 +2459,7 @@ public final class DenseNet121 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -2522,7 +2518,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (159152 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2588,7 +2584,7 @@ public final class DenseNet121 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 38) {
           let chunkEnd = min(chunkFirst &+ 38, end)
@@ -2647,7 +2643,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (217632 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2713,7 +2709,7 @@ public final class DenseNet121 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 32) {
           let chunkEnd = min(chunkFirst &+ 32, end)
@@ -2772,7 +2768,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (280400 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2853,7 +2849,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (280880 &+ block &* 2688))
@@ -2910,7 +2906,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (347456 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
             let row = groupInput + (oy &* 58)
@@ -2983,7 +2979,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (348000 &+ block &* 3072))
@@ -3022,7 +3018,7 @@ public final class DenseNet121 {
         let plane = x0 + (c &* 3136)
         let o = y + (c &* 784)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 56)
           let row = buffer.baseAddress!
           for oy in 0..<28 {
             let top = oy &* 2 &- 0
@@ -3085,7 +3081,7 @@ public final class DenseNet121 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (382192 &+ block &* 1536))
@@ -3154,7 +3150,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (436096 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3221,7 +3217,7 @@ public final class DenseNet121 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (436448 &+ block &* 1920))
@@ -3290,7 +3286,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (494576 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3357,7 +3353,7 @@ public final class DenseNet121 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (494992 &+ block &* 2304))
@@ -3426,7 +3422,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (557344 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3513,7 +3509,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (175616 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (557824 &+ block &* 2688))
@@ -3583,7 +3579,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (624400 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3670,7 +3666,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (624944 &+ block &* 3072))
@@ -3740,7 +3736,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (695744 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3827,7 +3823,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (198144 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (696352 &+ block &* 3456))
@@ -3897,7 +3893,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (771376 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -3984,7 +3980,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (772048 &+ block &* 3840))
@@ -4054,7 +4050,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (851296 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4141,7 +4137,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (197120 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (852032 &+ block &* 4224))
@@ -4211,7 +4207,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (935504 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4298,7 +4294,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (202752 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (936304 &+ block &* 4608))
@@ -4368,7 +4364,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4455,7 +4451,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
@@ -4525,7 +4521,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4612,7 +4608,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
@@ -4682,7 +4678,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4769,7 +4765,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (192000 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
@@ -4839,7 +4835,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -4918,7 +4914,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
@@ -4970,7 +4966,7 @@ public final class DenseNet121 {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 816), count: 814)
           let q = buffer.baseAddress!
           q.initialize(repeating: 0, count: 814)
           for c in firstChannel..<endChannel {
@@ -5092,7 +5088,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1452224 &+ block &* 1024))
@@ -5162,7 +5158,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1521984 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5236,7 +5232,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (59904 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1522592 &+ block &* 1152))
@@ -5306,7 +5302,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1596448 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5380,7 +5376,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (66560 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1597120 &+ block &* 1280))
@@ -5450,7 +5446,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1675072 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5524,7 +5520,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (73216 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1675808 &+ block &* 1408))
@@ -5594,7 +5590,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1757856 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5668,7 +5664,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1758656 &+ block &* 1536))
@@ -5738,7 +5734,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1844800 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5812,7 +5808,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (86528 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1845664 &+ block &* 1664))
@@ -5882,7 +5878,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (1935904 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -5956,7 +5952,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (93184 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1936832 &+ block &* 1792))
@@ -6026,7 +6022,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2031168 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6100,7 +6096,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2032160 &+ block &* 1920))
@@ -6170,7 +6166,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2130592 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6245,7 +6241,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2131648 &+ block &* 2048))
@@ -6315,7 +6311,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2234176 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6390,7 +6386,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (113152 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2235296 &+ block &* 2176))
@@ -6460,7 +6456,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2341920 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6535,7 +6531,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2343104 &+ block &* 2304))
@@ -6605,7 +6601,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2453824 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6680,7 +6676,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (126464 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2455072 &+ block &* 2432))
@@ -6750,7 +6746,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2569888 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6825,7 +6821,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (133120 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2571200 &+ block &* 2560))
@@ -6895,7 +6891,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2690112 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -6971,7 +6967,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (139776 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2691488 &+ block &* 2688))
@@ -7041,7 +7037,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2814496 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7117,7 +7113,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (146432 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2815936 &+ block &* 2816))
@@ -7187,7 +7183,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (2943040 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7263,7 +7259,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153088 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2944544 &+ block &* 2944))
@@ -7333,7 +7329,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3075744 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7409,7 +7405,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (159744 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3077312 &+ block &* 3072))
@@ -7479,7 +7475,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3212608 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7555,7 +7551,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (166400 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3214240 &+ block &* 3200))
@@ -7625,7 +7621,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3353632 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7701,7 +7697,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (173056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3355328 &+ block &* 3328))
@@ -7771,7 +7767,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3498816 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7847,7 +7843,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (179712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3500576 &+ block &* 3456))
@@ -7917,7 +7913,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3648160 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -7993,7 +7989,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (186368 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3649984 &+ block &* 3584))
@@ -8063,7 +8059,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3801664 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -8139,7 +8135,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3803552 &+ block &* 3712))
@@ -8209,7 +8205,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (3959328 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -8285,7 +8281,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3961280 &+ block &* 3840))
@@ -8355,7 +8351,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (4121152 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -8431,7 +8427,7 @@ public final class DenseNet121 {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (206336 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4123168 &+ block &* 3968))
@@ -8501,7 +8497,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (4287136 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -8569,7 +8565,7 @@ public final class DenseNet121 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4289216 &+ block &* 4096))
@@ -8621,7 +8617,7 @@ public final class DenseNet121 {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 224), count: 219)
           let q = buffer.baseAddress!
           q.initialize(repeating: 0, count: 219)
           for c in firstChannel..<endChannel {
@@ -8729,7 +8725,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4815040 &+ block &* 3072))
@@ -8786,7 +8782,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (4919632 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -8846,7 +8842,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (34816 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4920752 &+ block &* 3264))
@@ -8903,7 +8899,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5029568 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -8963,7 +8959,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5030752 &+ block &* 3456))
@@ -9020,7 +9016,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5143792 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9080,7 +9076,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (38912 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5145040 &+ block &* 3648))
@@ -9137,7 +9133,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5262304 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9197,7 +9193,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5263616 &+ block &* 3840))
@@ -9254,7 +9250,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5385104 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9314,7 +9310,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (43008 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5386480 &+ block &* 4032))
@@ -9371,7 +9367,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5512192 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9431,7 +9427,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5513632 &+ block &* 4224))
@@ -9488,7 +9484,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5643568 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9548,7 +9544,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (47104 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5645072 &+ block &* 4416))
@@ -9605,7 +9601,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5779232 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9665,7 +9661,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5780800 &+ block &* 4608))
@@ -9722,7 +9718,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (5919184 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9782,7 +9778,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (51200 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5920816 &+ block &* 4800))
@@ -9839,7 +9835,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6063424 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -9899,7 +9895,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6065120 &+ block &* 4992))
@@ -9956,7 +9952,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6211952 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -10016,7 +10012,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (55296 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6213712 &+ block &* 5184))
@@ -10073,7 +10069,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6364768 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -10133,7 +10129,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (57344 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6366592 &+ block &* 5376))
@@ -10190,7 +10186,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6521872 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -10250,7 +10246,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (59392 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6523760 &+ block &* 5568))
@@ -10307,7 +10303,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6683264 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -10367,7 +10363,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6685216 &+ block &* 5760))
@@ -10424,7 +10420,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (6848944 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -10484,7 +10480,7 @@ public final class DenseNet121 {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (63488 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (6850960 &+ block &* 5952))
@@ -10541,7 +10537,7 @@ public final class DenseNet121 {
         let bias = UnsafePointer(weights + (7018912 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
             let row = groupInput + (oy &* 9)
@@ -13673,8 +13669,12 @@ public final class DenseNet121 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 7440
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 430592 &+ parts &* 384, 158704 &+ parts &* 7440)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -13695,7 +13695,7 @@ public final class DenseNet121 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -576,13 +576,11 @@ public final class GoogLeNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 200704 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -591,10 +589,10 @@ public final class GoogLeNet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -633,13 +631,11 @@ public final class GoogLeNet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 28184704, alignment: 64).bindMemory(to: Float.self, capacity: 7046176)
     weights.initialize(repeating: 0, count: 7046176)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 802816, alignment: 64).bindMemory(to: Float.self, capacity: 200704)
-    scratch.initialize(repeating: 0, count: 200704)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
@@ -704,15 +700,15 @@ public final class GoogLeNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -843,7 +839,7 @@ public final class GoogLeNet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -935,7 +931,7 @@ public final class GoogLeNet {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 0
@@ -989,7 +985,7 @@ public final class GoogLeNet {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1031,7 +1027,7 @@ public final class GoogLeNet {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 314528)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 314528), count: 314528)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1092,7 +1088,7 @@ public final class GoogLeNet {
         let plane = x0 + (c &* 3136)
         let o = y + (c &* 784)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 56)
           let row = buffer.baseAddress!
           for oy in 0..<28 {
             let top = oy &* 2 &- 0
@@ -1147,7 +1143,7 @@ public final class GoogLeNet {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (210592 &+ block &* 2112))
@@ -1200,7 +1196,7 @@ public final class GoogLeNet {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<8 {
           let a = UnsafePointer(weights + (223344 &+ block &* 2304))
@@ -1253,7 +1249,7 @@ public final class GoogLeNet {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 271744)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 271744), count: 271744)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 150528
         for rowBlock in first..<end {
@@ -1316,7 +1312,7 @@ public final class GoogLeNet {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<2 {
           let a = UnsafePointer(weights + (444768 &+ block &* 1536))
@@ -1387,7 +1383,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (452464 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 30)
@@ -1435,7 +1431,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 192)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1802)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1808), count: 1802)
           let q = buffer.baseAddress!
           let t = q + 946
           q.initialize(repeating: -Float.infinity, count: 1802)
@@ -1546,7 +1542,7 @@ public final class GoogLeNet {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (452496 &+ block &* 2112))
@@ -1624,7 +1620,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (458880 &+ block &* 3072))
@@ -1698,7 +1694,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (492816 &+ block &* 3072))
@@ -1752,7 +1748,7 @@ public final class GoogLeNet {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 314080)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 314080), count: 314080)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1815,7 +1811,7 @@ public final class GoogLeNet {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 24) {
           let chunkEnd = min(chunkFirst &+ 24, end)
@@ -1888,7 +1884,7 @@ public final class GoogLeNet {
       Self.parallelParts(8, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112896)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 112896), count: 112896)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1926,7 +1922,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1802)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1808), count: 1802)
           let q = buffer.baseAddress!
           let t = q + 946
           q.initialize(repeating: -Float.infinity, count: 1802)
@@ -2057,7 +2053,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (977936 &+ block &* 2816))
@@ -2113,7 +2109,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 480, endChannel = min(firstChannel &+ 480, 480)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1157)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1168), count: 1157)
           let q = buffer.baseAddress!
           let t = q + 931
           q.initialize(repeating: -Float.infinity, count: 1157)
@@ -2275,7 +2271,7 @@ public final class GoogLeNet {
       Self.parallelParts(48, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (994912 &+ block &* 1920))
@@ -2348,7 +2344,7 @@ public final class GoogLeNet {
       Self.parallelParts(24, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1087264 &+ block &* 1920))
@@ -2420,7 +2416,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (1326976 &+ block &* 32))
         let groupInput = src + (group &* 24576)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (24576 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -2475,7 +2471,7 @@ public final class GoogLeNet {
       Self.parallelParts(4, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1327200 &+ block &* 1920))
@@ -2545,7 +2541,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (1344112 &+ block &* 32))
         let groupInput = src + (group &* 4096)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (4096 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2578,7 +2574,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 480, endChannel = min(firstChannel &+ 480, 480)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 528), count: 528)
           let q = buffer.baseAddress!
           let t = q + 288
           q.initialize(repeating: -Float.infinity, count: 528)
@@ -2708,7 +2704,7 @@ public final class GoogLeNet {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1344176 &+ block &* 1920))
@@ -2786,7 +2782,7 @@ public final class GoogLeNet {
       Self.parallelParts(40, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1374960 &+ block &* 2048))
@@ -2859,7 +2855,7 @@ public final class GoogLeNet {
       Self.parallelParts(28, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1457040 &+ block &* 2048))
@@ -2931,7 +2927,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (1740288 &+ block &* 32))
         let groupInput = src + (group &* 28672)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (28672 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -2986,7 +2982,7 @@ public final class GoogLeNet {
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1740512 &+ block &* 2048))
@@ -3056,7 +3052,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (1766656 &+ block &* 32))
         let groupInput = src + (group &* 6144)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (6144 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3089,7 +3085,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 528), count: 528)
           let q = buffer.baseAddress!
           let t = q + 288
           q.initialize(repeating: -Float.infinity, count: 528)
@@ -3219,7 +3215,7 @@ public final class GoogLeNet {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1766720 &+ block &* 2048))
@@ -3297,7 +3293,7 @@ public final class GoogLeNet {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1799552 &+ block &* 2048))
@@ -3370,7 +3366,7 @@ public final class GoogLeNet {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1865216 &+ block &* 2048))
@@ -3440,7 +3436,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (2225792 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3495,7 +3491,7 @@ public final class GoogLeNet {
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2226048 &+ block &* 2048))
@@ -3565,7 +3561,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (2252192 &+ block &* 32))
         let groupInput = src + (group &* 6144)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (6144 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3598,7 +3594,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 528), count: 528)
           let q = buffer.baseAddress!
           let t = q + 288
           q.initialize(repeating: -Float.infinity, count: 528)
@@ -3728,7 +3724,7 @@ public final class GoogLeNet {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2252256 &+ block &* 2048))
@@ -3806,7 +3802,7 @@ public final class GoogLeNet {
       Self.parallelParts(28, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2285088 &+ block &* 2048))
@@ -3879,7 +3875,7 @@ public final class GoogLeNet {
       Self.parallelParts(36, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2342544 &+ block &* 2048))
@@ -3951,7 +3947,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (2789664 &+ block &* 32))
         let groupInput = src + (group &* 36864)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
             let row = groupInput + (oy &* 16)
@@ -4006,7 +4002,7 @@ public final class GoogLeNet {
       Self.parallelParts(8, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2789952 &+ block &* 2048))
@@ -4077,7 +4073,7 @@ public final class GoogLeNet {
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 51744)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (33280 &+ part &* 51744), count: 51744)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 6) {
             let groupEnd = min(groupStart &+ 6, end)
@@ -4115,7 +4111,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 528), count: 528)
           let q = buffer.baseAddress!
           let t = q + 288
           q.initialize(repeating: -Float.infinity, count: 528)
@@ -4245,7 +4241,7 @@ public final class GoogLeNet {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2840240 &+ block &* 2048))
@@ -4323,7 +4319,7 @@ public final class GoogLeNet {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2873072 &+ block &* 2112))
@@ -4396,7 +4392,7 @@ public final class GoogLeNet {
       Self.parallelParts(40, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3008496 &+ block &* 2112))
@@ -4466,7 +4462,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (3553936 &+ block &* 32))
         let groupInput = src + (group &* 40960)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4521,7 +4517,7 @@ public final class GoogLeNet {
       Self.parallelParts(8, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3554256 &+ block &* 2112))
@@ -4591,7 +4587,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (3608048 &+ block &* 32))
         let groupInput = src + (group &* 8192)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (8192 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4624,7 +4620,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 528, endChannel = min(firstChannel &+ 528, 528)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 528)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 528), count: 528)
           let q = buffer.baseAddress!
           let t = q + 288
           q.initialize(repeating: -Float.infinity, count: 528)
@@ -4754,7 +4750,7 @@ public final class GoogLeNet {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3608176 &+ block &* 2112))
@@ -4810,7 +4806,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 224), count: 219)
           let q = buffer.baseAddress!
           q.initialize(repeating: -Float.infinity, count: 219)
           for c in firstChannel..<endChannel {
@@ -4925,7 +4921,7 @@ public final class GoogLeNet {
     Self.parallelParts(43, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (3675888 &+ block &* 4992))
@@ -4971,7 +4967,7 @@ public final class GoogLeNet {
     Self.parallelParts(27, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (3890816 &+ block &* 4992))
@@ -5028,7 +5024,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (4486576 &+ block &* 32))
         let groupInput = src + (group &* 12960)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (12960 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -5069,7 +5065,7 @@ public final class GoogLeNet {
     Self.parallelParts(6, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4486896 &+ block &* 4992))
@@ -5126,7 +5122,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (4553760 &+ block &* 32))
         let groupInput = src + (group &* 2592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (2592 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -5159,7 +5155,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 185)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 192), count: 185)
           let q = buffer.baseAddress!
           let t = q + 106
           q.initialize(repeating: -Float.infinity, count: 185)
@@ -5275,7 +5271,7 @@ public final class GoogLeNet {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4553888 &+ block &* 4992))
@@ -5326,7 +5322,7 @@ public final class GoogLeNet {
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4663856 &+ block &* 4992))
@@ -5372,7 +5368,7 @@ public final class GoogLeNet {
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (4983728 &+ block &* 4992))
@@ -5430,7 +5426,7 @@ public final class GoogLeNet {
         let next = block == 11 ? packed : packed + 55296
         let groupInput = src + (group &* 15552)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (15552 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -5471,7 +5467,7 @@ public final class GoogLeNet {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5807600 &+ block &* 4992))
@@ -5528,7 +5524,7 @@ public final class GoogLeNet {
         let bias = UnsafePointer(weights + (5902880 &+ block &* 32))
         let groupInput = src + (group &* 3888)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (3888 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -5561,7 +5557,7 @@ public final class GoogLeNet {
       for block in first..<end {
         let firstChannel = block &* 832, endChannel = min(firstChannel &+ 832, 832)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 185)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 192), count: 185)
           let q = buffer.baseAddress!
           let t = q + 106
           q.initialize(repeating: -Float.infinity, count: 185)
@@ -5677,7 +5673,7 @@ public final class GoogLeNet {
     Self.parallelParts(22, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (5903008 &+ block &* 4992))
@@ -9001,8 +8997,12 @@ public final class GoogLeNet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 314528
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 200704 &+ parts &* 384, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -9023,7 +9023,7 @@ public final class GoogLeNet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -57,13 +57,11 @@ public final class LeNet5 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 5880 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 0 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -72,10 +70,10 @@ public final class LeNet5 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -114,13 +112,11 @@ public final class LeNet5 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 267520, alignment: 64).bindMemory(to: Float.self, capacity: 66880)
     weights.initialize(repeating: 0, count: 66880)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 23520, alignment: 64).bindMemory(to: Float.self, capacity: 5880)
     arena.initialize(repeating: 0, count: 5880)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
-    scratch.initialize(repeating: 0, count: 1)
     Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 6, inner: 25, biasOffset: 150, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 150, lanes: 16, into: weights + 160)
     Self.pack(file, "fc1.weight", bias: "fc1.bias", norm: nil, groups: 1, outPerGroup: 120, inner: 400, lanes: 16, into: weights + 2576)
@@ -132,15 +128,15 @@ public final class LeNet5 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -233,7 +229,7 @@ public final class LeNet5 {
       for block in first..<end {
         let firstChannel = block &* 6, endChannel = min(firstChannel &+ 6, 6)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 816), count: 814)
           let q = buffer.baseAddress!
           q.initialize(repeating: 0, count: 814)
           for c in firstChannel..<endChannel {
@@ -323,7 +319,7 @@ public final class LeNet5 {
         let bias = UnsafePointer(weights + (2560 &+ block &* 16))
         let groupInput = src + (group &* 1176)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 160)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 160)
           let stage = buffer.baseAddress!
           for oy in 0..<10 {
             let row = groupInput + (oy &* 14)
@@ -357,7 +353,7 @@ public final class LeNet5 {
       for block in first..<end {
         let firstChannel = block &* 16, endChannel = min(firstChannel &+ 16, 16)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 121)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 128), count: 121)
           let q = buffer.baseAddress!
           q.initialize(repeating: 0, count: 121)
           for c in firstChannel..<endChannel {
@@ -750,8 +746,12 @@ public final class LeNet5 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 816
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 0 &+ parts &* 816)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -772,7 +772,7 @@ public final class LeNet5 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

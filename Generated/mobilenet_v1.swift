@@ -284,13 +284,11 @@ public final class MobileNetV1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 200704 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -299,10 +297,10 @@ public final class MobileNetV1 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -341,13 +339,11 @@ public final class MobileNetV1 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 16945280, alignment: 64).bindMemory(to: Float.self, capacity: 4236320)
     weights.initialize(repeating: 0, count: 4236320)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 802816, alignment: 64).bindMemory(to: Float.self, capacity: 200704)
-    scratch.initialize(repeating: 0, count: 200704)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -382,15 +378,15 @@ public final class MobileNetV1 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -469,7 +465,7 @@ public final class MobileNetV1 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -579,7 +575,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 31 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12998)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 13008), count: 12998)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 12998)
               var copied = 0
@@ -917,7 +913,7 @@ public final class MobileNetV1 {
     Self.parallelParts(392, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 192) {
           let chunkEnd = min(chunkFirst &+ 192, end)
@@ -974,7 +970,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 63 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12996)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 13008), count: 12996)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 12996)
               var copied = 0
@@ -1470,7 +1466,7 @@ public final class MobileNetV1 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1528,7 +1524,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 127 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3366)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 3376), count: 3366)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 3366)
               var copied = 0
@@ -1870,7 +1866,7 @@ public final class MobileNetV1 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -1927,7 +1923,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 127 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3364)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 3376), count: 3364)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 3364)
               var copied = 0
@@ -2314,7 +2310,7 @@ public final class MobileNetV1 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<22 {
           let a = UnsafePointer(weights + (32240 &+ block &* 1536))
@@ -2383,7 +2379,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 255 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 912), count: 910)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 910)
               var copied = 0
@@ -2679,7 +2675,7 @@ public final class MobileNetV1 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (68864 &+ block &* 3072))
@@ -2731,7 +2727,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1124)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1136), count: 1124)
           let plane = buffer.baseAddress!
           let stage = plane + 900
           plane.update(repeating: 0, count: 900)
@@ -2853,7 +2849,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (139280 &+ block &* 1024))
@@ -2905,7 +2901,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3022,7 +3018,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (275984 &+ block &* 2048))
@@ -3074,7 +3070,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3191,7 +3187,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (543760 &+ block &* 2048))
@@ -3243,7 +3239,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3360,7 +3356,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (811536 &+ block &* 2048))
@@ -3412,7 +3408,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3529,7 +3525,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
@@ -3581,7 +3577,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3698,7 +3694,7 @@ public final class MobileNetV1 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
@@ -3750,7 +3746,7 @@ public final class MobileNetV1 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
           let plane = buffer.baseAddress!
           let stage = plane + 256
           plane.update(repeating: 0, count: 256)
@@ -3852,7 +3848,7 @@ public final class MobileNetV1 {
     Self.parallelParts(171, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1614864 &+ block &* 3072))
@@ -3906,7 +3902,7 @@ public final class MobileNetV1 {
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 1023 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 154)
               let plane = buffer.baseAddress!
               let stage = plane + 90
               plane.update(repeating: 0, count: 90)
@@ -4021,7 +4017,7 @@ public final class MobileNetV1 {
     Self.parallelParts(171, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (2151456 &+ block &* 6144))
@@ -4061,7 +4057,7 @@ public final class MobileNetV1 {
         let plane = x0 + (c &* 49)
         let o = y + (c &* 1)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 16), count: 7)
           let row = buffer.baseAddress!
           for oy in 0..<1 {
             let top = oy &* 7 &- 0
@@ -5086,8 +5082,12 @@ public final class MobileNetV1 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 13008
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 200704 &+ parts &* 384, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -5108,7 +5108,7 @@ public final class MobileNetV1 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -512,13 +512,11 @@ public final class MobileNetV2 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1505280 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 153228 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -527,10 +525,10 @@ public final class MobileNetV2 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -569,13 +567,11 @@ public final class MobileNetV2 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 14035392, alignment: 64).bindMemory(to: Float.self, capacity: 3508848)
     weights.initialize(repeating: 0, count: 3508848)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 6021120, alignment: 64).bindMemory(to: Float.self, capacity: 1505280)
     arena.initialize(repeating: 0, count: 1505280)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
-    scratch.initialize(repeating: 0, count: 153228)
     Self.pack(file, "features.0.0.weight", bias: nil, norm: Self.fold(file, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "features.1.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "features.1.conv.1.weight", bias: nil, norm: Self.fold(file, "features.1.conv.2", epsilon: 1e-05, channels: 16), groups: 1, outPerGroup: 16, inner: 32, lanes: 8, into: weights + 1216)
@@ -635,15 +631,15 @@ public final class MobileNetV2 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -747,7 +743,7 @@ public final class MobileNetV2 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -858,7 +854,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 31 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12998)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 13008), count: 12998)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 12998)
               var copied = 0
@@ -1278,7 +1274,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 95 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 12996)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 13008), count: 12996)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 12996)
               var copied = 0
@@ -1855,7 +1851,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 143 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3366)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 3376), count: 3366)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 3366)
               var copied = 0
@@ -2277,7 +2273,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 143 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 3364)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 3376), count: 3364)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 3364)
               var copied = 0
@@ -2676,7 +2672,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (20240 &+ block &* 1584))
@@ -2729,7 +2725,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (25040 &+ block &* 384))
@@ -2799,7 +2795,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 191 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 912), count: 910)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 910)
               var copied = 0
@@ -3088,7 +3084,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (33296 &+ block &* 2112))
@@ -3141,7 +3137,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (39680 &+ block &* 384))
@@ -3211,7 +3207,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 191 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 910)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 912), count: 910)
               let plane = buffer.baseAddress!
               plane.update(repeating: 0, count: 910)
               var copied = 0
@@ -3499,7 +3495,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (47936 &+ block &* 2112))
@@ -3552,7 +3548,7 @@ public final class MobileNetV2 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (54320 &+ block &* 384))
@@ -3603,7 +3599,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1124)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1136), count: 1124)
           let plane = buffer.baseAddress!
           let stage = plane + 900
           plane.update(repeating: 0, count: 900)
@@ -3727,7 +3723,7 @@ public final class MobileNetV2 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (39936 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (62576 &+ block &* 768))
@@ -3781,7 +3777,7 @@ public final class MobileNetV2 {
     Self.parallelParts(96, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (74928 &+ block &* 256))
@@ -3832,7 +3828,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -3952,7 +3948,7 @@ public final class MobileNetV2 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (103728 &+ block &* 1536))
@@ -4006,7 +4002,7 @@ public final class MobileNetV2 {
     Self.parallelParts(96, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (128368 &+ block &* 256))
@@ -4057,7 +4053,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -4177,7 +4173,7 @@ public final class MobileNetV2 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (157168 &+ block &* 1536))
@@ -4231,7 +4227,7 @@ public final class MobileNetV2 {
     Self.parallelParts(96, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (181808 &+ block &* 256))
@@ -4282,7 +4278,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -4401,7 +4397,7 @@ public final class MobileNetV2 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (210608 &+ block &* 1536))
@@ -4455,7 +4451,7 @@ public final class MobileNetV2 {
     Self.parallelParts(96, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (235248 &+ block &* 256))
@@ -4506,7 +4502,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -4625,7 +4621,7 @@ public final class MobileNetV2 {
       Self.parallelParts(24, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (264048 &+ block &* 1536))
@@ -4698,7 +4694,7 @@ public final class MobileNetV2 {
       Self.parallelParts(144, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (301008 &+ block &* 384))
@@ -4750,7 +4746,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -4870,7 +4866,7 @@ public final class MobileNetV2 {
       Self.parallelParts(24, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (362640 &+ block &* 2304))
@@ -4943,7 +4939,7 @@ public final class MobileNetV2 {
       Self.parallelParts(144, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (418032 &+ block &* 384))
@@ -4995,7 +4991,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 482)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 496), count: 482)
           let plane = buffer.baseAddress!
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
@@ -5114,7 +5110,7 @@ public final class MobileNetV2 {
       Self.parallelParts(24, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (479664 &+ block &* 2304))
@@ -5187,7 +5183,7 @@ public final class MobileNetV2 {
       Self.parallelParts(144, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (535056 &+ block &* 384))
@@ -5239,7 +5235,7 @@ public final class MobileNetV2 {
       part, first, end in
       for block in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
           let plane = buffer.baseAddress!
           let stage = plane + 256
           plane.update(repeating: 0, count: 256)
@@ -5343,7 +5339,7 @@ public final class MobileNetV2 {
     Self.parallelParts(27, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (596688 &+ block &* 3456))
@@ -5389,7 +5385,7 @@ public final class MobileNetV2 {
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (690176 &+ block &* 960))
@@ -5444,7 +5440,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 154)
               let plane = buffer.baseAddress!
               let stage = plane + 90
               plane.update(repeating: 0, count: 90)
@@ -5562,7 +5558,7 @@ public final class MobileNetV2 {
     Self.parallelParts(27, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (854336 &+ block &* 5760))
@@ -5608,7 +5604,7 @@ public final class MobileNetV2 {
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1010032 &+ block &* 960))
@@ -5663,7 +5659,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 154)
               let plane = buffer.baseAddress!
               let stage = plane + 90
               plane.update(repeating: 0, count: 90)
@@ -5780,7 +5776,7 @@ public final class MobileNetV2 {
     Self.parallelParts(27, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1174192 &+ block &* 5760))
@@ -5826,7 +5822,7 @@ public final class MobileNetV2 {
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1329888 &+ block &* 960))
@@ -5881,7 +5877,7 @@ public final class MobileNetV2 {
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
             do {
-              let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 154)
+              let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 154)
               let plane = buffer.baseAddress!
               let stage = plane + 90
               plane.update(repeating: 0, count: 90)
@@ -5997,7 +5993,7 @@ public final class MobileNetV2 {
     Self.parallelParts(54, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1494048 &+ block &* 5760))
@@ -6043,7 +6039,7 @@ public final class MobileNetV2 {
     Self.parallelParts(214, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (20480 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (1805424 &+ block &* 1920))
@@ -8272,8 +8268,12 @@ public final class MobileNetV2 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 13008
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -8294,7 +8294,7 @@ public final class MobileNetV2 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -74,13 +74,11 @@ public final class MTCNNONet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 84640 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 80384 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -89,10 +87,10 @@ public final class MTCNNONet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -131,13 +129,11 @@ public final class MTCNNONet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 1650560, alignment: 64).bindMemory(to: Float.self, capacity: 412640)
     weights.initialize(repeating: 0, count: 412640)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 338560, alignment: 64).bindMemory(to: Float.self, capacity: 84640)
     arena.initialize(repeating: 0, count: 84640)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 321536, alignment: 64).bindMemory(to: Float.self, capacity: 80384)
-    scratch.initialize(repeating: 0, count: 80384)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 32, into: weights + 896)
     Self.packWinograd(file, "conv2.weight", bias: "conv2.bias", norm: nil, outputs: 64, inputs: 32, lanes: 11, into: weights + 928)
@@ -157,15 +153,15 @@ public final class MTCNNONet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -216,7 +212,7 @@ public final class MTCNNONet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -311,7 +307,7 @@ public final class MTCNNONet {
         let plane = x0 + (c &* 2116)
         let o = y + (c &* 529)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 46)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 48), count: 46)
           let row = buffer.baseAddress!
           for oy in 0..<23 {
             let top = oy &* 2 &- 0
@@ -380,7 +376,7 @@ public final class MTCNNONet {
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 127776)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (80384 &+ part &* 127776), count: 127776)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 6) {
             let groupEnd = min(groupStart &+ 6, end)
@@ -428,7 +424,7 @@ public final class MTCNNONet {
       for block in first..<end {
         let firstChannel = block &* 64, endChannel = min(firstChannel &+ 64, 64)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 637)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 640), count: 637)
           let q = buffer.baseAddress!
           let t = q + 511
           q.initialize(repeating: -Float.infinity, count: 637)
@@ -581,7 +577,7 @@ public final class MTCNNONet {
         let bias = UnsafePointer(weights + (71728 &+ block &* 32))
         let groupInput = src + (group &* 6400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for oy in 0..<8 {
             let row = groupInput + (oy &* 10)
@@ -614,7 +610,7 @@ public final class MTCNNONet {
       for block in first..<end {
         let firstChannel = block &* 64, endChannel = min(firstChannel &+ 64, 64)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 84)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 96), count: 84)
           let q = buffer.baseAddress!
           q.initialize(repeating: -Float.infinity, count: 84)
           for c in firstChannel..<endChannel {
@@ -714,7 +710,7 @@ public final class MTCNNONet {
         let bias = UnsafePointer(weights + (104624 &+ block &* 32))
         let groupInput = src + (group &* 1024)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 96)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 96), count: 96)
           let stage = buffer.baseAddress!
           for oy in 0..<3 {
             let row = groupInput + (oy &* 4)
@@ -1650,8 +1646,12 @@ public final class MTCNNONet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 127776
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 80384 &+ parts &* 127776)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -1672,7 +1672,7 @@ public final class MTCNNONet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -58,13 +58,11 @@ public final class MTCNNPNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1250 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 512 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -73,10 +71,10 @@ public final class MTCNNPNet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -115,13 +113,11 @@ public final class MTCNNPNet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 26640, alignment: 64).bindMemory(to: Float.self, capacity: 6660)
     weights.initialize(repeating: 0, count: 6660)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5000, alignment: 64).bindMemory(to: Float.self, capacity: 1250)
     arena.initialize(repeating: 0, count: 1250)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
-    scratch.initialize(repeating: 0, count: 512)
     Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 10, inner: 27, biasOffset: 270, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 10, into: weights + 288)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 90, lanes: 16, into: weights + 304)
@@ -136,15 +132,15 @@ public final class MTCNNPNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -237,7 +233,7 @@ public final class MTCNNPNet {
       for block in first..<end {
         let firstChannel = block &* 10, endChannel = min(firstChannel &+ 10, 10)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 121)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 128), count: 121)
           let q = buffer.baseAddress!
           q.initialize(repeating: -Float.infinity, count: 121)
           for c in firstChannel..<endChannel {
@@ -351,7 +347,7 @@ public final class MTCNNPNet {
         let bias = UnsafePointer(weights + (1744 &+ block &* 16))
         let groupInput = src + (group &* 250)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 48)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 48), count: 48)
           let stage = buffer.baseAddress!
           for oy in 0..<3 {
             let row = groupInput + (oy &* 5)
@@ -391,7 +387,7 @@ public final class MTCNNPNet {
         let bias = UnsafePointer(weights + (6384 &+ block &* 32))
         let groupInput = src + (group &* 144)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 32)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 32), count: 32)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 3)
@@ -431,7 +427,7 @@ public final class MTCNNPNet {
     do {
       let part = 0, first = 0, end = 1
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 128)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (512 &+ part &* 128), count: 128)
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6448 &+ block &* 64))
@@ -493,7 +489,7 @@ public final class MTCNNPNet {
     do {
       let part = 0, first = 0, end = 1
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (512 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6528 &+ block &* 128))
@@ -990,8 +986,12 @@ public final class MTCNNPNet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 256
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 512 &+ parts &* 256)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -1012,7 +1012,7 @@ public final class MTCNNPNet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

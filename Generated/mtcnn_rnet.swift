@@ -65,13 +65,11 @@ public final class MTCNNRNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 16940 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 0 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -80,10 +78,10 @@ public final class MTCNNRNet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -122,13 +120,11 @@ public final class MTCNNRNet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 430336, alignment: 64).bindMemory(to: Float.self, capacity: 107584)
     weights.initialize(repeating: 0, count: 107584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 67760, alignment: 64).bindMemory(to: Float.self, capacity: 16940)
     arena.initialize(repeating: 0, count: 16940)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
-    scratch.initialize(repeating: 0, count: 1)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 28, inner: 27, lanes: 7, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 28, into: weights + 784)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 252, lanes: 32, into: weights + 816)
@@ -145,15 +141,15 @@ public final class MTCNNRNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -200,7 +196,7 @@ public final class MTCNNRNet {
       let part = 0, first = 0, end = 11
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1632)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1632), count: 1632)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -294,7 +290,7 @@ public final class MTCNNRNet {
       for block in first..<end {
         let firstChannel = block &* 28, endChannel = min(firstChannel &+ 28, 28)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 752)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 752), count: 752)
           let q = buffer.baseAddress!
           let t = q + 604
           q.initialize(repeating: -Float.infinity, count: 752)
@@ -441,7 +437,7 @@ public final class MTCNNRNet {
         let bias = UnsafePointer(weights + (16944 &+ block &* 32))
         let groupInput = src + (group &* 3388)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<9 {
             let row = groupInput + (oy &* 11)
@@ -474,7 +470,7 @@ public final class MTCNNRNet {
       for block in first..<end {
         let firstChannel = block &* 48, endChannel = min(firstChannel &+ 48, 48)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 157)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 160), count: 157)
           let q = buffer.baseAddress!
           let t = q + 121
           q.initialize(repeating: -Float.infinity, count: 157)
@@ -609,7 +605,7 @@ public final class MTCNNRNet {
         let bias = UnsafePointer(weights + (29344 &+ block &* 32))
         let groupInput = src + (group &* 768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 96)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 96), count: 96)
           let stage = buffer.baseAddress!
           for oy in 0..<3 {
             let row = groupInput + (oy &* 4)
@@ -1306,8 +1302,12 @@ public final class MTCNNRNet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 1632
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 0 &+ parts &* 1632)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -1328,7 +1328,7 @@ public final class MTCNNRNet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -1035,13 +1035,11 @@ public final class ResNet101 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 430592 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -1050,10 +1048,10 @@ public final class ResNet101 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -1092,13 +1090,11 @@ public final class ResNet101 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 187938048, alignment: 64).bindMemory(to: Float.self, capacity: 46984512)
     weights.initialize(repeating: 0, count: 46984512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
-    scratch.initialize(repeating: 0, count: 430592)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
@@ -1210,15 +1206,15 @@ public final class ResNet101 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -1379,7 +1375,7 @@ public final class ResNet101 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -1471,7 +1467,7 @@ public final class ResNet101 {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 1
@@ -1525,7 +1521,7 @@ public final class ResNet101 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1567,7 +1563,7 @@ public final class ResNet101 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1628,7 +1624,7 @@ public final class ResNet101 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1668,7 +1664,7 @@ public final class ResNet101 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1741,7 +1737,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (115776 &+ block &* 2816))
@@ -1781,7 +1777,7 @@ public final class ResNet101 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1844,7 +1840,7 @@ public final class ResNet101 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1904,7 +1900,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (217584 &+ block &* 2816))
@@ -1944,7 +1940,7 @@ public final class ResNet101 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2007,7 +2003,7 @@ public final class ResNet101 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -2067,7 +2063,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (319392 &+ block &* 3072))
@@ -2124,7 +2120,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (500784 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in 0..<28 {
             let row = groupInput + (oy &* 116)
@@ -2174,7 +2170,7 @@ public final class ResNet101 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (500912 &+ block &* 1536))
@@ -2257,7 +2253,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<43 {
             let a = UnsafePointer(weights + (567488 &+ block &* 3072))
@@ -2348,7 +2344,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (700112 &+ block &* 6144))
@@ -2402,7 +2398,7 @@ public final class ResNet101 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2466,7 +2462,7 @@ public final class ResNet101 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
@@ -2547,7 +2543,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
@@ -2601,7 +2597,7 @@ public final class ResNet101 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2665,7 +2661,7 @@ public final class ResNet101 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
@@ -2746,7 +2742,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
@@ -2800,7 +2796,7 @@ public final class ResNet101 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2864,7 +2860,7 @@ public final class ResNet101 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
@@ -2945,7 +2941,7 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
@@ -3016,7 +3012,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
         let groupInput = src + (group &* 230400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (230400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 60)
@@ -3070,7 +3066,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
@@ -3153,7 +3149,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (206848 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
@@ -3244,7 +3240,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
@@ -3316,7 +3312,7 @@ public final class ResNet101 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3377,7 +3373,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
@@ -3459,7 +3455,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
@@ -3531,7 +3527,7 @@ public final class ResNet101 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3592,7 +3588,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
@@ -3674,7 +3670,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
@@ -3746,7 +3742,7 @@ public final class ResNet101 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -3807,7 +3803,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
@@ -3889,7 +3885,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
@@ -3961,7 +3957,7 @@ public final class ResNet101 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -4022,7 +4018,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
@@ -4104,7 +4100,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
@@ -4174,7 +4170,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (10709488 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4230,7 +4226,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (10709744 &+ block &* 1024))
@@ -4312,7 +4308,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (10972912 &+ block &* 4096))
@@ -4382,7 +4378,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (11825136 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4438,7 +4434,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (11825392 &+ block &* 1024))
@@ -4520,7 +4516,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (12088560 &+ block &* 4096))
@@ -4590,7 +4586,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (12940784 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4646,7 +4642,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (12941040 &+ block &* 1024))
@@ -4728,7 +4724,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (13204208 &+ block &* 4096))
@@ -4798,7 +4794,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (14056432 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -4854,7 +4850,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (14056688 &+ block &* 1024))
@@ -4936,7 +4932,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (14319856 &+ block &* 4096))
@@ -5006,7 +5002,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (15172080 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -5062,7 +5058,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (15172336 &+ block &* 1024))
@@ -5144,7 +5140,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (15435504 &+ block &* 4096))
@@ -5214,7 +5210,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (16287728 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -5270,7 +5266,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (16287984 &+ block &* 1024))
@@ -5352,7 +5348,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (16551152 &+ block &* 4096))
@@ -5422,7 +5418,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (17403376 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -5478,7 +5474,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (17403632 &+ block &* 1024))
@@ -5560,7 +5556,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (17666800 &+ block &* 4096))
@@ -5630,7 +5626,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (18519024 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -5686,7 +5682,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (18519280 &+ block &* 1024))
@@ -5768,7 +5764,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (18782448 &+ block &* 4096))
@@ -5838,7 +5834,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (19634672 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -5894,7 +5890,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (19634928 &+ block &* 1024))
@@ -5976,7 +5972,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (19898096 &+ block &* 4096))
@@ -6046,7 +6042,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (20750320 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -6102,7 +6098,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (20750576 &+ block &* 1024))
@@ -6184,7 +6180,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (21013744 &+ block &* 4096))
@@ -6254,7 +6250,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (21865968 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -6310,7 +6306,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (21866224 &+ block &* 1024))
@@ -6392,7 +6388,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (22129392 &+ block &* 4096))
@@ -6462,7 +6458,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (22981616 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -6518,7 +6514,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (22981872 &+ block &* 1024))
@@ -6600,7 +6596,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (23245040 &+ block &* 4096))
@@ -6670,7 +6666,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (24097264 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -6726,7 +6722,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (24097520 &+ block &* 1024))
@@ -6808,7 +6804,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (24360688 &+ block &* 4096))
@@ -6878,7 +6874,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (25212912 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -6934,7 +6930,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (25213168 &+ block &* 1024))
@@ -7016,7 +7012,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (25476336 &+ block &* 4096))
@@ -7086,7 +7082,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (26328560 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -7142,7 +7138,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (26328816 &+ block &* 1024))
@@ -7224,7 +7220,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (26591984 &+ block &* 4096))
@@ -7294,7 +7290,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (27444208 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -7350,7 +7346,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (27444464 &+ block &* 1024))
@@ -7432,7 +7428,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (27707632 &+ block &* 4096))
@@ -7502,7 +7498,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (28559856 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -7558,7 +7554,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (28560112 &+ block &* 1024))
@@ -7640,7 +7636,7 @@ public final class ResNet101 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (28823280 &+ block &* 4096))
@@ -7710,7 +7706,7 @@ public final class ResNet101 {
         let bias = UnsafePointer(weights + (29675504 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -7766,7 +7762,7 @@ public final class ResNet101 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (29675760 &+ block &* 1024))
@@ -7848,7 +7844,7 @@ public final class ResNet101 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (29938928 &+ block &* 4096))
@@ -7920,7 +7916,7 @@ public final class ResNet101 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 131072)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 32)
@@ -7960,7 +7956,7 @@ public final class ResNet101 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (32823536 &+ block &* 3072))
@@ -8016,7 +8012,7 @@ public final class ResNet101 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (33876224 &+ block &* 6144))
@@ -8079,7 +8075,7 @@ public final class ResNet101 {
     Self.parallelParts(86, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (35979536 &+ block &* 12288))
@@ -8137,7 +8133,7 @@ public final class ResNet101 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -8179,7 +8175,7 @@ public final class ResNet101 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (39396640 &+ block &* 3072))
@@ -8229,7 +8225,7 @@ public final class ResNet101 {
     Self.parallelParts(86, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (40449328 &+ block &* 12288))
@@ -8287,7 +8283,7 @@ public final class ResNet101 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -8329,7 +8325,7 @@ public final class ResNet101 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (43866432 &+ block &* 3072))
@@ -12513,8 +12509,12 @@ public final class ResNet101 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 321920
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 430592 &+ parts &* 320, 401408 &+ parts &* 384, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -12535,7 +12535,7 @@ public final class ResNet101 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

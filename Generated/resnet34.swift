@@ -391,13 +391,11 @@ public final class ResNet34 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 215296 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -406,10 +404,10 @@ public final class ResNet34 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -448,13 +446,11 @@ public final class ResNet34 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 91357056, alignment: 64).bindMemory(to: Float.self, capacity: 22839264)
     weights.initialize(repeating: 0, count: 22839264)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 861184, alignment: 64).bindMemory(to: Float.self, capacity: 215296)
-    scratch.initialize(repeating: 0, count: 215296)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 77136)
@@ -498,15 +494,15 @@ public final class ResNet34 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -611,7 +607,7 @@ public final class ResNet34 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -704,7 +700,7 @@ public final class ResNet34 {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 1
@@ -759,7 +755,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -821,7 +817,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -901,7 +897,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -963,7 +959,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1043,7 +1039,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1105,7 +1101,7 @@ public final class ResNet34 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1202,7 +1198,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (489184 &+ block &* 32))
         let groupInput = src + (group &* 215296)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (215296 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in 0..<28 {
             let row = groupInput + (oy &* 116)
@@ -1252,7 +1248,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1325,7 +1321,7 @@ public final class ResNet34 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (759792 &+ block &* 768))
@@ -1395,7 +1391,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1457,7 +1453,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1537,7 +1533,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1599,7 +1595,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1679,7 +1675,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1741,7 +1737,7 @@ public final class ResNet34 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1837,7 +1833,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (2686176 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 60)
@@ -1888,7 +1884,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (3276256 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -1949,7 +1945,7 @@ public final class ResNet34 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (51712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3276512 &+ block &* 512))
@@ -2035,7 +2031,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (3899360 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2086,7 +2082,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (4489440 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2150,7 +2146,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (5079520 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2201,7 +2197,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (5669600 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2265,7 +2261,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (6259680 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2316,7 +2312,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (6849760 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2380,7 +2376,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (7439840 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2431,7 +2427,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (8029920 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2495,7 +2491,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (8620000 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2546,7 +2542,7 @@ public final class ResNet34 {
         let bias = UnsafePointer(weights + (9210080 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -2611,7 +2607,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 73728
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 32)
@@ -2663,7 +2659,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -2710,7 +2706,7 @@ public final class ResNet34 {
     Self.parallelParts(86, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (28928 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (12750304 &+ block &* 1536))
@@ -2784,7 +2780,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -2836,7 +2832,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -2901,7 +2897,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -2953,7 +2949,7 @@ public final class ResNet34 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -5928,8 +5924,12 @@ public final class ResNet34 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 321920
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 215296 &+ parts &* 320, 158704 &+ parts &* 7440, 0 &+ parts &* 321920)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -5950,7 +5950,7 @@ public final class ResNet34 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -542,13 +542,11 @@ public final class ResNet50 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 430592 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -557,10 +555,10 @@ public final class ResNet50 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -599,13 +597,11 @@ public final class ResNet50 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 108141568, alignment: 64).bindMemory(to: Float.self, capacity: 27035392)
     weights.initialize(repeating: 0, count: 27035392)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
-    scratch.initialize(repeating: 0, count: 430592)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
@@ -666,15 +662,15 @@ public final class ResNet50 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -784,7 +780,7 @@ public final class ResNet50 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -876,7 +872,7 @@ public final class ResNet50 {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 1
@@ -930,7 +926,7 @@ public final class ResNet50 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -972,7 +968,7 @@ public final class ResNet50 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1033,7 +1029,7 @@ public final class ResNet50 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1073,7 +1069,7 @@ public final class ResNet50 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1146,7 +1142,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (115776 &+ block &* 2816))
@@ -1186,7 +1182,7 @@ public final class ResNet50 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1249,7 +1245,7 @@ public final class ResNet50 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1309,7 +1305,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (217584 &+ block &* 2816))
@@ -1349,7 +1345,7 @@ public final class ResNet50 {
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 305120)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 305120), count: 305120)
         let transformed = buffer.baseAddress! + 928
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1412,7 +1408,7 @@ public final class ResNet50 {
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 96) {
           let chunkEnd = min(chunkFirst &+ 96, end)
@@ -1472,7 +1468,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (319392 &+ block &* 3072))
@@ -1529,7 +1525,7 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (500784 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in 0..<28 {
             let row = groupInput + (oy &* 116)
@@ -1579,7 +1575,7 @@ public final class ResNet50 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (500912 &+ block &* 1536))
@@ -1662,7 +1658,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<43 {
             let a = UnsafePointer(weights + (567488 &+ block &* 3072))
@@ -1753,7 +1749,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (700112 &+ block &* 6144))
@@ -1807,7 +1803,7 @@ public final class ResNet50 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1871,7 +1867,7 @@ public final class ResNet50 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
@@ -1952,7 +1948,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
@@ -2006,7 +2002,7 @@ public final class ResNet50 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2070,7 +2066,7 @@ public final class ResNet50 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
@@ -2151,7 +2147,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<11 {
             let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
@@ -2205,7 +2201,7 @@ public final class ResNet50 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 321920)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 321920), count: 321920)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -2269,7 +2265,7 @@ public final class ResNet50 {
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<43 {
           let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
@@ -2350,7 +2346,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<22 {
             let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
@@ -2421,7 +2417,7 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
         let groupInput = src + (group &* 230400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (230400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 60)
@@ -2475,7 +2471,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
@@ -2558,7 +2554,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (206848 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
@@ -2649,7 +2645,7 @@ public final class ResNet50 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
@@ -2721,7 +2717,7 @@ public final class ResNet50 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -2782,7 +2778,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
@@ -2864,7 +2860,7 @@ public final class ResNet50 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
@@ -2936,7 +2932,7 @@ public final class ResNet50 {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -2997,7 +2993,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
@@ -3079,7 +3075,7 @@ public final class ResNet50 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
@@ -3149,7 +3145,7 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (7495088 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3205,7 +3201,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (7495344 &+ block &* 1024))
@@ -3287,7 +3283,7 @@ public final class ResNet50 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (7758512 &+ block &* 4096))
@@ -3357,7 +3353,7 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (8610736 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3413,7 +3409,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (8610992 &+ block &* 1024))
@@ -3495,7 +3491,7 @@ public final class ResNet50 {
       Self.parallelParts(64, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (8874160 &+ block &* 4096))
@@ -3565,7 +3561,7 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (9726384 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
@@ -3621,7 +3617,7 @@ public final class ResNet50 {
       Self.parallelParts(256, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9726640 &+ block &* 1024))
@@ -3703,7 +3699,7 @@ public final class ResNet50 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9989808 &+ block &* 4096))
@@ -3775,7 +3771,7 @@ public final class ResNet50 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 131072)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 32)
@@ -3815,7 +3811,7 @@ public final class ResNet50 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (12874416 &+ block &* 3072))
@@ -3871,7 +3867,7 @@ public final class ResNet50 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (13927104 &+ block &* 6144))
@@ -3934,7 +3930,7 @@ public final class ResNet50 {
     Self.parallelParts(86, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (16030416 &+ block &* 12288))
@@ -3992,7 +3988,7 @@ public final class ResNet50 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -4034,7 +4030,7 @@ public final class ResNet50 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (19447520 &+ block &* 3072))
@@ -4084,7 +4080,7 @@ public final class ResNet50 {
     Self.parallelParts(86, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (20500208 &+ block &* 12288))
@@ -4142,7 +4138,7 @@ public final class ResNet50 {
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
@@ -4184,7 +4180,7 @@ public final class ResNet50 {
     Self.parallelParts(342, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (23917312 &+ block &* 3072))
@@ -8368,8 +8364,12 @@ public final class ResNet50 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 321920
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 430592 &+ parts &* 320, 401408 &+ parts &* 384, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -8390,7 +8390,7 @@ public final class ResNet50 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

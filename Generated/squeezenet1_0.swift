@@ -153,13 +153,11 @@ public final class SqueezeNet1_0 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 208896 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -168,10 +166,10 @@ public final class SqueezeNet1_0 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -210,13 +208,11 @@ public final class SqueezeNet1_0 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 5506144, alignment: 64).bindMemory(to: Float.self, capacity: 1376536)
     weights.initialize(repeating: 0, count: 1376536)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
     arena.initialize(repeating: 0, count: 1420512)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 835584, alignment: 64).bindMemory(to: Float.self, capacity: 208896)
-    scratch.initialize(repeating: 0, count: 208896)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
@@ -249,15 +245,15 @@ public final class SqueezeNet1_0 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -332,7 +328,7 @@ public final class SqueezeNet1_0 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -424,7 +420,7 @@ public final class SqueezeNet1_0 {
         let plane = x0 + (c &* 11881)
         let o = y + (c &* 2916)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 109)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 109)
           let row = buffer.baseAddress!
           for oy in 0..<54 {
             let top = oy &* 2 &- 0
@@ -470,7 +466,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 64) {
           let chunkEnd = min(chunkFirst &+ 64, end)
@@ -525,7 +521,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (15760 &+ block &* 176))
@@ -593,7 +589,7 @@ public final class SqueezeNet1_0 {
         let bias = UnsafePointer(weights + (26112 &+ block &* 32))
         let groupInput = src + (group &* 50176)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for oy in 0..<54 {
             let row = groupInput + (oy &* 56)
@@ -648,7 +644,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -703,7 +699,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (28240 &+ block &* 176))
@@ -771,7 +767,7 @@ public final class SqueezeNet1_0 {
         let bias = UnsafePointer(weights + (38592 &+ block &* 32))
         let groupInput = src + (group &* 50176)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for oy in 0..<54 {
             let row = groupInput + (oy &* 56)
@@ -826,7 +822,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -881,7 +877,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (42928 &+ block &* 384))
@@ -933,7 +929,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 253840)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 253840), count: 253840)
         let transformed = buffer.baseAddress! + 1120
         let productBuffer = transformed + 124416
         for rowBlock in first..<end {
@@ -999,7 +995,7 @@ public final class SqueezeNet1_0 {
         let plane = x0 + (c &* 2916)
         let o = y + (c &* 729)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 54)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 54)
           let row = buffer.baseAddress!
           for oy in 0..<27 {
             let top = oy &* 2 &- 0
@@ -1053,7 +1049,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (115024 &+ block &* 2816))
@@ -1105,7 +1101,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (123520 &+ block &* 384))
@@ -1174,7 +1170,7 @@ public final class SqueezeNet1_0 {
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 103488), count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1239,7 +1235,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (195616 &+ block &* 3072))
@@ -1292,7 +1288,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (207952 &+ block &* 576))
@@ -1362,7 +1358,7 @@ public final class SqueezeNet1_0 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112896)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193728 &+ part &* 112896), count: 112896)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1427,7 +1423,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (365024 &+ block &* 4608))
@@ -1480,7 +1476,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
           let a = UnsafePointer(weights + (383504 &+ block &* 576))
@@ -1548,7 +1544,7 @@ public final class SqueezeNet1_0 {
         let bias = UnsafePointer(weights + (475856 &+ block &* 32))
         let groupInput = src + (group &* 40368)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (40368 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<27 {
             let row = groupInput + (oy &* 29)
@@ -1608,7 +1604,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for block in 0..<6 {
             let a = UnsafePointer(weights + (476048 &+ block &* 4224))
@@ -1661,7 +1657,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<22 {
           let a = UnsafePointer(weights + (501472 &+ block &* 768))
@@ -1729,7 +1725,7 @@ public final class SqueezeNet1_0 {
         let bias = UnsafePointer(weights + (666096 &+ block &* 32))
         let groupInput = src + (group &* 53824)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (53824 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<27 {
             let row = groupInput + (oy &* 29)
@@ -1767,7 +1763,7 @@ public final class SqueezeNet1_0 {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!
           let t = q + 814
           q.initialize(repeating: -Float.infinity, count: 1012)
@@ -1934,7 +1930,7 @@ public final class SqueezeNet1_0 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (666352 &+ block &* 2048))
@@ -1987,7 +1983,7 @@ public final class SqueezeNet1_0 {
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (699184 &+ block &* 256))
@@ -2055,7 +2051,7 @@ public final class SqueezeNet1_0 {
         let bias = UnsafePointer(weights + (863280 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -2130,7 +2126,7 @@ public final class SqueezeNet1_0 {
       Self.parallelParts(250, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (863536 &+ block &* 2048))
@@ -5335,8 +5331,12 @@ public final class SqueezeNet1_0 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 253840
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 208896 &+ parts &* 384, 193728 &+ parts &* 112896, 0 &+ parts &* 253840)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -5357,7 +5357,7 @@ public final class SqueezeNet1_0 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

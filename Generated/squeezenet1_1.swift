@@ -153,13 +153,11 @@ public final class SqueezeNet1_1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 129152 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -168,10 +166,10 @@ public final class SqueezeNet1_1 {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -210,13 +208,11 @@ public final class SqueezeNet1_1 {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 5191072, alignment: 64).bindMemory(to: Float.self, capacity: 1297768)
     weights.initialize(repeating: 0, count: 1297768)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
     arena.initialize(repeating: 0, count: 982144)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 516608, alignment: 64).bindMemory(to: Float.self, capacity: 129152)
-    scratch.initialize(repeating: 0, count: 129152)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
@@ -249,15 +245,15 @@ public final class SqueezeNet1_1 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -332,7 +328,7 @@ public final class SqueezeNet1_1 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -424,7 +420,7 @@ public final class SqueezeNet1_1 {
         let plane = x0 + (c &* 12321)
         let o = y + (c &* 3025)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 111)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 111)
           let row = buffer.baseAddress!
           for oy in 0..<55 {
             let top = oy &* 2 &- 0
@@ -470,7 +466,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<2 {
           let a = UnsafePointer(weights + (1792 &+ block &* 512))
@@ -522,7 +518,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (2832 &+ block &* 176))
@@ -590,7 +586,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (13184 &+ block &* 32))
         let groupInput = src + (group &* 51984)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for oy in 0..<55 {
             let row = groupInput + (oy &* 57)
@@ -630,7 +626,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 256)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
@@ -685,7 +681,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<6 {
           let a = UnsafePointer(weights + (15312 &+ block &* 176))
@@ -753,7 +749,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (25664 &+ block &* 32))
         let groupInput = src + (group &* 51984)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
           for oy in 0..<55 {
             let row = groupInput + (oy &* 57)
@@ -792,7 +788,7 @@ public final class SqueezeNet1_1 {
         let plane = x0 + (c &* 3025)
         let o = y + (c &* 729)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 55)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 55)
           let row = buffer.baseAddress!
           for oy in 0..<27 {
             let top = oy &* 2 &- 0
@@ -838,7 +834,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (25728 &+ block &* 1408))
@@ -890,7 +886,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (30000 &+ block &* 384))
@@ -959,7 +955,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 103488), count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1004,7 +1000,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
         let stage = buffer.baseAddress!
         for block in 0..<3 {
           let a = UnsafePointer(weights + (102096 &+ block &* 2816))
@@ -1056,7 +1052,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<11 {
           let a = UnsafePointer(weights + (110592 &+ block &* 384))
@@ -1125,7 +1121,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 103488)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 103488), count: 103488)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 3) {
             let groupEnd = min(groupStart &+ 3, end)
@@ -1168,7 +1164,7 @@ public final class SqueezeNet1_1 {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!
           let t = q + 814
           q.initialize(repeating: -Float.infinity, count: 1012)
@@ -1335,7 +1331,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (182688 &+ block &* 1024))
@@ -1388,7 +1384,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(48, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (195024 &+ block &* 192))
@@ -1456,7 +1452,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (287376 &+ block &* 32))
         let groupInput = src + (group &* 10800)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -1530,7 +1526,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (287568 &+ block &* 1536))
@@ -1583,7 +1579,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(48, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (306048 &+ block &* 192))
@@ -1651,7 +1647,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (398400 &+ block &* 32))
         let groupInput = src + (group &* 10800)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -1725,7 +1721,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (398592 &+ block &* 1536))
@@ -1778,7 +1774,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (423232 &+ block &* 256))
@@ -1846,7 +1842,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (587328 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -1920,7 +1916,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (587584 &+ block &* 2048))
@@ -1973,7 +1969,7 @@ public final class SqueezeNet1_1 {
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
           let a = UnsafePointer(weights + (620416 &+ block &* 256))
@@ -2041,7 +2037,7 @@ public final class SqueezeNet1_1 {
         let bias = UnsafePointer(weights + (784512 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
@@ -2116,7 +2112,7 @@ public final class SqueezeNet1_1 {
       Self.parallelParts(250, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (784768 &+ block &* 2048))
@@ -4127,8 +4123,12 @@ public final class SqueezeNet1_1 {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 103488
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 129152 &+ parts &* 103488)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -4149,7 +4149,7 @@ public final class SqueezeNet1_1 {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -135,13 +135,11 @@ public final class VGG11BN {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 4014080 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 3684608 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -150,10 +148,10 @@ public final class VGG11BN {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -192,13 +190,11 @@ public final class VGG11BN {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 560928768, alignment: 64).bindMemory(to: Float.self, capacity: 140232192)
     weights.initialize(repeating: 0, count: 140232192)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 16056320, alignment: 64).bindMemory(to: Float.self, capacity: 4014080)
     arena.initialize(repeating: 0, count: 4014080)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 14738432, alignment: 64).bindMemory(to: Float.self, capacity: 3684608)
-    scratch.initialize(repeating: 0, count: 3684608)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: Self.fold(file, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "features.4.weight", bias: "features.4.bias", norm: Self.fold(file, "features.5", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 64, lanes: 11, into: weights + 1792)
     Self.packWinograd(file, "features.8.weight", bias: "features.8.bias", norm: Self.fold(file, "features.9", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 128, lanes: 12, into: weights + 137104)
@@ -216,15 +212,15 @@ public final class VGG11BN {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -291,7 +287,7 @@ public final class VGG11BN {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -383,7 +379,7 @@ public final class VGG11BN {
         let plane = x0 + (c &* 50176)
         let o = y + (c &* 12544)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 224)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 224), count: 224)
           let row = buffer.baseAddress!
           for oy in 0..<112 {
             let top = oy &* 2 &- 0
@@ -426,7 +422,7 @@ public final class VGG11BN {
     Self.parallelParts(14, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 348788)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 348800), count: 348788)
         let transformed = buffer.baseAddress! + 1140
         let productBuffer = transformed + 229376
         for rowBlock in first..<end {
@@ -487,7 +483,7 @@ public final class VGG11BN {
         let plane = x0 + (c &* 12544)
         let o = y + (c &* 3136)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 112)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<56 {
             let top = oy &* 2 &- 0
@@ -549,7 +545,7 @@ public final class VGG11BN {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (659968 &+ part &* 129024), count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 6) {
             let groupEnd = min(groupStart &+ 6, end)
@@ -609,7 +605,7 @@ public final class VGG11BN {
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 129024)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (1090560 &+ part &* 129024), count: 129024)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 12) {
             let groupEnd = min(groupStart &+ 12, end)
@@ -648,7 +644,7 @@ public final class VGG11BN {
         let plane = x0 + (c &* 3136)
         let o = y + (c &* 784)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 56)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 56)
           let row = buffer.baseAddress!
           for oy in 0..<28 {
             let top = oy &* 2 &- 0
@@ -802,7 +798,7 @@ public final class VGG11BN {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 814)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 816), count: 814)
           let q = buffer.baseAddress!
           q.initialize(repeating: -Float.infinity, count: 814)
           for c in firstChannel..<endChannel {
@@ -1023,7 +1019,7 @@ public final class VGG11BN {
       for block in first..<end {
         let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 219)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 224), count: 219)
           let q = buffer.baseAddress!
           q.initialize(repeating: -Float.infinity, count: 219)
           for c in firstChannel..<endChannel {
@@ -2056,8 +2052,12 @@ public final class VGG11BN {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 348800
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 3684608, 1090560 &+ parts &* 129024, 0 &+ parts &* 348800)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -2078,7 +2078,7 @@ public final class VGG11BN {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

@@ -75,13 +75,11 @@ public final class ZFNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1452000 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 700416 floats.
-  private let scratch: UnsafeMutablePointer<Float>
-
-  /// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's
-  /// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for
-  /// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.
-  private var partFloats: UnsafeMutablePointer<Float>
+  /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
+  /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
+  /// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.
+  /// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.
+  private var scratch: UnsafeMutablePointer<Float>
   private var partInts: UnsafeMutablePointer<Int>
   private var partCapacity: Int
 
@@ -90,10 +88,10 @@ public final class ZFNet {
   public var threads: Int {
     didSet {
       if threads > partCapacity {
-        partFloats.deallocate()
+        scratch.deallocate()
         partInts.deallocate()
         partCapacity = threads
-        (partFloats, partInts) = Self.allocateParts(partCapacity)
+        (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
       }
     }
   }
@@ -132,13 +130,11 @@ public final class ZFNet {
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
     partCapacity = self.threads
-    (partFloats, partInts) = Self.allocateParts(partCapacity)
+    (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = UnsafeMutableRawPointer.allocate(byteCount: 259392192, alignment: 64).bindMemory(to: Float.self, capacity: 64848048)
     weights.initialize(repeating: 0, count: 64848048)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5808000, alignment: 64).bindMemory(to: Float.self, capacity: 1452000)
     arena.initialize(repeating: 0, count: 1452000)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2801664, alignment: 64).bindMemory(to: Float.self, capacity: 700416)
-    scratch.initialize(repeating: 0, count: 700416)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 14208)
     Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 628864)
@@ -153,15 +149,15 @@ public final class ZFNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
-    partFloats.deallocate()
     partInts.deallocate()
     pool.stop()
   }
 
-  /// Zeroed work buffers for `parts` parts, each part's on its own cache lines.
-  private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)
-    floats.initialize(repeating: 0, count: parts * partFloatStride)
+  /// Zeroed `scratch` and Int work buffers for `parts` threads.
+  private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
+    let count = scratchCount(parts: parts)
+    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    floats.initialize(repeating: 0, count: count)
     let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
     ints.initialize(repeating: 0, count: parts * partIntStride)
     return (floats, ints)
@@ -223,7 +219,7 @@ public final class ZFNet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
@@ -315,7 +311,7 @@ public final class ZFNet {
         let plane = x0 + (c &* 12100)
         let o = y + (c &* 3025)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 110)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 110)
           let row = buffer.baseAddress!
           for oy in 0..<55 {
             let top = oy &* 2 &- 0
@@ -409,7 +405,7 @@ public final class ZFNet {
         let bias = UnsafePointer(weights + (628608 &+ block &* 32))
         let groupInput = src + (group &* 290400)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 288)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 288), count: 288)
           let stage = buffer.baseAddress!
           for oy in 0..<26 {
             let row = groupInput + (oy &* 110)
@@ -457,7 +453,7 @@ public final class ZFNet {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 1012)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!
           let t = q + 814
           q.initialize(repeating: -Float.infinity, count: 1012)
@@ -652,7 +648,7 @@ public final class ZFNet {
       Self.parallelParts(32, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 122304)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (266240 &+ part &* 122304), count: 122304)
           let productBuffer = buffer.baseAddress!
           for groupStart in stride(from: first, to: end, by: 13) {
             let groupEnd = min(groupStart &+ 13, end)
@@ -801,7 +797,7 @@ public final class ZFNet {
       for block in first..<end {
         let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: 277)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 288), count: 277)
           let q = buffer.baseAddress!
           let t = q + 219
           q.initialize(repeating: -Float.infinity, count: 277)
@@ -1897,8 +1893,12 @@ public final class ZFNet {
 
   // MARK: - Threading
 
-  /// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.
-  private static let partFloatStride = 122304
+  /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
+  /// each thread's work buffer).
+  private static func scratchCount(parts: Int) -> Int {
+    max(1, 700416, 266240 &+ parts &* 122304)
+  }
+  /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
@@ -1919,7 +1919,7 @@ public final class ZFNet {
   }
 
   /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-  /// the part's work buffers (`partFloats`, `partInts`).
+  /// the part's work buffers (in `scratch`, and `partInts`).
   private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {

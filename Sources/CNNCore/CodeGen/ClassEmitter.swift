@@ -30,9 +30,7 @@ struct ClassEmitter {
     out.line()
     out.line("// MARK: - Threading")
     out.line()
-    out.line("/// Floats and Ints of one part's work buffers: the most any step takes, in whole cache lines.")
-    out.line("private static let partFloatStride = \(Threading.partStride(helpers.partFloats))")
-    out.line("private static let partIntStride = \(Threading.partStride(helpers.partInts))")
+    emitScratchCount(&out)
     out.line()
     out.lines(Threading.source)
     out.line()
@@ -75,18 +73,15 @@ struct ClassEmitter {
   }
 
   private func emitStorage(_ out: inout SwiftEmitter) {
-    let scratch = scratchCount()
     out.line("/// Packed weights, \(layout.count) floats.")
     out.line("private let weights: UnsafeMutablePointer<Float>")
     out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md), \(plan.arenaCount) floats.")
     out.line("private let arena: UnsafeMutablePointer<Float>")
-    out.line("/// Zero-padded copies of convolution inputs, \(scratch) floats.")
-    out.line("private let scratch: UnsafeMutablePointer<Float>")
-    out.line()
-    out.line("/// Work buffers of the split steps' parts (staging tiles, gathered panels, Winograd's")
-    out.line("/// transformed input and products): `partFloatStride` floats and `partIntStride` Ints for")
-    out.line("/// each of `partCapacity` parts, at least `threads`, so that `forward` allocates nothing.")
-    out.line("private var partFloats: UnsafeMutablePointer<Float>")
+    out.line("/// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's")
+    out.line("/// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),")
+    out.line("/// `scratchCount(parts: partCapacity)` floats; and each thread's `partIntStride` Ints.")
+    out.line("/// Sized for `partCapacity` threads, at least `threads`, so that `forward` allocates nothing.")
+    out.line("private var scratch: UnsafeMutablePointer<Float>")
     out.line("private var partInts: UnsafeMutablePointer<Int>")
     out.line("private var partCapacity: Int")
     out.line()
@@ -95,41 +90,58 @@ struct ClassEmitter {
     out.block("public var threads: Int") { out in
       out.block("didSet") { out in
         out.block("if threads > partCapacity") { out in
-          out.line("partFloats.deallocate()")
+          out.line("scratch.deallocate()")
           out.line("partInts.deallocate()")
           out.line("partCapacity = threads")
-          out.line("(partFloats, partInts) = Self.allocateParts(partCapacity)")
+          out.line("(scratch, partInts) = Self.allocateScratch(parts: partCapacity)")
         }
       }
     }
     out.line("/// Worker threads for the split layers, started by the first one (see `WorkerPool`).")
     out.line("private let pool = WorkerPool()")
     out.line()
-    emitInitializers(scratch, &out)
+    emitInitializers(&out)
     out.line()
     out.block("deinit") { out in
       out.line("weights.deallocate()")
       out.line("arena.deallocate()")
       out.line("scratch.deallocate()")
-      out.line("partFloats.deallocate()")
       out.line("partInts.deallocate()")
       out.line("pool.stop()")
     }
     out.line()
-    out.line("/// Zeroed work buffers for `parts` parts, each part's on its own cache lines.")
-    out.block("private static func allocateParts(_ parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>)") { out in
-      out.line("let floats = UnsafeMutableRawPointer.allocate(byteCount: parts * partFloatStride * 4, alignment: 64).bindMemory(to: Float.self, capacity: parts * partFloatStride)")
-      out.line("floats.initialize(repeating: 0, count: parts * partFloatStride)")
+    out.line("/// Zeroed `scratch` and Int work buffers for `parts` threads.")
+    out.block("private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>)") { out in
+      out.line("let count = scratchCount(parts: parts)")
+      out.line("let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)")
+      out.line("floats.initialize(repeating: 0, count: count)")
       out.line("let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)")
       out.line("ints.initialize(repeating: 0, count: parts * partIntStride)")
       out.line("return (floats, ints)")
     }
   }
 
+  /// `scratchCount(parts:)`: the largest `shared + parts * part` over the steps' needs (those
+  /// another need covers dropped), and `partIntStride`.
+  private func emitScratchCount(_ out: inout SwiftEmitter) {
+    let needs = helpers.scratchNeeds.union([KernelHelpers.ScratchNeed(shared: sharedScratchCount(), part: 0)])
+    let kept = needs.filter { need in
+      !needs.contains { $0 != need && $0.shared >= need.shared && $0.part >= need.part }
+    }.sorted { ($0.part, $0.shared) < ($1.part, $1.shared) }
+    let terms = ["1"] + kept.map { $0.part == 0 ? "\($0.shared)" : "\($0.shared) &+ parts &* \($0.part)" }
+    out.line("/// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then")
+    out.line("/// each thread's work buffer).")
+    out.block("private static func scratchCount(parts: Int) -> Int") { out in
+      out.line(terms.count == 1 ? "1" : "max(\(terms.joined(separator: ", ")))")
+    }
+    out.line("/// Ints of each thread's `partInts`.")
+    out.line("private static let partIntStride = \(max(16, Threading.cacheLines(helpers.partInts)))")
+  }
+
   /// The public initializers and the private one that allocates the buffers and packs the
   /// weights. Loading streams the file (`Safetensors`) into `weights`; an I/O error met while
   /// streaming is thrown once the instance exists (its `deinit` frees the buffers).
-  private func emitInitializers(_ scratch: Int, _ out: inout SwiftEmitter) {
+  private func emitInitializers(_ out: inout SwiftEmitter) {
     let constants = layout.constants.isEmpty ? "[:]" : "Self.constants"
     let defaultThreads = "Self.onlineProcessors"
     out.line("/// The processors online: the default thread count. (Not `ProcessInfo`, whose first use")
@@ -175,8 +187,8 @@ struct ClassEmitter {
     out.block("private init(file: Safetensors, threads: Int)") { out in
       out.line("self.threads = max(1, threads)")
       out.line("partCapacity = self.threads")
-      out.line("(partFloats, partInts) = Self.allocateParts(partCapacity)")
-      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount), ("scratch", scratch)] {
+      out.line("(scratch, partInts) = Self.allocateScratch(parts: partCapacity)")
+      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount)] {
         out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
         out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")
       }
@@ -185,7 +197,8 @@ struct ClassEmitter {
     }
   }
 
-  private func scratchCount() -> Int {
+  /// The most scratch any convolution step needs for itself (padded copies, packed panels).
+  private func sharedScratchCount() -> Int {
     lowered.steps.map { step -> Int in
       let kind = checked.layers[step.layer].kind
       guard kind == .conv || kind == .dwconv else { return 0 }

@@ -88,25 +88,40 @@ enum Threading {
   /// `do { let buffer = <count floats of this part's work buffer>; body }`: what
   /// `withUnsafeTemporaryAllocation` would give, without allocating. (On Linux that call uses
   /// the stack only up to 1 KB and otherwise mallocs and frees on every call, which `forward`
-  /// must not.) Needs `part` in scope (`emitParts`); reserves the floats in `context.helpers`.
+  /// must not.) The part's floats follow the step's own scratch (`Convolution.scratchCount`) in
+  /// `scratch`, one cache-line-rounded slice per part; `context.helpers` records the need, and
+  /// the class sizes `scratch` for the largest step at its thread count. Needs `part` in scope
+  /// (`emitParts`).
   static func emitPartBuffer(_ count: Int, _ context: KernelContext, _ out: inout SwiftEmitter,
                              _ body: (inout SwiftEmitter) -> Void) {
-    context.helpers?.reservePart(floats: count)
+    let need = partNeed(count, context)
+    context.helpers?.reserve(need)
     out.block("do") { out in
-      out.line("let buffer = UnsafeMutableBufferPointer(start: partFloats + part &* Self.partFloatStride, count: \(count))")
+      out.line("let buffer = UnsafeMutableBufferPointer(start: scratch + (\(need.shared) &+ part &* \(need.part)), count: \(count))")
       body(&out)
     }
   }
 
-  /// `let name = <count Ints of this part's work buffer>` (see `emitPartBuffer`).
+  /// Where a step's `count` floats per part go in `scratch`: after its shared scratch, rounded
+  /// to whole cache lines.
+  static func partNeed(_ count: Int, _ context: KernelContext) -> KernelHelpers.ScratchNeed {
+    let kind = context.layer.kind
+    let shared = kind == .conv || kind == .dwconv ? Convolution.scratchCount(context) : 0
+    return KernelHelpers.ScratchNeed(shared: cacheLines(shared), part: cacheLines(count))
+  }
+
+  /// The threads the memory budget plans part buffers for (`Convolution.winogradLayers`).
+  static let plannedThreads = 2
+
+  /// `let name = <count Ints of this part's work buffer>` (`partInts`, allocated per thread).
   static func emitPartInts(_ name: String, _ count: Int, _ context: KernelContext, _ out: inout SwiftEmitter) {
     context.helpers?.reservePart(ints: count)
     out.line("let \(name) = partInts + part &* Self.partIntStride")
   }
 
-  /// Floats (Ints) of one part's work buffer: `reserved` rounded up to whole cache lines, so
-  /// the parts of different threads never share one.
-  static func partStride(_ reserved: Int) -> Int { max(16, (reserved + 15) / 16 * 16) }
+  /// `count` floats (or Ints) rounded up to whole 64-byte lines, so that the parts of different
+  /// threads never share one.
+  static func cacheLines(_ count: Int) -> Int { (count + 15) / 16 * 16 }
 
   /// The helpers every generated class carries: `parallelFor`/`parallelRanges` (private static,
   /// so unused is fine) and the `WorkerPool` type of the class's `pool` member.
@@ -129,7 +144,7 @@ private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool,
 }
 
 /// `parallelRanges` that also passes each range's part number (`0..<threads`), which indexes
-/// the part's work buffers (`partFloats`, `partInts`).
+/// the part's work buffers (in `scratch`, and `partInts`).
 private static func parallelParts(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int, Int) -> Void) {
   let parts = min(threads, count)
   if parts <= 1 {

@@ -170,7 +170,7 @@ extension Convolution {
         scratch = max(scratch, scratchCountWithoutWinograd(context))
         if qualifiesForWinograd(context) {
           candidates.append((context.layerIndex, context.output.height * context.output.width,
-                             context.output.channels * g.inPerGroup * 7, winogradScratch(context)))
+                             context.output.channels * g.inPerGroup * 7, winogradMemory(context)))
         }
       case .fc: weights += context.output.channels * (context.input.elementCount ?? 0)
       default: break
@@ -231,10 +231,28 @@ extension Convolution {
     return plan.channelBlocks * plan.channelRows * (16 * plan.inputChannels + 1) + plan.channelRows
   }
 
+  /// Floats of the step's own scratch: the padded input, transformed tiles and products where
+  /// threads share them; for `ownsTileRows` only the padded input, when it is not windowed.
   static func winogradScratch(_ context: KernelContext) -> Int {
     let plan = winogradPlan(context)
     if plan.ownsTileRows { return plan.copiesWindows ? 0 : plan.paddedCount }
     return plan.paddedCount + plan.transformedCount + plan.scratchProductsCount
+  }
+
+  /// Floats of each thread's work buffer: its window, transformed tiles and products
+  /// (`ownsTileRows`), or its group of products.
+  static func winogradPartCount(_ plan: WinogradPlan) -> Int {
+    if plan.ownsTileRows {
+      return (plan.copiesWindows ? plan.windowRows * plan.paddedW : 0) + plan.transformedCount
+        + plan.productGroup * plan.productsCount
+    }
+    return plan.productsPerThread ? plan.productGroup * plan.productsCount : 0
+  }
+
+  /// Floats the step holds in `scratch` at `Threading.plannedThreads` threads: what the memory
+  /// budget charges it.
+  static func winogradMemory(_ context: KernelContext) -> Int {
+    winogradScratch(context) + Threading.plannedThreads * winogradPartCount(winogradPlan(context))
   }
 
   static func emitWinograd(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
@@ -317,8 +335,7 @@ extension Convolution {
     out.line("// each thread: its blocks of tile rows, every channel block over them")
     Threading.emitParts(plan.blocks, parallel: parallel, &out) { out in
       let window = plan.copiesWindows ? plan.windowRows * plan.paddedW : 0
-      let capacity = window + plan.transformedCount + plan.productGroup * plan.productsCount
-      Threading.emitPartBuffer(capacity, context, &out) { out in
+      Threading.emitPartBuffer(winogradPartCount(plan), context, &out) { out in
         out.line("let transformed = buffer.baseAddress! + \(window)")
         out.line("let productBuffer = transformed + \(plan.transformedCount)")
         out.block("for rowBlock in first..<end") { out in

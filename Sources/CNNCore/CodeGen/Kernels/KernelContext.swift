@@ -79,14 +79,19 @@ extension KernelContext {
 final class KernelHelpers {
   private(set) var order: [String] = []
   private var bodies: [String: String] = [:]
-  /// The most floats and Ints any step takes from its part's work buffers
-  /// (`Threading.emitPartBuffer`): the class allocates that much per thread in `init`.
-  private(set) var partFloats = 0, partInts = 0
+  /// What the steps need of `scratch` (`Threading.emitPartBuffer`): `shared` floats for the
+  /// step, then `part` floats for each thread. The class sizes `scratch` for the largest sum.
+  private(set) var scratchNeeds: Set<ScratchNeed> = []
+  /// The most Ints any step takes per thread (`Threading.emitPartInts`).
+  private(set) var partInts = 0
 
-  func reservePart(floats: Int = 0, ints: Int = 0) {
-    partFloats = max(partFloats, floats)
-    partInts = max(partInts, ints)
+  struct ScratchNeed: Hashable {
+    var shared, part: Int
   }
+
+  func reserve(_ need: ScratchNeed) { scratchNeeds.insert(need) }
+
+  func reservePart(ints: Int) { partInts = max(partInts, ints) }
 
   /// The function name for `key`, emitting its text (from `make(name)`) the first time.
   func function(_ key: String, _ make: (String) -> String) -> String {
