@@ -67,11 +67,14 @@ extension Convolution {
     /// Whether threads split the blocks of tile rows rather than the output channels, each
     /// thread copying its rows' padding, transforming them and running every channel block over
     /// them in its own work buffer (`emitWinogradOwnedRows`): when there are several blocks, the
-    /// products fit the work buffer and the filters are small enough (≤ 1 MB) for every core to read
-    /// them all. Split by channels, every block cost two hand-offs and each core read half of
-    /// the transformed input from the other core's L2, and the padded copy and the 1x1 layers
-    /// around (which split pixels, `threadsOwnPanels`) crossed cores again.
-    var ownsTileRows: Bool { blocks >= 2 && productsPerThread && filterBytes <= 3 << 19 && needsPadding }
+    /// products fit the work buffer and the filters are small enough for every core to read them
+    /// all (`winogradOwnedFilterBytes`). Split by channels, every block cost two hand-offs and
+    /// each core read half of the transformed input from the other core's L2, and the padded
+    /// copy and the 1x1 layers around (which split pixels, `threadsOwnPanels`) crossed cores
+    /// again.
+    var ownsTileRows: Bool {
+      blocks >= 2 && productsPerThread && filterBytes <= winogradOwnedFilterBytes && needsPadding
+    }
     /// Padded input rows a block of tile rows reads (`2 * blockRows + 2`).
     var windowRows: Int { 2 * blockRows + 2 }
     /// Whether an `ownsTileRows` step copies each block's padded rows into a window per input
@@ -81,6 +84,11 @@ extension Convolution {
     /// thread (short per-channel reads of a 12.8 MB input).
     var copiesWindows: Bool { blockRows >= 4 }
   }
+
+  /// Bytes of transformed filters up to which threads split a layer's tile rows (each reading
+  /// all filters): 1.5 MB, which takes ResNet's 28² x 128 layers (1.08 MB with their 12 blocks of
+  /// 11 channels; at 2 threads 0.77 -> 0.64 ms, 1 MB left them out) and 64-channel ones (0.26 MB).
+  static let winogradOwnedFilterBytes = 3 << 19
 
   /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
   /// streaming through.
