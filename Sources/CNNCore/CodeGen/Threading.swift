@@ -2,12 +2,13 @@
 ///
 /// The generated class has `public var threads: Int` (default
 /// the processors online, `sysconf(_SC_NPROCESSORS_ONLN)`; also an `init(weights:threads:)` argument), a
-/// `pool` of worker threads and the private helpers `parallelFor`/`parallelRanges` emitted by
-/// `source`. Kernel emitters decide at generation time whether a step is worth splitting
-/// (`worthSplitting`) and, if so, open their outer loop with `emitLoop(…, parallel: true)` (or
-/// `emitRanges`): the iterations are cut into `threads` contiguous ranges, the first run by the
-/// calling thread and the others by the pool's workers. Iterations must write disjoint outputs;
-/// the body may read `weights`, `scratch`, the inputs and `y`.
+/// `pool` of worker threads and the private helpers `parallelFor`/`parallelRanges`/`parallelParts`
+/// emitted by `source`. Kernel emitters decide at generation time whether a step is worth
+/// splitting (`worthSplitting`) and, if so, open their outer loop with `emitLoop(…, parallel:
+/// true)` (or `emitRanges`, `emitParts`): the iterations are cut into `threads` contiguous ranges,
+/// the first run by the calling thread and the others by the pool's workers. Iterations must
+/// write disjoint outputs; the body may read `weights`, `scratch`, the inputs and `y`, and a range
+/// that needs working memory takes its part's slice of `scratch` (`emitPartBuffer`).
 enum Threading {
   /// Multiply-adds (or comparable element operations) below which a step stays on the calling
   /// thread. Handing a part to a spinning pool worker costs ~1 µs (measured: 0.3–1 µs per
@@ -123,8 +124,8 @@ enum Threading {
   /// threads never share one.
   static func cacheLines(_ count: Int) -> Int { (count + 15) / 16 * 16 }
 
-  /// The helpers every generated class carries: `parallelFor`/`parallelRanges` (private static,
-  /// so unused is fine) and the `WorkerPool` type of the class's `pool` member.
+  /// The helpers every generated class carries: `parallelFor`/`parallelRanges`/`parallelParts`
+  /// (private static, so unused is fine) and the `WorkerPool` type of the class's `pool` member.
   static let source = #"""
 /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
 /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
