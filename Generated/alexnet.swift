@@ -131,10 +131,8 @@ public final class AlexNet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 246744576, alignment: 64).bindMemory(to: Float.self, capacity: 61686144)
-    weights.initialize(repeating: 0, count: 61686144)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 2323200, alignment: 64).bindMemory(to: Float.self, capacity: 580800)
-    arena.initialize(repeating: 0, count: 580800)
+    weights = Self.allocateZeroed(Float.self, count: 61686144)
+    arena = Self.allocateZeroed(Float.self, count: 580800)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1200, lanes: 32, into: weights + 34944)
     Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 342400)
@@ -155,12 +153,15 @@ public final class AlexNet {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -378,10 +379,10 @@ public final class AlexNet {
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
-        let to = plane + ((row &+ 2) &* 31 &+ 2)
-        (to - 2).update(repeating: 0, count: 2)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 2) &* 31
+        to.update(repeating: 0, count: 2)
+        (to + 2).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 29).update(repeating: 0, count: 2)
       }
       (plane + 899).update(repeating: 0, count: 62)
     }
@@ -611,10 +612,10 @@ public final class AlexNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }
@@ -668,10 +669,10 @@ public final class AlexNet {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }
@@ -734,10 +735,10 @@ public final class AlexNet {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }

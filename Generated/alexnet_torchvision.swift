@@ -129,10 +129,8 @@ public final class AlexNetTorchvision {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 251514368, alignment: 64).bindMemory(to: Float.self, capacity: 62878592)
-    weights.initialize(repeating: 0, count: 62878592)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 961024, alignment: 64).bindMemory(to: Float.self, capacity: 240256)
-    arena.initialize(repeating: 0, count: 240256)
+    weights = Self.allocateZeroed(Float.self, count: 62878592)
+    arena = Self.allocateZeroed(Float.self, count: 240256)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.weight", bias: "features.3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 1600, lanes: 32, into: weights + 23296)
     Self.packWinograd(file, "features.6.weight", bias: "features.6.bias", norm: nil, outputs: 384, inputs: 192, lanes: 12, into: weights + 330688)
@@ -153,12 +151,15 @@ public final class AlexNetTorchvision {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -203,10 +204,10 @@ public final class AlexNetTorchvision {
       let plane = scratch + (c &* 51984)
       plane.update(repeating: 0, count: 456)
       for row in 0..<224 {
-        let to = plane + ((row &+ 2) &* 228 &+ 2)
-        (to - 2).update(repeating: 0, count: 2)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 2) &* 228
+        to.update(repeating: 0, count: 2)
+        (to + 2).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 226).update(repeating: 0, count: 2)
       }
       (plane + 51528).update(repeating: 0, count: 456)
     }
@@ -352,10 +353,10 @@ public final class AlexNetTorchvision {
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
-        let to = plane + ((row &+ 2) &* 31 &+ 2)
-        (to - 2).update(repeating: 0, count: 2)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 2) &* 31
+        to.update(repeating: 0, count: 2)
+        (to + 2).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 29).update(repeating: 0, count: 2)
       }
       (plane + 899).update(repeating: 0, count: 62)
     }
@@ -550,10 +551,10 @@ public final class AlexNetTorchvision {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }
@@ -608,10 +609,10 @@ public final class AlexNetTorchvision {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }
@@ -663,10 +664,10 @@ public final class AlexNetTorchvision {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }

@@ -106,10 +106,8 @@ public final class BoxBlur {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 312, alignment: 64).bindMemory(to: Float.self, capacity: 78)
-    weights.initialize(repeating: 0, count: 78)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 196608, alignment: 64).bindMemory(to: Float.self, capacity: 49152)
-    arena.initialize(repeating: 0, count: 49152)
+    weights = Self.allocateZeroed(Float.self, count: 78)
+    arena = Self.allocateZeroed(Float.self, count: 49152)
     Self.packPlain(file, "blur.weight", bias: nil, norm: nil, outputs: 3, inner: 25, biasOffset: 75, into: weights + 0)
   }
 
@@ -123,12 +121,15 @@ public final class BoxBlur {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in

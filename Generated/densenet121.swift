@@ -1303,10 +1303,8 @@ public final class DenseNet121 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 32216768, alignment: 64).bindMemory(to: Float.self, capacity: 8054192)
-    weights.initialize(repeating: 0, count: 8054192)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
-    arena.initialize(repeating: 0, count: 1906688)
+    weights = Self.allocateZeroed(Float.self, count: 8054192)
+    arena = Self.allocateZeroed(Float.self, count: 1906688)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
@@ -1750,12 +1748,15 @@ public final class DenseNet121 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -2031,10 +2032,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = plane + ((row &+ 3) &* 230 &+ 3)
-        (to - 3).update(repeating: 0, count: 3)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 3)
+        let to = plane + (row &+ 3) &* 230
+        to.update(repeating: 0, count: 3)
+        (to + 3).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 227).update(repeating: 0, count: 3)
       }
       (plane + 52210).update(repeating: 0, count: 690)
     }
@@ -2248,10 +2249,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2373,10 +2374,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2498,10 +2499,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2623,10 +2624,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2748,10 +2749,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2886,10 +2887,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -3130,10 +3131,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -3266,10 +3267,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -3402,10 +3403,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -3559,10 +3560,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -3716,10 +3717,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -3873,10 +3874,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4030,10 +4031,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4187,10 +4188,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4344,10 +4345,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4501,10 +4502,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4658,10 +4659,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -4815,10 +4816,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -5138,10 +5139,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5282,10 +5283,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5426,10 +5427,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5570,10 +5571,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5714,10 +5715,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5858,10 +5859,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6002,10 +6003,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6146,10 +6147,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6291,10 +6292,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6436,10 +6437,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6581,10 +6582,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6726,10 +6727,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -6871,10 +6872,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7017,10 +7018,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7163,10 +7164,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7309,10 +7310,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7455,10 +7456,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7601,10 +7602,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7747,10 +7748,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -7893,10 +7894,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -8039,10 +8040,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -8185,10 +8186,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -8331,10 +8332,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -8477,10 +8478,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -8762,10 +8763,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -8879,10 +8880,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -8996,10 +8997,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9113,10 +9114,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9230,10 +9231,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9347,10 +9348,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9464,10 +9465,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9581,10 +9582,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9698,10 +9699,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9815,10 +9816,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -9932,10 +9933,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -10049,10 +10050,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -10166,10 +10167,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -10283,10 +10284,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -10400,10 +10401,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -10517,10 +10518,10 @@ public final class DenseNet121 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }

@@ -632,10 +632,8 @@ public final class GoogLeNet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 28184704, alignment: 64).bindMemory(to: Float.self, capacity: 7046176)
-    weights.initialize(repeating: 0, count: 7046176)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
-    arena.initialize(repeating: 0, count: 1003520)
+    weights = Self.allocateZeroed(Float.self, count: 7046176)
+    arena = Self.allocateZeroed(Float.self, count: 1003520)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
@@ -706,12 +704,15 @@ public final class GoogLeNet {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -826,10 +827,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = plane + ((row &+ 3) &* 230 &+ 3)
-        (to - 3).update(repeating: 0, count: 3)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 3)
+        let to = plane + (row &+ 3) &* 230
+        to.update(repeating: 0, count: 3)
+        (to + 3).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 227).update(repeating: 0, count: 3)
       }
       (plane + 52210).update(repeating: 0, count: 690)
     }
@@ -1363,10 +1364,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -1866,10 +1867,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -2396,10 +2397,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -2523,10 +2524,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -2907,10 +2908,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3034,10 +3035,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3418,10 +3419,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3543,10 +3544,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3927,10 +3928,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -4055,10 +4056,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -4444,10 +4445,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -4569,10 +4570,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -5006,10 +5007,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -5104,10 +5105,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -5407,10 +5408,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -5506,10 +5507,10 @@ public final class GoogLeNet {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }

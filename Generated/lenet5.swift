@@ -113,10 +113,8 @@ public final class LeNet5 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 267520, alignment: 64).bindMemory(to: Float.self, capacity: 66880)
-    weights.initialize(repeating: 0, count: 66880)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 23520, alignment: 64).bindMemory(to: Float.self, capacity: 5880)
-    arena.initialize(repeating: 0, count: 5880)
+    weights = Self.allocateZeroed(Float.self, count: 66880)
+    arena = Self.allocateZeroed(Float.self, count: 5880)
     Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 6, inner: 25, biasOffset: 150, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 150, lanes: 16, into: weights + 160)
     Self.pack(file, "fc1.weight", bias: "fc1.bias", norm: nil, groups: 1, outPerGroup: 120, inner: 400, lanes: 16, into: weights + 2576)
@@ -134,12 +132,15 @@ public final class LeNet5 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in

@@ -340,10 +340,8 @@ public final class MobileNetV1 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 16945280, alignment: 64).bindMemory(to: Float.self, capacity: 4236320)
-    weights.initialize(repeating: 0, count: 4236320)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
-    arena.initialize(repeating: 0, count: 1204224)
+    weights = Self.allocateZeroed(Float.self, count: 4236320)
+    arena = Self.allocateZeroed(Float.self, count: 1204224)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -384,12 +382,15 @@ public final class MobileNetV1 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -452,10 +453,10 @@ public final class MobileNetV1 {
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = plane + ((row &+ 1) &* 226 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 226
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 225).update(repeating: 0, count: 1)
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }

@@ -130,10 +130,8 @@ public final class MTCNNONet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 1650560, alignment: 64).bindMemory(to: Float.self, capacity: 412640)
-    weights.initialize(repeating: 0, count: 412640)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 338560, alignment: 64).bindMemory(to: Float.self, capacity: 84640)
-    arena.initialize(repeating: 0, count: 84640)
+    weights = Self.allocateZeroed(Float.self, count: 412640)
+    arena = Self.allocateZeroed(Float.self, count: 84640)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 32, into: weights + 896)
     Self.packWinograd(file, "conv2.weight", bias: "conv2.bias", norm: nil, outputs: 64, inputs: 32, lanes: 11, into: weights + 928)
@@ -159,12 +157,15 @@ public final class MTCNNONet {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -359,8 +360,8 @@ public final class MTCNNONet {
     for c in 0..<32 {
       let plane = scratch + (c &* 576)
       for row in 0..<23 {
-        let to = plane + ((row &+ 0) &* 24 &+ 0)
-        to.update(from: x0 + ((c &* 23 &+ row) &* 23), count: 23)
+        let to = plane + (row &+ 0) &* 24
+        (to + 0).update(from: x0 + (c &* 23 &+ row) &* 23, count: 23)
         (to + 23).update(repeating: 0, count: 1)
       }
       (plane + 552).update(repeating: 0, count: 24)

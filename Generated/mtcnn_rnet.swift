@@ -121,10 +121,8 @@ public final class MTCNNRNet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 430336, alignment: 64).bindMemory(to: Float.self, capacity: 107584)
-    weights.initialize(repeating: 0, count: 107584)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 67760, alignment: 64).bindMemory(to: Float.self, capacity: 16940)
-    arena.initialize(repeating: 0, count: 16940)
+    weights = Self.allocateZeroed(Float.self, count: 107584)
+    arena = Self.allocateZeroed(Float.self, count: 16940)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 28, inner: 27, lanes: 7, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 28, into: weights + 784)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 252, lanes: 32, into: weights + 816)
@@ -147,12 +145,15 @@ public final class MTCNNRNet {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in

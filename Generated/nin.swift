@@ -145,10 +145,8 @@ public final class NiN {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 30413672, alignment: 64).bindMemory(to: Float.self, capacity: 7603418)
-    weights.initialize(repeating: 0, count: 7603418)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 2239488, alignment: 64).bindMemory(to: Float.self, capacity: 559872)
-    arena.initialize(repeating: 0, count: 559872)
+    weights = Self.allocateZeroed(Float.self, count: 7603418)
+    arena = Self.allocateZeroed(Float.self, count: 559872)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
     Self.pack(file, "cccp2.weight", bias: "cccp2.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
@@ -173,12 +171,15 @@ public final class NiN {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -482,10 +483,10 @@ public final class NiN {
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
-        let to = plane + ((row &+ 2) &* 31 &+ 2)
-        (to - 2).update(repeating: 0, count: 2)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 2) &* 31
+        to.update(repeating: 0, count: 2)
+        (to + 2).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 29).update(repeating: 0, count: 2)
       }
       (plane + 899).update(repeating: 0, count: 62)
     }
@@ -825,10 +826,10 @@ public final class NiN {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }
@@ -1182,10 +1183,10 @@ public final class NiN {
       let plane = scratch + (c &* 64)
       plane.update(repeating: 0, count: 8)
       for row in 0..<6 {
-        let to = plane + ((row &+ 1) &* 8 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 6 &+ row) &* 6), count: 6)
-        (to + 6).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 8
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 6 &+ row) &* 6, count: 6)
+        (to + 7).update(repeating: 0, count: 1)
       }
       (plane + 56).update(repeating: 0, count: 8)
     }

@@ -598,10 +598,8 @@ public final class ResNet50 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 108141568, alignment: 64).bindMemory(to: Float.self, capacity: 27035392)
-    weights.initialize(repeating: 0, count: 27035392)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
-    arena.initialize(repeating: 0, count: 1806336)
+    weights = Self.allocateZeroed(Float.self, count: 27035392)
+    arena = Self.allocateZeroed(Float.self, count: 1806336)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
@@ -668,12 +666,15 @@ public final class ResNet50 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -767,10 +768,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = plane + ((row &+ 3) &* 230 &+ 3)
-        (to - 3).update(repeating: 0, count: 3)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 3)
+        let to = plane + (row &+ 3) &* 230
+        to.update(repeating: 0, count: 3)
+        (to + 3).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 227).update(repeating: 0, count: 3)
       }
       (plane + 52210).update(repeating: 0, count: 690)
     }
@@ -1507,10 +1508,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -2399,10 +2400,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -2698,10 +2699,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -2913,10 +2914,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3127,10 +3128,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3335,10 +3336,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3543,10 +3544,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3752,10 +3753,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -3969,10 +3970,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }
@@ -4119,10 +4120,10 @@ public final class ResNet50 {
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 9
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+        (to + 8).update(repeating: 0, count: 1)
       }
       (plane + 72).update(repeating: 0, count: 9)
     }

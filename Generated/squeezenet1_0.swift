@@ -209,10 +209,8 @@ public final class SqueezeNet1_0 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 5506144, alignment: 64).bindMemory(to: Float.self, capacity: 1376536)
-    weights.initialize(repeating: 0, count: 1376536)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
-    arena.initialize(repeating: 0, count: 1420512)
+    weights = Self.allocateZeroed(Float.self, count: 1376536)
+    arena = Self.allocateZeroed(Float.self, count: 1420512)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
@@ -251,12 +249,15 @@ public final class SqueezeNet1_0 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -571,10 +572,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
-        let to = plane + ((row &+ 1) &* 56 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
-        (to + 54).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 56
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
+        (to + 55).update(repeating: 0, count: 1)
       }
       (plane + 3080).update(repeating: 0, count: 56)
     }
@@ -749,10 +750,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
-        let to = plane + ((row &+ 1) &* 56 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
-        (to + 54).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 56
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
+        (to + 55).update(repeating: 0, count: 1)
       }
       (plane + 3080).update(repeating: 0, count: 56)
     }
@@ -1152,10 +1153,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 2)
       }
       (plane + 840).update(repeating: 0, count: 60)
     }
@@ -1339,10 +1340,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 2)
       }
       (plane + 840).update(repeating: 0, count: 60)
     }
@@ -1526,10 +1527,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 29 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 29
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 1)
       }
       (plane + 812).update(repeating: 0, count: 29)
     }
@@ -1707,10 +1708,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 29 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 29
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 1)
       }
       (plane + 812).update(repeating: 0, count: 29)
     }
@@ -2033,10 +2034,10 @@ public final class SqueezeNet1_0 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }

@@ -209,10 +209,8 @@ public final class SqueezeNet1_1 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 5191072, alignment: 64).bindMemory(to: Float.self, capacity: 1297768)
-    weights.initialize(repeating: 0, count: 1297768)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
-    arena.initialize(repeating: 0, count: 982144)
+    weights = Self.allocateZeroed(Float.self, count: 1297768)
+    arena = Self.allocateZeroed(Float.self, count: 982144)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
@@ -251,12 +249,15 @@ public final class SqueezeNet1_1 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -568,10 +569,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = plane + ((row &+ 1) &* 57 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
-        (to + 55).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 57
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
+        (to + 56).update(repeating: 0, count: 1)
       }
       (plane + 3192).update(repeating: 0, count: 57)
     }
@@ -731,10 +732,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = plane + ((row &+ 1) &* 57 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
-        (to + 55).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 57
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
+        (to + 56).update(repeating: 0, count: 1)
       }
       (plane + 3192).update(repeating: 0, count: 57)
     }
@@ -937,10 +938,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 2)
       }
       (plane + 840).update(repeating: 0, count: 60)
     }
@@ -1103,10 +1104,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<27 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
-        (to + 27).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+        (to + 28).update(repeating: 0, count: 2)
       }
       (plane + 840).update(repeating: 0, count: 60)
     }
@@ -1434,10 +1435,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }
@@ -1629,10 +1630,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }
@@ -1824,10 +1825,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }
@@ -2019,10 +2020,10 @@ public final class SqueezeNet1_1 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 15
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 1)
       }
       (plane + 210).update(repeating: 0, count: 15)
     }

@@ -163,10 +163,8 @@ public final class VGG16 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 585486336, alignment: 64).bindMemory(to: Float.self, capacity: 146371584)
-    weights.initialize(repeating: 0, count: 146371584)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
-    arena.initialize(repeating: 0, count: 6422528)
+    weights = Self.allocateZeroed(Float.self, count: 146371584)
+    arena = Self.allocateZeroed(Float.self, count: 6422528)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "features.2.weight", bias: "features.2.bias", norm: nil, outputs: 64, inputs: 64, lanes: 11, into: weights + 1792)
     Self.packWinograd(file, "features.5.weight", bias: "features.5.bias", norm: nil, outputs: 128, inputs: 64, lanes: 11, into: weights + 69456)
@@ -195,12 +193,15 @@ public final class VGG16 {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -255,10 +256,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = plane + ((row &+ 1) &* 226 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 226
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 225).update(repeating: 0, count: 1)
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }
@@ -643,10 +644,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -702,10 +703,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -761,10 +762,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -861,10 +862,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -917,10 +918,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -973,10 +974,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -1136,10 +1137,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -1191,10 +1192,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -1243,10 +1244,10 @@ public final class VGG16 {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }

@@ -241,10 +241,8 @@ public final class VGG16BN {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 585486336, alignment: 64).bindMemory(to: Float.self, capacity: 146371584)
-    weights.initialize(repeating: 0, count: 146371584)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
-    arena.initialize(repeating: 0, count: 6422528)
+    weights = Self.allocateZeroed(Float.self, count: 146371584)
+    arena = Self.allocateZeroed(Float.self, count: 6422528)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: Self.fold(file, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "features.3.weight", bias: "features.3.bias", norm: Self.fold(file, "features.4", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 1792)
     Self.packWinograd(file, "features.7.weight", bias: "features.7.bias", norm: Self.fold(file, "features.8", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 64, lanes: 11, into: weights + 69456)
@@ -273,12 +271,15 @@ public final class VGG16BN {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -334,10 +335,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = plane + ((row &+ 1) &* 226 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 226
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 225).update(repeating: 0, count: 1)
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }
@@ -726,10 +727,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -786,10 +787,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -846,10 +847,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        (to + 56).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 58
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+        (to + 57).update(repeating: 0, count: 1)
       }
       (plane + 3306).update(repeating: 0, count: 58)
     }
@@ -947,10 +948,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -1004,10 +1005,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -1061,10 +1062,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = plane + ((row &+ 1) &* 30 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        (to + 28).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 30
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+        (to + 29).update(repeating: 0, count: 1)
       }
       (plane + 870).update(repeating: 0, count: 30)
     }
@@ -1225,10 +1226,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -1281,10 +1282,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }
@@ -1334,10 +1335,10 @@ public final class VGG16BN {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        (to + 14).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+        (to + 15).update(repeating: 0, count: 1)
       }
       (plane + 240).update(repeating: 0, count: 16)
     }

@@ -131,10 +131,8 @@ public final class ZFNet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 259392192, alignment: 64).bindMemory(to: Float.self, capacity: 64848048)
-    weights.initialize(repeating: 0, count: 64848048)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 5808000, alignment: 64).bindMemory(to: Float.self, capacity: 1452000)
-    arena.initialize(repeating: 0, count: 1452000)
+    weights = Self.allocateZeroed(Float.self, count: 64848048)
+    arena = Self.allocateZeroed(Float.self, count: 1452000)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 14208)
     Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 628864)
@@ -155,12 +153,15 @@ public final class ZFNet {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -206,10 +207,10 @@ public final class ZFNet {
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = plane + ((row &+ 1) &* 226 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
-        (to + 224).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 226
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 225).update(repeating: 0, count: 1)
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }
@@ -629,10 +630,10 @@ public final class ZFNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }
@@ -687,10 +688,10 @@ public final class ZFNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }
@@ -742,10 +743,10 @@ public final class ZFNet {
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 16 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 2)
+        let to = plane + (row &+ 1) &* 16
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+        (to + 14).update(repeating: 0, count: 2)
       }
       (plane + 224).update(repeating: 0, count: 32)
     }

@@ -112,19 +112,23 @@ struct ClassEmitter {
     out.line()
     out.line("/// Zeroed `scratch` and Int work buffers for `parts` threads.")
     out.block("private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>)") { out in
-      out.line("let count = scratchCount(parts: parts)")
-      out.line("let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)")
-      out.line("floats.initialize(repeating: 0, count: count)")
-      out.line("let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)")
-      out.line("ints.initialize(repeating: 0, count: parts * partIntStride)")
-      out.line("return (floats, ints)")
+      out.line("(allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))")
+    }
+    out.line()
+    out.line("/// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.")
+    out.block("private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T>") { out in
+      out.line("let count = max(count, 1)")
+      out.line("let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)")
+      out.line("values.initialize(repeating: 0, count: count)")
+      out.line("return values")
     }
   }
 
   /// `scratchCount(parts:)`: the largest `shared + parts * part` over the steps' needs (those
-  /// another need covers dropped), and `partIntStride`.
+  /// another need covers dropped; each convolution records its own scratch as a need with no
+  /// part), and `partIntStride`.
   private func emitScratchCount(_ out: inout SwiftEmitter) {
-    let needs = helpers.scratchNeeds.union([KernelHelpers.ScratchNeed(shared: sharedScratchCount(), part: 0)])
+    let needs = helpers.scratchNeeds
     let kept = needs.filter { need in
       !needs.contains { $0 != need && $0.shared >= need.shared && $0.part >= need.part }
     }.sorted { ($0.part, $0.shared) < ($1.part, $1.shared) }
@@ -188,23 +192,11 @@ struct ClassEmitter {
       out.line("self.threads = max(1, threads)")
       out.line("partCapacity = self.threads")
       out.line("(scratch, partInts) = Self.allocateScratch(parts: partCapacity)")
-      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount)] {
-        out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
-        out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")
-      }
+      out.line("weights = Self.allocateZeroed(Float.self, count: \(layout.count))")
+      out.line("arena = Self.allocateZeroed(Float.self, count: \(plan.arenaCount))")
       if layout.packing.isEmpty { out.line("_ = file") }
       layout.packing.forEach { out.line($0) }
     }
-  }
-
-  /// The most scratch any convolution step needs for itself (padded copies, packed panels).
-  private func sharedScratchCount() -> Int {
-    lowered.steps.map { step -> Int in
-      let kind = checked.layers[step.layer].kind
-      guard kind == .conv || kind == .dwconv else { return 0 }
-      let context = KernelContext(lowered: lowered, step: step, lanes: lanes, weightOffset: 0, followerOffsets: [:])
-      return Convolution.scratchCount(context)
-    }.max() ?? 0
   }
 
   private func emitForward(_ names: [String], _ out: inout SwiftEmitter) {

@@ -39,27 +39,10 @@ final class AllocationFreeForwardTests: XCTestCase {
     """
 
   func testForwardAllocatesNothing() throws {
-    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
     let library = ["/lib/x86_64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0",
                    "/lib/aarch64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib64/libc_malloc_debug.so.0"]
       .first { FileManager.default.fileExists(atPath: $0) }
     guard let library else { throw XCTSkip("glibc's libc_malloc_debug.so.0 (mtrace) not found") }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-alloc-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let specPath = directory.appendingPathComponent("spec.cnn").path
-    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
-    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
-    let cpu = GeneratedModelRunner.hostCPU
-    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test", targetCPU: cpu)
-    for kernel in ["im2col panels", "each thread: its blocks of tile rows", "each thread pads the rows",
-                   "Direct convolution tile", "let paddedRow = firstTileRow &* 2 &+ r"] {
-      XCTAssertTrue(source.contains(kernel), "the spec reaches \(kernel)")
-    }
-    XCTAssertFalse(source.contains("withUnsafeTemporaryAllocation"))
-    let (entries, _) = SafetensorsWriter.weights(for: network)
-    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
-    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
     let driver = """
       import Foundation
 
@@ -86,30 +69,35 @@ final class AllocationFreeForwardTests: XCTestCase {
       }
 
       """
-    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "Model.swift", "main.swift", "-o", "model"]
-    if let cpu { arguments += ["-target-cpu", cpu, "-D", "CNNC_FMA"] }
-    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
-    XCTAssertEqual(build.status, 0, String(build.output.prefix(4000)))
-    guard build.status == 0 else { return }
-    // Split steps: each opens one hand-off per call at two threads.
-    let splitSteps = source.components(separatedBy: "Self.parallel").count - 1
-    for threads in [1, 2] {
-      let trace = directory.appendingPathComponent("trace\(threads).txt").path
-      let run = try GeneratedModelRunner.execute(directory.appendingPathComponent("model").path, ["\(threads)"],
-                                                 in: directory, environment: ["LD_PRELOAD": library, "MALLOC_TRACE": trace])
-      XCTAssertEqual(run.status, 0, run.output)
-      XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "ran")
-      let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
-      let allocations = lines.filter { $0.contains(" + 0x") }
-      XCTAssertTrue(allocations.first?.hasSuffix(" 0x4e20") ?? false, "the control block is traced first")
-      let others = allocations.dropFirst()
-      let listing = "\n" + others.joined(separator: "\n")
-      if threads == 1 {
-        XCTAssertEqual(others.count, 0, "one thread allocates nothing:" + listing)
-      } else {
-        XCTAssertTrue(others.allSatisfy { $0.hasSuffix(" 0x20") }, "only 32-byte hand-off contexts:" + listing)
-        XCTAssertLessThanOrEqual(others.count, 2 * splitSteps, "at most one per split step and call:" + listing)
+    let inspect = { (source: String) in
+      for kernel in ["im2col panels", "each thread: its blocks of tile rows", "each thread pads the rows",
+                     "Direct convolution tile", "let paddedRow = firstTileRow &* 2 &+ r"] {
+        XCTAssertTrue(source.contains(kernel), "the spec reaches \(kernel)")
+      }
+      XCTAssertFalse(source.contains("withUnsafeTemporaryAllocation"))
+    }
+    try GeneratedModelRunner.withDrivenModel(Self.spec, driver: driver, fma: true, inspect: inspect) { model in
+      XCTAssertEqual(model.build.status, 0, String(model.build.output.prefix(4000)))
+      guard model.build.status == 0 else { return }
+      // Split steps: each opens one hand-off per call at two threads.
+      let splitSteps = model.source.components(separatedBy: "Self.parallel").count - 1
+      for threads in [1, 2] {
+        let trace = model.directory.appendingPathComponent("trace\(threads).txt").path
+        let run = try GeneratedModelRunner.execute(model.binary, ["\(threads)"], in: model.directory,
+                                                   environment: ["LD_PRELOAD": library, "MALLOC_TRACE": trace])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "ran")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        let allocations = lines.filter { $0.contains(" + 0x") }
+        XCTAssertTrue(allocations.first?.hasSuffix(" 0x4e20") ?? false, "the control block is traced first")
+        let others = allocations.dropFirst()
+        let listing = "\n" + others.joined(separator: "\n")
+        if threads == 1 {
+          XCTAssertEqual(others.count, 0, "one thread allocates nothing:" + listing)
+        } else {
+          XCTAssertTrue(others.allSatisfy { $0.hasSuffix(" 0x20") }, "only 32-byte hand-off contexts:" + listing)
+          XCTAssertLessThanOrEqual(others.count, 2 * splitSteps, "at most one per split step and call:" + listing)
+        }
       }
     }
   }

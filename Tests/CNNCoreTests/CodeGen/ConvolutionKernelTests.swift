@@ -183,22 +183,6 @@ final class ConvolutionKernelTests: XCTestCase {
   /// returns the generated source.
   @discardableResult
   func checkThreadsAndInterpreter(_ spec: String, type: String) throws -> String {
-    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-kernels-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let specPath = directory.appendingPathComponent("kernels.cnn").path
-    try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
-    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
-    let cpu = GeneratedModelRunner.hostCPU
-    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
-                                         targetCPU: cpu)
-
-    let (entries, tensors) = SafetensorsWriter.weights(for: network)
-    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
-    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 7, scale: 2)
-    try GeneratedModelRunner.writeFloats(input, to: directory.appendingPathComponent("in.bin").path)
-    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
     let driver = """
       import Foundation
 
@@ -221,24 +205,25 @@ final class ConvolutionKernelTests: XCTestCase {
       }
 
       """
-    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
-                     "Model.swift", "main.swift", "-o", "model"]
-    if let cpu { arguments += ["-target-cpu", cpu] }
-    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
-    XCTAssertEqual(build.status, 0, String(build.output.prefix(4000)))
-    guard build.status == 0 else { return source }
-    let run = try GeneratedModelRunner.execute(directory.appendingPathComponent("model").path, [], in: directory)
-    XCTAssertEqual(run.status, 0, run.output)
-    XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "identical")
+    var source = ""
+    try GeneratedModelRunner.withDrivenModel(spec, driver: driver, flags: ["-warnings-as-errors"]) { model in
+      source = model.source
+      XCTAssertEqual(model.build.status, 0, String(model.build.output.prefix(4000)))
+      guard model.build.status == 0 else { return }
+      let input = SafetensorsWriter.values(model.network.network.input.elementCount!, seed: 7, scale: 2)
+      try GeneratedModelRunner.writeFloats(input, to: model.directory.appendingPathComponent("in.bin").path)
+      let run = try GeneratedModelRunner.execute(model.binary, [], in: model.directory)
+      XCTAssertEqual(run.status, 0, run.output)
+      XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "identical")
 
-    let data = try Data(contentsOf: directory.appendingPathComponent("out.bin"))
-    let actual = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    let expected = ReferenceInterpreter(checked: network, tensors: tensors).run(input)[0]
-    XCTAssertEqual(actual.count, expected.count)
-    let scale = max(1, expected.map(abs).max() ?? 0)
-    let error = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-    XCTAssertLessThanOrEqual(error, 1e-4 * scale, "max abs error \(error) (scale \(scale))")
+      let data = try Data(contentsOf: model.directory.appendingPathComponent("out.bin"))
+      let actual = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      let expected = ReferenceInterpreter(checked: model.network, tensors: model.tensors).run(input)[0]
+      XCTAssertEqual(actual.count, expected.count)
+      let scale = max(1, expected.map(abs).max() ?? 0)
+      let error = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertLessThanOrEqual(error, 1e-4 * scale, "max abs error \(error) (scale \(scale))")
+    }
     return source
   }
 

@@ -86,6 +86,44 @@ enum GeneratedModelRunner {
     return .success(outputs)
   }
 
+  /// A spec's generated model compiled with a test's own `main.swift`, in a temporary directory
+  /// that also holds `w.safetensors` (`SafetensorsWriter`'s weights for the network).
+  struct DrivenModel {
+    var directory: URL
+    var network: CheckedNetwork
+    var source: String
+    var tensors: [String: [Float]]
+    /// swiftc's exit status and output (the test asserts on them).
+    var build: (status: Int32, output: String)
+    var binary: String { directory.appendingPathComponent("model").path }
+  }
+
+  /// Generates `spec`, writes weights and `driver`, compiles both with `-O`, `flags` and the
+  /// host's `-target-cpu` (`-D CNNC_FMA` too when `fma`), and calls `body` before the directory
+  /// is removed; `inspect` sees the source before it is compiled. Skips without swiftc.
+  static func withDrivenModel(_ spec: String, driver: String, flags: [String] = [], fma: Bool = false,
+                              inspect: (String) -> Void = { _ in },
+                              _ body: (DrivenModel) throws -> Void) throws {
+    guard let swiftc else { throw XCTSkip("swiftc not found") }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-driven-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("spec.cnn").path
+    try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (compilation, network) = try compilation(specPath)
+    let cpu = hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test", targetCPU: cpu)
+    inspect(source)
+    let (entries, tensors) = SafetensorsWriter.weights(for: network)
+    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
+    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library"] + flags + ["Model.swift", "main.swift", "-o", "model"]
+    if let cpu { arguments += ["-target-cpu", cpu] + (fma ? ["-D", "CNNC_FMA"] : []) }
+    let build = try execute(swiftc, arguments, in: directory)
+    try body(DrivenModel(directory: directory, network: network, source: source, tensors: tensors, build: build))
+  }
+
   static func writeFloats(_ values: [Float], to path: String) throws {
     let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
     try data.write(to: URL(fileURLWithPath: path))

@@ -76,27 +76,8 @@ final class ThreadPoolTests: XCTestCase {
   }
 
   /// Compiles the spec with `body` as the driver's main (given `weights`, a URL, and `input`, the
-  /// floats) and
-  /// runs it with a watchdog; returns what it printed.
+  /// floats) and runs it with a watchdog; returns what it printed.
   private func runDriver(_ body: String, timeout: TimeInterval = 120) throws -> String {
-    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("cnnc-pool-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let specPath = directory.appendingPathComponent("pool.cnn").path
-    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
-    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
-    let cpu = GeneratedModelRunner.hostCPU
-    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
-                                         targetCPU: cpu)
-    XCTAssertGreaterThanOrEqual(source.components(separatedBy: "threads: threads, pool: pool)").count - 1,
-                                4, "the convolutions are split")
-    let (entries, _) = SafetensorsWriter.weights(for: network)
-    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
-    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 3, scale: 2)
-    try GeneratedModelRunner.writeFloats(input, to: directory.appendingPathComponent("in.bin").path)
-    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
     let indented = body.split(separator: "\n", omittingEmptySubsequences: false)
       .map { "    " + $0 }.joined(separator: "\n")
     let driver = """
@@ -113,16 +94,19 @@ final class ThreadPoolTests: XCTestCase {
       }
 
       """
-    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
-                     "Model.swift", "main.swift", "-o", "model"]
-    if let cpu { arguments += ["-target-cpu", cpu] }
-    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
-    guard build.status == 0 else {
-      XCTFail(String(build.output.prefix(4000)))
-      return ""
+    let inspect = { (source: String) in
+      XCTAssertGreaterThanOrEqual(source.components(separatedBy: "threads: threads, pool: pool)").count - 1,
+                                  4, "the convolutions are split")
     }
-    return try runWithWatchdog(directory.appendingPathComponent("model"), in: directory, timeout: timeout)
+    var output = ""
+    try GeneratedModelRunner.withDrivenModel(Self.spec, driver: driver, flags: ["-warnings-as-errors"],
+                                             inspect: inspect) { model in
+      guard model.build.status == 0 else { return XCTFail(String(model.build.output.prefix(4000))) }
+      let input = SafetensorsWriter.values(model.network.network.input.elementCount!, seed: 3, scale: 2)
+      try GeneratedModelRunner.writeFloats(input, to: model.directory.appendingPathComponent("in.bin").path)
+      output = try runWithWatchdog(URL(fileURLWithPath: model.binary), in: model.directory, timeout: timeout)
+    }
+    return output
   }
 
   /// Runs `binary`; fails (and kills it) if it is still running after `timeout` seconds.

@@ -105,10 +105,8 @@ public final class Tiny {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
-    weights.initialize(repeating: 0, count: 512)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 468, alignment: 64).bindMemory(to: Float.self, capacity: 117)
-    arena.initialize(repeating: 0, count: 117)
+    weights = Self.allocateZeroed(Float.self, count: 512)
+    arena = Self.allocateZeroed(Float.self, count: 117)
     Self.packPlain(file, "c.weight", bias: "c.bias", norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 3), outputs: 3, inner: 18, biasOffset: 54, into: weights + 0)
     Self.pack(file, "head.weight", bias: "head.bias", norm: nil, groups: 1, outPerGroup: 2, inner: 27, lanes: 16, into: weights + 64)
   }
@@ -123,12 +121,15 @@ public final class Tiny {
 
   /// Zeroed `scratch` and Int work buffers for `parts` threads.
   private static func allocateScratch(parts: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) {
-    let count = scratchCount(parts: parts)
-    let floats = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-    floats.initialize(repeating: 0, count: count)
-    let ints = UnsafeMutableRawPointer.allocate(byteCount: parts * partIntStride * 8, alignment: 64).bindMemory(to: Int.self, capacity: parts * partIntStride)
-    ints.initialize(repeating: 0, count: parts * partIntStride)
-    return (floats, ints)
+    (allocateZeroed(Float.self, count: scratchCount(parts: parts)), allocateZeroed(Int.self, count: parts &* partIntStride))
+  }
+
+  /// `count` zeros (at least one), on a 64-byte boundary: whole cache lines for the vector loads.
+  private static func allocateZeroed<T: Numeric>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let count = max(count, 1)
+    let values = UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: count)
+    values.initialize(repeating: 0, count: count)
+    return values
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -164,10 +165,10 @@ public final class Tiny {
       let plane = scratch + (c &* 56)
       plane.update(repeating: 0, count: 7)
       for row in 0..<6 {
-        let to = plane + ((row &+ 1) &* 7 &+ 1)
-        (to - 1).update(repeating: 0, count: 1)
-        to.update(from: x0 + ((c &* 6 &+ row) &* 5), count: 5)
-        (to + 5).update(repeating: 0, count: 1)
+        let to = plane + (row &+ 1) &* 7
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 6 &+ row) &* 5, count: 5)
+        (to + 6).update(repeating: 0, count: 1)
       }
       (plane + 49).update(repeating: 0, count: 7)
     }

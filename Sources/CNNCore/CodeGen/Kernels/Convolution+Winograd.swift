@@ -315,14 +315,11 @@ extension Convolution {
     let parallel = Threading.worthSplitting(work: gemmWork, iterations: plan.blocks)
     let transform = winogradInputFunction(context, lanes: plan.transformLanes)
     let plane = plan.paddedH * plan.paddedW
-    let rightPad = plan.paddedW - g.padLeft - input.width
     // Padded row `row` of input channel `c` into `to`: the input row inside its zero border, or zeros.
     func paddedRow(_ out: inout SwiftEmitter) {
       out.line("let row = paddedRow &- \(g.padTop)")
       out.block("if UInt(bitPattern: row) < \(input.height)") { out in
-        if g.padLeft > 0 { out.line("to.update(repeating: 0, count: \(g.padLeft))") }
-        out.line("(to + \(g.padLeft)).update(from: x0 + (c &* \(input.height) &+ row) &* \(input.width), count: \(input.width))")
-        if rightPad > 0 { out.line("(to + \(g.padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
+        emitPaddedRow(input, padLeft: g.padLeft, paddedW: plan.paddedW, &out)
       }
       out.block("else") { out in out.line("to.update(repeating: 0, count: \(plan.paddedW))") }
     }

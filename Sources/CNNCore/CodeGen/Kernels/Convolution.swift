@@ -75,6 +75,7 @@ enum Convolution {
     let g = geometry(context)
     precondition(context.step.residual == nil || isPointwise(context),
                  "unreachable: Lowering fuses residuals only into 1x1 convolutions")
+    context.helpers?.reserve(KernelHelpers.ScratchNeed(shared: scratchCount(context), part: 0))
     if isPointwise(context) {
       emitPointwise(context, &out)
       Elementwise.emitPasses(context.passFollowers, context, &out)
@@ -112,7 +113,6 @@ enum Convolution {
     // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
     // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
     let plane = g.paddedH * g.paddedW
-    let rightPad = g.paddedW - g.padLeft - input.width
     let bottomRows = g.paddedH - g.padTop - input.height
     // Threads split the channels of big copies (VGG-16's 224² x 64 input is 13 MB, ~1.5 ms on
     // one core: serial, it capped the second thread's gain on those layers); a copied float
@@ -122,16 +122,23 @@ enum Convolution {
       out.line("let plane = scratch + (c &* \(plane))")
       if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * g.paddedW))") }
       out.block(forLoop("row", input.height)) { out in
-        out.line("let to = plane + ((row &+ \(g.padTop)) &* \(g.paddedW) &+ \(g.padLeft))")
-        if g.padLeft > 0 { out.line("(to - \(g.padLeft)).update(repeating: 0, count: \(g.padLeft))") }
-        out.line("to.update(from: x0 + ((c &* \(input.height) &+ row) &* \(input.width)), count: \(input.width))")
-        if rightPad > 0 { out.line("(to + \(input.width)).update(repeating: 0, count: \(rightPad))") }
+        out.line("let to = plane + (row &+ \(g.padTop)) &* \(g.paddedW)")
+        emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
       }
       if bottomRows > 0 {
         out.line("(plane + \((g.padTop + input.height) * g.paddedW)).update(repeating: 0, count: \(bottomRows * g.paddedW))")
       }
     }
     out.line("let src = UnsafePointer(scratch)")
+  }
+
+  /// Writes input row `row` of channel `c` (both in scope) into the padded row at `to`, inside
+  /// its zero border: `padLeft` zeros, the row, zeros up to `paddedW`.
+  static func emitPaddedRow(_ input: Shape, padLeft: Int, paddedW: Int, _ out: inout SwiftEmitter) {
+    let rightPad = paddedW - padLeft - input.width
+    if padLeft > 0 { out.line("to.update(repeating: 0, count: \(padLeft))") }
+    out.line("(to + \(padLeft)).update(from: x0 + (c &* \(input.height) &+ row) &* \(input.width), count: \(input.width))")
+    if rightPad > 0 { out.line("(to + \(padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
   }
 
   /// Axpy rows: `y[c, oy, :] += w * x[ic, oy*s + ky*d, (: * s) + kx*d]`.
