@@ -1243,7 +1243,7 @@ public final class DenseNet121 {
     Expected(name: "classifier.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 8054192 floats.
+  /// Packed weights, 7982320 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -1303,7 +1303,7 @@ public final class DenseNet121 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 8054192)
+    weights = Self.allocateZeroed(Float.self, count: 7982320)
     arena = Self.allocateZeroed(Float.self, count: 1906688)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
@@ -1311,431 +1311,431 @@ public final class DenseNet121 {
       (weights + 9472).update(from: norm.scale, count: 64)
       (weights + 9536).update(from: norm.shift, count: 64)
     }
-    Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
-    Self.pack(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 18192)
+    Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 8, into: weights + 9600)
+    Self.pack(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 17920)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
-      (weights + 55088).update(from: norm.scale, count: 96)
-      (weights + 55184).update(from: norm.shift, count: 96)
+      (weights + 54816).update(from: norm.scale, count: 96)
+      (weights + 54912).update(from: norm.shift, count: 96)
     }
-    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 55280)
-    Self.pack(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 68096)
+    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 8, into: weights + 55008)
+    Self.pack(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 67424)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 104992).update(from: norm.scale, count: 128)
-      (weights + 105120).update(from: norm.shift, count: 128)
+      (weights + 104320).update(from: norm.scale, count: 128)
+      (weights + 104448).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 105248)
-    Self.pack(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 122288)
+    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 8, into: weights + 104576)
+    Self.pack(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 121088)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 159184).update(from: norm.scale, count: 160)
-      (weights + 159344).update(from: norm.shift, count: 160)
+      (weights + 157984).update(from: norm.scale, count: 160)
+      (weights + 158144).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 159504)
-    Self.pack(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 180768)
+    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 8, into: weights + 158304)
+    Self.pack(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 178912)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 217664).update(from: norm.scale, count: 192)
-      (weights + 217856).update(from: norm.shift, count: 192)
+      (weights + 215808).update(from: norm.scale, count: 192)
+      (weights + 216000).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 218048)
-    Self.pack(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 243536)
+    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 8, into: weights + 216192)
+    Self.pack(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 240896)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 280432).update(from: norm.scale, count: 224)
-      (weights + 280656).update(from: norm.shift, count: 224)
+      (weights + 277792).update(from: norm.scale, count: 224)
+      (weights + 278016).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 280880)
-    Self.pack(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 310592)
+    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 8, into: weights + 278240)
+    Self.pack(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 307040)
     do {
       let norm = Self.fold(file, "features.transition1.norm", epsilon: 1e-05, channels: 256)
-      (weights + 347488).update(from: norm.scale, count: 256)
-      (weights + 347744).update(from: norm.shift, count: 256)
+      (weights + 343936).update(from: norm.scale, count: 256)
+      (weights + 344192).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 348000)
+    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 344448)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 381936).update(from: norm.scale, count: 128)
-      (weights + 382064).update(from: norm.shift, count: 128)
+      (weights + 377344).update(from: norm.scale, count: 128)
+      (weights + 377472).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 382192)
-    Self.pack(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 399232)
+    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 8, into: weights + 377600)
+    Self.pack(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 394112)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 436128).update(from: norm.scale, count: 160)
-      (weights + 436288).update(from: norm.shift, count: 160)
+      (weights + 431008).update(from: norm.scale, count: 160)
+      (weights + 431168).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 436448)
-    Self.pack(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 457712)
+    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 8, into: weights + 431328)
+    Self.pack(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 451936)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 494608).update(from: norm.scale, count: 192)
-      (weights + 494800).update(from: norm.shift, count: 192)
+      (weights + 488832).update(from: norm.scale, count: 192)
+      (weights + 489024).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 494992)
-    Self.pack(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 520480)
+    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 8, into: weights + 489216)
+    Self.pack(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 513920)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 557376).update(from: norm.scale, count: 224)
-      (weights + 557600).update(from: norm.shift, count: 224)
+      (weights + 550816).update(from: norm.scale, count: 224)
+      (weights + 551040).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 557824)
-    Self.pack(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 587536)
+    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 8, into: weights + 551264)
+    Self.pack(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 580064)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 624432).update(from: norm.scale, count: 256)
-      (weights + 624688).update(from: norm.shift, count: 256)
+      (weights + 616960).update(from: norm.scale, count: 256)
+      (weights + 617216).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 624944)
-    Self.pack(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 658880)
+    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 617472)
+    Self.pack(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 650368)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 695776).update(from: norm.scale, count: 288)
-      (weights + 696064).update(from: norm.shift, count: 288)
+      (weights + 687264).update(from: norm.scale, count: 288)
+      (weights + 687552).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 696352)
-    Self.pack(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 734512)
+    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 8, into: weights + 687840)
+    Self.pack(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 724832)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 771408).update(from: norm.scale, count: 320)
-      (weights + 771728).update(from: norm.shift, count: 320)
+      (weights + 761728).update(from: norm.scale, count: 320)
+      (weights + 762048).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 772048)
-    Self.pack(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 814432)
+    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 8, into: weights + 762368)
+    Self.pack(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 803456)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 851328).update(from: norm.scale, count: 352)
-      (weights + 851680).update(from: norm.shift, count: 352)
+      (weights + 840352).update(from: norm.scale, count: 352)
+      (weights + 840704).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 852032)
-    Self.pack(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 898640)
+    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 8, into: weights + 841056)
+    Self.pack(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 886240)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 935536).update(from: norm.scale, count: 384)
-      (weights + 935920).update(from: norm.shift, count: 384)
+      (weights + 923136).update(from: norm.scale, count: 384)
+      (weights + 923520).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 936304)
-    Self.pack(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 987136)
+    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 8, into: weights + 923904)
+    Self.pack(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 973184)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1024032).update(from: norm.scale, count: 416)
-      (weights + 1024448).update(from: norm.shift, count: 416)
+      (weights + 1010080).update(from: norm.scale, count: 416)
+      (weights + 1010496).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1024864)
-    Self.pack(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1079920)
+    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 8, into: weights + 1010912)
+    Self.pack(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1064288)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1116816).update(from: norm.scale, count: 448)
-      (weights + 1117264).update(from: norm.shift, count: 448)
+      (weights + 1101184).update(from: norm.scale, count: 448)
+      (weights + 1101632).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1117712)
-    Self.pack(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1176992)
+    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 8, into: weights + 1102080)
+    Self.pack(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1159552)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 1213888).update(from: norm.scale, count: 480)
-      (weights + 1214368).update(from: norm.shift, count: 480)
+      (weights + 1196448).update(from: norm.scale, count: 480)
+      (weights + 1196928).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1214848)
-    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1278352)
+    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 8, into: weights + 1197408)
+    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1258976)
     do {
       let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
-      (weights + 1315248).update(from: norm.scale, count: 512)
-      (weights + 1315760).update(from: norm.shift, count: 512)
+      (weights + 1295872).update(from: norm.scale, count: 512)
+      (weights + 1296384).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1316272)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 8, into: weights + 1296896)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 1451712).update(from: norm.scale, count: 256)
-      (weights + 1451968).update(from: norm.shift, count: 256)
+      (weights + 1428224).update(from: norm.scale, count: 256)
+      (weights + 1428480).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1452224)
-    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1485120)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1428736)
+    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1461632)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 1522016).update(from: norm.scale, count: 288)
-      (weights + 1522304).update(from: norm.shift, count: 288)
+      (weights + 1498528).update(from: norm.scale, count: 288)
+      (weights + 1498816).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 1522592)
-    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1559584)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 1499104)
+    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1536096)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 1596480).update(from: norm.scale, count: 320)
-      (weights + 1596800).update(from: norm.shift, count: 320)
+      (weights + 1572992).update(from: norm.scale, count: 320)
+      (weights + 1573312).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 1597120)
-    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1638208)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 1573632)
+    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1614720)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 1675104).update(from: norm.scale, count: 352)
-      (weights + 1675456).update(from: norm.shift, count: 352)
+      (weights + 1651616).update(from: norm.scale, count: 352)
+      (weights + 1651968).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 1675808)
-    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1720992)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 1652320)
+    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1697504)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 1757888).update(from: norm.scale, count: 384)
-      (weights + 1758272).update(from: norm.shift, count: 384)
+      (weights + 1734400).update(from: norm.scale, count: 384)
+      (weights + 1734784).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 1758656)
-    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1807936)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 1735168)
+    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1784448)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1844832).update(from: norm.scale, count: 416)
-      (weights + 1845248).update(from: norm.shift, count: 416)
+      (weights + 1821344).update(from: norm.scale, count: 416)
+      (weights + 1821760).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 1845664)
-    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1899040)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 1822176)
+    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1875552)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1935936).update(from: norm.scale, count: 448)
-      (weights + 1936384).update(from: norm.shift, count: 448)
+      (weights + 1912448).update(from: norm.scale, count: 448)
+      (weights + 1912896).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 1936832)
-    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1994304)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 1913344)
+    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1970816)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 2031200).update(from: norm.scale, count: 480)
-      (weights + 2031680).update(from: norm.shift, count: 480)
+      (weights + 2007712).update(from: norm.scale, count: 480)
+      (weights + 2008192).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2032160)
-    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2093728)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2008672)
+    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2070240)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 2130624).update(from: norm.scale, count: 512)
-      (weights + 2131136).update(from: norm.shift, count: 512)
+      (weights + 2107136).update(from: norm.scale, count: 512)
+      (weights + 2107648).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2131648)
-    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2197312)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2108160)
+    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2173824)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 2234208).update(from: norm.scale, count: 544)
-      (weights + 2234752).update(from: norm.shift, count: 544)
+      (weights + 2210720).update(from: norm.scale, count: 544)
+      (weights + 2211264).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2235296)
-    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2305056)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2211808)
+    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2281568)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 2341952).update(from: norm.scale, count: 576)
-      (weights + 2342528).update(from: norm.shift, count: 576)
+      (weights + 2318464).update(from: norm.scale, count: 576)
+      (weights + 2319040).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2343104)
-    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2416960)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2319616)
+    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2393472)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 2453856).update(from: norm.scale, count: 608)
-      (weights + 2454464).update(from: norm.shift, count: 608)
+      (weights + 2430368).update(from: norm.scale, count: 608)
+      (weights + 2430976).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2455072)
-    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2533024)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2431584)
+    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2509536)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 2569920).update(from: norm.scale, count: 640)
-      (weights + 2570560).update(from: norm.shift, count: 640)
+      (weights + 2546432).update(from: norm.scale, count: 640)
+      (weights + 2547072).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 2571200)
-    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2653248)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 2547712)
+    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2629760)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 2690144).update(from: norm.scale, count: 672)
-      (weights + 2690816).update(from: norm.shift, count: 672)
+      (weights + 2666656).update(from: norm.scale, count: 672)
+      (weights + 2667328).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 2691488)
-    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2777632)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 2668000)
+    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2754144)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 2814528).update(from: norm.scale, count: 704)
-      (weights + 2815232).update(from: norm.shift, count: 704)
+      (weights + 2791040).update(from: norm.scale, count: 704)
+      (weights + 2791744).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 2815936)
-    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2906176)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 2792448)
+    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2882688)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 2943072).update(from: norm.scale, count: 736)
-      (weights + 2943808).update(from: norm.shift, count: 736)
+      (weights + 2919584).update(from: norm.scale, count: 736)
+      (weights + 2920320).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 2944544)
-    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3038880)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 2921056)
+    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3015392)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 3075776).update(from: norm.scale, count: 768)
-      (weights + 3076544).update(from: norm.shift, count: 768)
+      (weights + 3052288).update(from: norm.scale, count: 768)
+      (weights + 3053056).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3077312)
-    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3175744)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3053824)
+    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3152256)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 3212640).update(from: norm.scale, count: 800)
-      (weights + 3213440).update(from: norm.shift, count: 800)
+      (weights + 3189152).update(from: norm.scale, count: 800)
+      (weights + 3189952).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3214240)
-    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3316768)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3190752)
+    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3293280)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 3353664).update(from: norm.scale, count: 832)
-      (weights + 3354496).update(from: norm.shift, count: 832)
+      (weights + 3330176).update(from: norm.scale, count: 832)
+      (weights + 3331008).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3355328)
-    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3461952)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3331840)
+    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3438464)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 3498848).update(from: norm.scale, count: 864)
-      (weights + 3499712).update(from: norm.shift, count: 864)
+      (weights + 3475360).update(from: norm.scale, count: 864)
+      (weights + 3476224).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3500576)
-    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3611296)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3477088)
+    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3587808)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 3648192).update(from: norm.scale, count: 896)
-      (weights + 3649088).update(from: norm.shift, count: 896)
+      (weights + 3624704).update(from: norm.scale, count: 896)
+      (weights + 3625600).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 3649984)
-    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3764800)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 3626496)
+    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3741312)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 3801696).update(from: norm.scale, count: 928)
-      (weights + 3802624).update(from: norm.shift, count: 928)
+      (weights + 3778208).update(from: norm.scale, count: 928)
+      (weights + 3779136).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 3803552)
-    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3922464)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 3780064)
+    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3898976)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 3959360).update(from: norm.scale, count: 960)
-      (weights + 3960320).update(from: norm.shift, count: 960)
+      (weights + 3935872).update(from: norm.scale, count: 960)
+      (weights + 3936832).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 3961280)
-    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4084288)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 3937792)
+    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4060800)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 4121184).update(from: norm.scale, count: 992)
-      (weights + 4122176).update(from: norm.shift, count: 992)
+      (weights + 4097696).update(from: norm.scale, count: 992)
+      (weights + 4098688).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4123168)
-    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4250272)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4099680)
+    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4226784)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
-      (weights + 4287168).update(from: norm.scale, count: 1024)
-      (weights + 4288192).update(from: norm.shift, count: 1024)
+      (weights + 4263680).update(from: norm.scale, count: 1024)
+      (weights + 4264704).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4289216)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4265728)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 4814016).update(from: norm.scale, count: 512)
-      (weights + 4814528).update(from: norm.shift, count: 512)
+      (weights + 4790528).update(from: norm.scale, count: 512)
+      (weights + 4791040).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 4815040)
-    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4882768)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 4791552)
+    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4857216)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 4919664).update(from: norm.scale, count: 544)
-      (weights + 4920208).update(from: norm.shift, count: 544)
+      (weights + 4894112).update(from: norm.scale, count: 544)
+      (weights + 4894656).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 4920752)
-    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4992704)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 4895200)
+    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4964960)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 5029600).update(from: norm.scale, count: 576)
-      (weights + 5030176).update(from: norm.shift, count: 576)
+      (weights + 5001856).update(from: norm.scale, count: 576)
+      (weights + 5002432).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 5030752)
-    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5106928)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 5003008)
+    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5076864)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 5143824).update(from: norm.scale, count: 608)
-      (weights + 5144432).update(from: norm.shift, count: 608)
+      (weights + 5113760).update(from: norm.scale, count: 608)
+      (weights + 5114368).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 5145040)
-    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5225440)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 5114976)
+    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5192928)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 5262336).update(from: norm.scale, count: 640)
-      (weights + 5262976).update(from: norm.shift, count: 640)
+      (weights + 5229824).update(from: norm.scale, count: 640)
+      (weights + 5230464).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 5263616)
-    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5348240)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 5231104)
+    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5313152)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 5385136).update(from: norm.scale, count: 672)
-      (weights + 5385808).update(from: norm.shift, count: 672)
+      (weights + 5350048).update(from: norm.scale, count: 672)
+      (weights + 5350720).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 5386480)
-    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5475328)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 5351392)
+    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5437536)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 5512224).update(from: norm.scale, count: 704)
-      (weights + 5512928).update(from: norm.shift, count: 704)
+      (weights + 5474432).update(from: norm.scale, count: 704)
+      (weights + 5475136).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 5513632)
-    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5606704)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 5475840)
+    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5566080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 5643600).update(from: norm.scale, count: 736)
-      (weights + 5644336).update(from: norm.shift, count: 736)
+      (weights + 5602976).update(from: norm.scale, count: 736)
+      (weights + 5603712).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 5645072)
-    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5742368)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 5604448)
+    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5698784)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 5779264).update(from: norm.scale, count: 768)
-      (weights + 5780032).update(from: norm.shift, count: 768)
+      (weights + 5735680).update(from: norm.scale, count: 768)
+      (weights + 5736448).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 5780800)
-    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5882320)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 5737216)
+    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5835648)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 5919216).update(from: norm.scale, count: 800)
-      (weights + 5920016).update(from: norm.shift, count: 800)
+      (weights + 5872544).update(from: norm.scale, count: 800)
+      (weights + 5873344).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 5920816)
-    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6026560)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 5874144)
+    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5976672)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 6063456).update(from: norm.scale, count: 832)
-      (weights + 6064288).update(from: norm.shift, count: 832)
+      (weights + 6013568).update(from: norm.scale, count: 832)
+      (weights + 6014400).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 6065120)
-    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6175088)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 6015232)
+    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6121856)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 6211984).update(from: norm.scale, count: 864)
-      (weights + 6212848).update(from: norm.shift, count: 864)
+      (weights + 6158752).update(from: norm.scale, count: 864)
+      (weights + 6159616).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 6213712)
-    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6327904)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 6160480)
+    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6271200)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 6364800).update(from: norm.scale, count: 896)
-      (weights + 6365696).update(from: norm.shift, count: 896)
+      (weights + 6308096).update(from: norm.scale, count: 896)
+      (weights + 6308992).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 6366592)
-    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6485008)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 6309888)
+    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6424704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 6521904).update(from: norm.scale, count: 928)
-      (weights + 6522832).update(from: norm.shift, count: 928)
+      (weights + 6461600).update(from: norm.scale, count: 928)
+      (weights + 6462528).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 6523760)
-    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6646400)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 6463456)
+    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6582368)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 6683296).update(from: norm.scale, count: 960)
-      (weights + 6684256).update(from: norm.shift, count: 960)
+      (weights + 6619264).update(from: norm.scale, count: 960)
+      (weights + 6620224).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 6685216)
-    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6812080)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 6621184)
+    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6744192)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 6848976).update(from: norm.scale, count: 992)
-      (weights + 6849968).update(from: norm.shift, count: 992)
+      (weights + 6781088).update(from: norm.scale, count: 992)
+      (weights + 6782080).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 6850960)
-    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6982048)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 6783072)
+    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6910176)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
-      (weights + 7018944).update(from: norm.scale, count: 1024)
-      (weights + 7019968).update(from: norm.shift, count: 1024)
+      (weights + 6947072).update(from: norm.scale, count: 1024)
+      (weights + 6948096).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7020992)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 6949120)
   }
 
   deinit {
@@ -2206,34 +2206,18 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer1.relu2 (relu)
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (9600 &+ block &* 768))
-            let bias = UnsafePointer(weights + (18048 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (9600 &+ block &* 512))
+          let bias = UnsafePointer(weights + (17792 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -2265,8 +2249,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (18192 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (55056 &+ block &* 32))
+        let packed = UnsafePointer(weights + (17920 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (54784 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2315,7 +2299,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale13 = weights[55088 &+ c], shift13 = weights[55184 &+ c]
+      let scale13 = weights[54816 &+ c], shift13 = weights[54912 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale13 + shift13
@@ -2331,34 +2315,18 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer2.relu2 (relu)
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 64) {
-          let chunkEnd = min(chunkFirst &+ 64, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (55280 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (67952 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 96, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 96, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 64) {
+        let chunkEnd = min(chunkFirst &+ 64, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (55008 &+ block &* 768))
+          let bias = UnsafePointer(weights + (67296 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 96, 3136, 3136)
             }
           }
         }
@@ -2390,8 +2358,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (68096 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (104960 &+ block &* 32))
+        let packed = UnsafePointer(weights + (67424 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (104288 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2440,7 +2408,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale21 = weights[104992 &+ c], shift21 = weights[105120 &+ c]
+      let scale21 = weights[104320 &+ c], shift21 = weights[104448 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale21 + shift21
@@ -2456,34 +2424,18 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer3.relu2 (relu)
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 48) {
-          let chunkEnd = min(chunkFirst &+ 48, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (105248 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (122144 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 128, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (104576 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (120960 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 128, 3136, 3136)
             }
           }
         }
@@ -2515,8 +2467,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (122288 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (159152 &+ block &* 32))
+        let packed = UnsafePointer(weights + (121088 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (157952 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2565,7 +2517,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale29 = weights[159184 &+ c], shift29 = weights[159344 &+ c]
+      let scale29 = weights[157984 &+ c], shift29 = weights[158144 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale29 + shift29
@@ -2581,34 +2533,18 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer4.relu2 (relu)
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 38) {
-          let chunkEnd = min(chunkFirst &+ 38, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (159504 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (180624 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 160, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 160, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 38) {
+        let chunkEnd = min(chunkFirst &+ 38, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (158304 &+ block &* 1280))
+          let bias = UnsafePointer(weights + (178784 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 160, 3136, 3136)
             }
           }
         }
@@ -2640,8 +2576,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (180768 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (217632 &+ block &* 32))
+        let packed = UnsafePointer(weights + (178912 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (215776 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2690,7 +2626,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale37 = weights[217664 &+ c], shift37 = weights[217856 &+ c]
+      let scale37 = weights[215808 &+ c], shift37 = weights[216000 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale37 + shift37
@@ -2706,34 +2642,18 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer5.relu2 (relu)
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 32) {
-          let chunkEnd = min(chunkFirst &+ 32, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (218048 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (243392 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 192, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 192, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 32) {
+        let chunkEnd = min(chunkFirst &+ 32, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (216192 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (240768 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 192, 3136, 3136)
             }
           }
         }
@@ -2765,8 +2685,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (243536 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (280400 &+ block &* 32))
+        let packed = UnsafePointer(weights + (240896 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (277760 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2815,7 +2735,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale45 = weights[280432 &+ c], shift45 = weights[280656 &+ c]
+      let scale45 = weights[277792 &+ c], shift45 = weights[278016 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale45 + shift45
@@ -2831,7 +2751,7 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer6.relu2 (relu)
   private func features_denseblock1_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
     let packedPanels = scratch + 0
     for chunk in 0..<4 {
       let firstPanel = chunk &* 27
@@ -2849,29 +2769,13 @@ public final class DenseNet121 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 384), count: 384)
-          let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (280880 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (310448 &+ block &* 12))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 37632 &+ n), 224, 32, 3136)
-              }
-              else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, stage, 224, 32, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (278240 &+ block &* 1792))
+          let bias = UnsafePointer(weights + (306912 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 25088 &+ n), 224, 32, 3136)
             }
           }
         }
@@ -2903,8 +2807,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (310592 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (347456 &+ block &* 32))
+        let packed = UnsafePointer(weights + (307040 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (343904 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 384), count: 384)
@@ -2947,7 +2851,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale52 = weights[347488 &+ c], shift52 = weights[347744 &+ c]
+      let scale52 = weights[343936 &+ c], shift52 = weights[344192 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale52 + shift52
@@ -2961,7 +2865,7 @@ public final class DenseNet121 {
   // conv 56x56x256 -> 56x56x128, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -2979,29 +2883,13 @@ public final class DenseNet121 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
-          let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (348000 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (381792 &+ block &* 12))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (344448 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (377216 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -3061,7 +2949,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale57 = weights[381936 &+ c], shift57 = weights[382064 &+ c]
+      let scale57 = weights[377344 &+ c], shift57 = weights[377472 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale57 + shift57
@@ -3078,26 +2966,26 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (382192 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (399088 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (377600 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (393984 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            if panel != 24 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel6(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -3107,9 +2995,9 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -3147,8 +3035,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (399232 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (436096 &+ block &* 32))
+        let packed = UnsafePointer(weights + (394112 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (430976 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3197,7 +3085,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale65 = weights[436128 &+ c], shift65 = weights[436288 &+ c]
+      let scale65 = weights[431008 &+ c], shift65 = weights[431168 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale65 + shift65
@@ -3214,26 +3102,26 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (436448 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (457568 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (431328 &+ block &* 1280))
+          let bias = UnsafePointer(weights + (451808 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 160, 784, 784)
+            if panel != 24 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 160, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel6(a, src + 768, bias, stage, 160, 784, 16)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -3243,9 +3131,9 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 160, 784, 32)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -3283,8 +3171,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (457712 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (494576 &+ block &* 32))
+        let packed = UnsafePointer(weights + (451936 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (488800 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3333,7 +3221,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale73 = weights[494608 &+ c], shift73 = weights[494800 &+ c]
+      let scale73 = weights[488832 &+ c], shift73 = weights[489024 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale73 + shift73
@@ -3350,26 +3238,26 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (494992 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (520336 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (489216 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (513792 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
+            if panel != 24 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -3379,9 +3267,9 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -3419,8 +3307,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (520480 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (557344 &+ block &* 32))
+        let packed = UnsafePointer(weights + (513920 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (550784 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3469,7 +3357,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale81 = weights[557376 &+ c], shift81 = weights[557600 &+ c]
+      let scale81 = weights[550816 &+ c], shift81 = weights[551040 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale81 + shift81
@@ -3491,7 +3379,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
     let packedPanels = scratch + 3584
     for chunk in 0..<1 {
       let firstPanel = chunk &* 27
@@ -3510,22 +3398,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (175616 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (175616 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (557824 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (587392 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (551264 &+ block &* 1792))
+            let bias = UnsafePointer(weights + (579936 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 9408 &+ n), 224, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 6272 &+ n), 224, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 224, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -3535,9 +3423,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, stage, 224, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -3576,8 +3464,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (587536 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (624400 &+ block &* 32))
+        let packed = UnsafePointer(weights + (580064 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (616928 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3626,7 +3514,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale89 = weights[624432 &+ c], shift89 = weights[624688 &+ c]
+      let scale89 = weights[616960 &+ c], shift89 = weights[617216 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale89 + shift89
@@ -3648,7 +3536,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -3667,22 +3555,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (624944 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (658736 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (617472 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (650240 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -3692,9 +3580,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -3733,8 +3621,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (658880 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (695744 &+ block &* 32))
+        let packed = UnsafePointer(weights + (650368 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (687232 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3783,7 +3671,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale97 = weights[695776 &+ c], shift97 = weights[696064 &+ c]
+      let scale97 = weights[687264 &+ c], shift97 = weights[687552 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale97 + shift97
@@ -3805,7 +3693,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
     let packedPanels = scratch + 4608
     for chunk in 0..<2 {
       let firstPanel = chunk &* 21
@@ -3824,22 +3712,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (198144 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (198144 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (696352 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (734368 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (687840 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (724704 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 9408 &+ n), 288, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 6272 &+ n), 288, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -3849,9 +3737,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 288, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -3890,8 +3778,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (734512 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (771376 &+ block &* 32))
+        let packed = UnsafePointer(weights + (724832 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (761696 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -3940,7 +3828,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale105 = weights[771408 &+ c], shift105 = weights[771728 &+ c]
+      let scale105 = weights[761728 &+ c], shift105 = weights[762048 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale105 + shift105
@@ -3962,7 +3850,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
     let packedPanels = scratch + 5120
     for chunk in 0..<2 {
       let firstPanel = chunk &* 19
@@ -3981,22 +3869,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (772048 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (814288 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (762368 &+ block &* 2560))
+            let bias = UnsafePointer(weights + (803328 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, y + (block &* 9408 &+ n), 320, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, y + (block &* 6272 &+ n), 320, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4006,9 +3894,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, stage, 320, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4047,8 +3935,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (814432 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (851296 &+ block &* 32))
+        let packed = UnsafePointer(weights + (803456 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (840320 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4097,7 +3985,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale113 = weights[851328 &+ c], shift113 = weights[851680 &+ c]
+      let scale113 = weights[840352 &+ c], shift113 = weights[840704 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale113 + shift113
@@ -4119,7 +4007,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
     let packedPanels = scratch + 5632
     for chunk in 0..<2 {
       let firstPanel = chunk &* 17
@@ -4138,22 +4026,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (197120 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (197120 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (852032 &+ block &* 4224))
-            let bias = UnsafePointer(weights + (898496 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (841056 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (886112 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, y + (block &* 9408 &+ n), 352, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, y + (block &* 6272 &+ n), 352, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4163,9 +4051,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, stage, 352, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4204,8 +4092,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (898640 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (935504 &+ block &* 32))
+        let packed = UnsafePointer(weights + (886240 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (923104 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4254,7 +4142,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale121 = weights[935536 &+ c], shift121 = weights[935920 &+ c]
+      let scale121 = weights[923136 &+ c], shift121 = weights[923520 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale121 + shift121
@@ -4276,7 +4164,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     let packedPanels = scratch + 6144
     for chunk in 0..<2 {
       let firstPanel = chunk &* 16
@@ -4295,22 +4183,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (202752 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (202752 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (936304 &+ block &* 4608))
-            let bias = UnsafePointer(weights + (986992 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (923904 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (973056 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 9408 &+ n), 384, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 6272 &+ n), 384, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4320,9 +4208,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4361,8 +4249,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (987136 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
+        let packed = UnsafePointer(weights + (973184 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1010048 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4411,7 +4299,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale129 = weights[1024032 &+ c], shift129 = weights[1024448 &+ c]
+      let scale129 = weights[1010080 &+ c], shift129 = weights[1010496 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale129 + shift129
@@ -4433,7 +4321,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
     let packedPanels = scratch + 6656
     for chunk in 0..<2 {
       let firstPanel = chunk &* 14
@@ -4452,22 +4340,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
-            let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1010912 &+ block &* 3328))
+            let bias = UnsafePointer(weights + (1064160 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, y + (block &* 9408 &+ n), 416, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, y + (block &* 6272 &+ n), 416, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4477,9 +4365,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, stage, 416, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4518,8 +4406,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1079920 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1064288 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1101152 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4568,7 +4456,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale137 = weights[1116816 &+ c], shift137 = weights[1117264 &+ c]
+      let scale137 = weights[1101184 &+ c], shift137 = weights[1101632 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale137 + shift137
@@ -4590,7 +4478,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
     let packedPanels = scratch + 7168
     for chunk in 0..<2 {
       let firstPanel = chunk &* 13
@@ -4609,22 +4497,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
-            let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1102080 &+ block &* 3584))
+            let bias = UnsafePointer(weights + (1159424 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, y + (block &* 9408 &+ n), 448, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, y + (block &* 6272 &+ n), 448, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4634,9 +4522,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, stage, 448, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4675,8 +4563,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1176992 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1159552 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1196416 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4725,7 +4613,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale145 = weights[1213888 &+ c], shift145 = weights[1214368 &+ c]
+      let scale145 = weights[1196448 &+ c], shift145 = weights[1196928 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale145 + shift145
@@ -4747,7 +4635,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 7680
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -4766,22 +4654,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (192000 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (192000 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
-            let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1197408 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (1258848 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, y + (block &* 9408 &+ n), 480, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, y + (block &* 6272 &+ n), 480, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4791,9 +4679,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, stage, 480, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -4832,8 +4720,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1278352 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1258976 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1295840 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 320), count: 320)
@@ -4876,7 +4764,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 784)
       let q = y + (c &* 784)
-      let scale152 = weights[1315248 &+ c], shift152 = weights[1315760 &+ c]
+      let scale152 = weights[1295872 &+ c], shift152 = weights[1296384 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale152 + shift152
@@ -4896,7 +4784,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -4915,22 +4803,22 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (1296896 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (1427968 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 21 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 21 ? 4 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -4940,9 +4828,9 @@ public final class DenseNet121 {
                 }
                 else {
                   Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -5049,7 +4937,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale157 = weights[1451712 &+ c], shift157 = weights[1451968 &+ c]
+      let scale157 = weights[1428224 &+ c], shift157 = weights[1428480 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale157 + shift157
@@ -5092,8 +4980,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1452224 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (1484992 &+ block &* 4))
+            let a = UnsafePointer(weights + (1428736 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1461504 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5155,8 +5043,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1485120 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1521984 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1461632 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1498496 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5193,7 +5081,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale165 = weights[1522016 &+ c], shift165 = weights[1522304 &+ c]
+      let scale165 = weights[1498528 &+ c], shift165 = weights[1498816 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale165 + shift165
@@ -5236,8 +5124,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (59904 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1522592 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (1559456 &+ block &* 4))
+            let a = UnsafePointer(weights + (1499104 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (1535968 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5299,8 +5187,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1559584 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1596448 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1536096 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1572960 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5337,7 +5225,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale173 = weights[1596480 &+ c], shift173 = weights[1596800 &+ c]
+      let scale173 = weights[1572992 &+ c], shift173 = weights[1573312 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale173 + shift173
@@ -5380,8 +5268,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (66560 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1597120 &+ block &* 1280))
-            let bias = UnsafePointer(weights + (1638080 &+ block &* 4))
+            let a = UnsafePointer(weights + (1573632 &+ block &* 1280))
+            let bias = UnsafePointer(weights + (1614592 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5443,8 +5331,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1638208 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1675072 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1614720 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1651584 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5481,7 +5369,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale181 = weights[1675104 &+ c], shift181 = weights[1675456 &+ c]
+      let scale181 = weights[1651616 &+ c], shift181 = weights[1651968 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale181 + shift181
@@ -5524,8 +5412,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (73216 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1675808 &+ block &* 1408))
-            let bias = UnsafePointer(weights + (1720864 &+ block &* 4))
+            let a = UnsafePointer(weights + (1652320 &+ block &* 1408))
+            let bias = UnsafePointer(weights + (1697376 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5587,8 +5475,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1720992 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1757856 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1697504 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1734368 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5625,7 +5513,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale189 = weights[1757888 &+ c], shift189 = weights[1758272 &+ c]
+      let scale189 = weights[1734400 &+ c], shift189 = weights[1734784 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale189 + shift189
@@ -5668,8 +5556,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1758656 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (1807808 &+ block &* 4))
+            let a = UnsafePointer(weights + (1735168 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1784320 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5731,8 +5619,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1807936 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1844800 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1784448 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1821312 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5769,7 +5657,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale197 = weights[1844832 &+ c], shift197 = weights[1845248 &+ c]
+      let scale197 = weights[1821344 &+ c], shift197 = weights[1821760 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale197 + shift197
@@ -5812,8 +5700,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (86528 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1845664 &+ block &* 1664))
-            let bias = UnsafePointer(weights + (1898912 &+ block &* 4))
+            let a = UnsafePointer(weights + (1822176 &+ block &* 1664))
+            let bias = UnsafePointer(weights + (1875424 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5875,8 +5763,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1899040 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1935904 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1875552 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1912416 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -5913,7 +5801,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale205 = weights[1935936 &+ c], shift205 = weights[1936384 &+ c]
+      let scale205 = weights[1912448 &+ c], shift205 = weights[1912896 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale205 + shift205
@@ -5956,8 +5844,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (93184 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1936832 &+ block &* 1792))
-            let bias = UnsafePointer(weights + (1994176 &+ block &* 4))
+            let a = UnsafePointer(weights + (1913344 &+ block &* 1792))
+            let bias = UnsafePointer(weights + (1970688 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6019,8 +5907,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (1994304 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2031168 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1970816 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2007680 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6057,7 +5945,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale213 = weights[2031200 &+ c], shift213 = weights[2031680 &+ c]
+      let scale213 = weights[2007712 &+ c], shift213 = weights[2008192 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale213 + shift213
@@ -6100,8 +5988,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2032160 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (2093600 &+ block &* 4))
+            let a = UnsafePointer(weights + (2008672 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (2070112 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6163,8 +6051,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2093728 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2130592 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2070240 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2107104 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6202,7 +6090,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale221 = weights[2130624 &+ c], shift221 = weights[2131136 &+ c]
+      let scale221 = weights[2107136 &+ c], shift221 = weights[2107648 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale221 + shift221
@@ -6245,8 +6133,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2131648 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2197184 &+ block &* 4))
+            let a = UnsafePointer(weights + (2108160 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2173696 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6308,8 +6196,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2197312 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2234176 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2173824 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2210688 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6347,7 +6235,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale229 = weights[2234208 &+ c], shift229 = weights[2234752 &+ c]
+      let scale229 = weights[2210720 &+ c], shift229 = weights[2211264 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale229 + shift229
@@ -6390,8 +6278,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (113152 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2235296 &+ block &* 2176))
-            let bias = UnsafePointer(weights + (2304928 &+ block &* 4))
+            let a = UnsafePointer(weights + (2211808 &+ block &* 2176))
+            let bias = UnsafePointer(weights + (2281440 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6453,8 +6341,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2305056 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2341920 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2281568 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2318432 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6492,7 +6380,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale237 = weights[2341952 &+ c], shift237 = weights[2342528 &+ c]
+      let scale237 = weights[2318464 &+ c], shift237 = weights[2319040 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale237 + shift237
@@ -6535,8 +6423,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2343104 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (2416832 &+ block &* 4))
+            let a = UnsafePointer(weights + (2319616 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (2393344 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6598,8 +6486,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2416960 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2453824 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2393472 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2430336 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6637,7 +6525,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale245 = weights[2453856 &+ c], shift245 = weights[2454464 &+ c]
+      let scale245 = weights[2430368 &+ c], shift245 = weights[2430976 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale245 + shift245
@@ -6680,8 +6568,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (126464 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2455072 &+ block &* 2432))
-            let bias = UnsafePointer(weights + (2532896 &+ block &* 4))
+            let a = UnsafePointer(weights + (2431584 &+ block &* 2432))
+            let bias = UnsafePointer(weights + (2509408 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6743,8 +6631,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2533024 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2569888 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2509536 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2546400 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6782,7 +6670,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale253 = weights[2569920 &+ c], shift253 = weights[2570560 &+ c]
+      let scale253 = weights[2546432 &+ c], shift253 = weights[2547072 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale253 + shift253
@@ -6825,8 +6713,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (133120 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2571200 &+ block &* 2560))
-            let bias = UnsafePointer(weights + (2653120 &+ block &* 4))
+            let a = UnsafePointer(weights + (2547712 &+ block &* 2560))
+            let bias = UnsafePointer(weights + (2629632 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6888,8 +6776,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2653248 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2690112 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2629760 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2666624 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -6927,7 +6815,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale261 = weights[2690144 &+ c], shift261 = weights[2690816 &+ c]
+      let scale261 = weights[2666656 &+ c], shift261 = weights[2667328 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale261 + shift261
@@ -6971,8 +6859,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (139776 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2691488 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (2777504 &+ block &* 4))
+            let a = UnsafePointer(weights + (2668000 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (2754016 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7034,8 +6922,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2777632 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2814496 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2754144 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2791008 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7073,7 +6961,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale269 = weights[2814528 &+ c], shift269 = weights[2815232 &+ c]
+      let scale269 = weights[2791040 &+ c], shift269 = weights[2791744 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale269 + shift269
@@ -7117,8 +7005,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (146432 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2815936 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (2906048 &+ block &* 4))
+            let a = UnsafePointer(weights + (2792448 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (2882560 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7180,8 +7068,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (2906176 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2943040 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2882688 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2919552 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7219,7 +7107,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale277 = weights[2943072 &+ c], shift277 = weights[2943808 &+ c]
+      let scale277 = weights[2919584 &+ c], shift277 = weights[2920320 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale277 + shift277
@@ -7263,8 +7151,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (153088 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2944544 &+ block &* 2944))
-            let bias = UnsafePointer(weights + (3038752 &+ block &* 4))
+            let a = UnsafePointer(weights + (2921056 &+ block &* 2944))
+            let bias = UnsafePointer(weights + (3015264 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7326,8 +7214,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3038880 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3075744 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3015392 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3052256 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7365,7 +7253,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale285 = weights[3075776 &+ c], shift285 = weights[3076544 &+ c]
+      let scale285 = weights[3052288 &+ c], shift285 = weights[3053056 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale285 + shift285
@@ -7409,8 +7297,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (159744 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3077312 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (3175616 &+ block &* 4))
+            let a = UnsafePointer(weights + (3053824 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (3152128 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7472,8 +7360,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3175744 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3212608 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3152256 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3189120 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7511,7 +7399,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale293 = weights[3212640 &+ c], shift293 = weights[3213440 &+ c]
+      let scale293 = weights[3189152 &+ c], shift293 = weights[3189952 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale293 + shift293
@@ -7555,8 +7443,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (166400 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3214240 &+ block &* 3200))
-            let bias = UnsafePointer(weights + (3316640 &+ block &* 4))
+            let a = UnsafePointer(weights + (3190752 &+ block &* 3200))
+            let bias = UnsafePointer(weights + (3293152 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7618,8 +7506,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3316768 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3353632 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3293280 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3330144 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7657,7 +7545,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale301 = weights[3353664 &+ c], shift301 = weights[3354496 &+ c]
+      let scale301 = weights[3330176 &+ c], shift301 = weights[3331008 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale301 + shift301
@@ -7701,8 +7589,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (173056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3355328 &+ block &* 3328))
-            let bias = UnsafePointer(weights + (3461824 &+ block &* 4))
+            let a = UnsafePointer(weights + (3331840 &+ block &* 3328))
+            let bias = UnsafePointer(weights + (3438336 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7764,8 +7652,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3461952 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3498816 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3438464 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3475328 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7803,7 +7691,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale309 = weights[3498848 &+ c], shift309 = weights[3499712 &+ c]
+      let scale309 = weights[3475360 &+ c], shift309 = weights[3476224 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale309 + shift309
@@ -7847,8 +7735,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (179712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3500576 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (3611168 &+ block &* 4))
+            let a = UnsafePointer(weights + (3477088 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (3587680 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7910,8 +7798,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3611296 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3648160 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3587808 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3624672 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -7949,7 +7837,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale317 = weights[3648192 &+ c], shift317 = weights[3649088 &+ c]
+      let scale317 = weights[3624704 &+ c], shift317 = weights[3625600 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale317 + shift317
@@ -7993,8 +7881,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (186368 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3649984 &+ block &* 3584))
-            let bias = UnsafePointer(weights + (3764672 &+ block &* 4))
+            let a = UnsafePointer(weights + (3626496 &+ block &* 3584))
+            let bias = UnsafePointer(weights + (3741184 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -8056,8 +7944,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3764800 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3801664 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3741312 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3778176 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -8095,7 +7983,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale325 = weights[3801696 &+ c], shift325 = weights[3802624 &+ c]
+      let scale325 = weights[3778208 &+ c], shift325 = weights[3779136 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale325 + shift325
@@ -8139,8 +8027,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3803552 &+ block &* 3712))
-            let bias = UnsafePointer(weights + (3922336 &+ block &* 4))
+            let a = UnsafePointer(weights + (3780064 &+ block &* 3712))
+            let bias = UnsafePointer(weights + (3898848 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -8202,8 +8090,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (3922464 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (3959328 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3898976 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (3935840 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -8241,7 +8129,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale333 = weights[3959360 &+ c], shift333 = weights[3960320 &+ c]
+      let scale333 = weights[3935872 &+ c], shift333 = weights[3936832 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale333 + shift333
@@ -8285,8 +8173,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3961280 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (4084160 &+ block &* 4))
+            let a = UnsafePointer(weights + (3937792 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (4060672 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -8348,8 +8236,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (4084288 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (4121152 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4060800 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4097664 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -8387,7 +8275,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale341 = weights[4121184 &+ c], shift341 = weights[4122176 &+ c]
+      let scale341 = weights[4097696 &+ c], shift341 = weights[4098688 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale341 + shift341
@@ -8431,8 +8319,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (206336 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4123168 &+ block &* 3968))
-            let bias = UnsafePointer(weights + (4250144 &+ block &* 4))
+            let a = UnsafePointer(weights + (4099680 &+ block &* 3968))
+            let bias = UnsafePointer(weights + (4226656 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -8494,8 +8382,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (4250272 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (4287136 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4226784 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4263648 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -8527,7 +8415,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 196)
       let q = y + (c &* 196)
-      let scale348 = weights[4287168 &+ c], shift348 = weights[4288192 &+ c]
+      let scale348 = weights[4263680 &+ c], shift348 = weights[4264704 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale348 + shift348
@@ -8569,8 +8457,8 @@ public final class DenseNet121 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4289216 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (4813504 &+ block &* 4))
+            let a = UnsafePointer(weights + (4265728 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (4790016 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -8700,7 +8588,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale353 = weights[4814016 &+ c], shift353 = weights[4814528 &+ c]
+      let scale353 = weights[4790528 &+ c], shift353 = weights[4791040 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale353 + shift353
@@ -8722,26 +8610,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4815040 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (4882624 &+ block &* 6))
+          let a = UnsafePointer(weights + (4791552 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (4857088 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8779,8 +8667,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (4882768 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (4919632 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4857216 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (4894080 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -8817,7 +8705,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale361 = weights[4919664 &+ c], shift361 = weights[4920208 &+ c]
+      let scale361 = weights[4894112 &+ c], shift361 = weights[4894656 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale361 + shift361
@@ -8839,26 +8727,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (34816 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (34816 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4920752 &+ block &* 3264))
-          let bias = UnsafePointer(weights + (4992560 &+ block &* 6))
+          let a = UnsafePointer(weights + (4895200 &+ block &* 2176))
+          let bias = UnsafePointer(weights + (4964832 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 544, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8896,8 +8784,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (4992704 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5029568 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4964960 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5001824 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -8934,7 +8822,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale369 = weights[5029600 &+ c], shift369 = weights[5030176 &+ c]
+      let scale369 = weights[5001856 &+ c], shift369 = weights[5002432 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale369 + shift369
@@ -8956,26 +8844,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5030752 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (5106784 &+ block &* 6))
+          let a = UnsafePointer(weights + (5003008 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (5076736 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 576, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9013,8 +8901,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5106928 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5143792 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5076864 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5113728 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9051,7 +8939,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale377 = weights[5143824 &+ c], shift377 = weights[5144432 &+ c]
+      let scale377 = weights[5113760 &+ c], shift377 = weights[5114368 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale377 + shift377
@@ -9073,26 +8961,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (38912 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (38912 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5145040 &+ block &* 3648))
-          let bias = UnsafePointer(weights + (5225296 &+ block &* 6))
+          let a = UnsafePointer(weights + (5114976 &+ block &* 2432))
+          let bias = UnsafePointer(weights + (5192800 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 608, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9130,8 +9018,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5225440 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5262304 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5192928 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5229792 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9168,7 +9056,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale385 = weights[5262336 &+ c], shift385 = weights[5262976 &+ c]
+      let scale385 = weights[5229824 &+ c], shift385 = weights[5230464 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale385 + shift385
@@ -9190,26 +9078,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5263616 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (5348096 &+ block &* 6))
+          let a = UnsafePointer(weights + (5231104 &+ block &* 2560))
+          let bias = UnsafePointer(weights + (5313024 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 640, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9247,8 +9135,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5348240 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5385104 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5313152 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5350016 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9285,7 +9173,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale393 = weights[5385136 &+ c], shift393 = weights[5385808 &+ c]
+      let scale393 = weights[5350048 &+ c], shift393 = weights[5350720 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale393 + shift393
@@ -9307,26 +9195,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (43008 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (43008 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5386480 &+ block &* 4032))
-          let bias = UnsafePointer(weights + (5475184 &+ block &* 6))
+          let a = UnsafePointer(weights + (5351392 &+ block &* 2688))
+          let bias = UnsafePointer(weights + (5437408 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 672, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9364,8 +9252,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5475328 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5512192 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5437536 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5474400 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9402,7 +9290,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale401 = weights[5512224 &+ c], shift401 = weights[5512928 &+ c]
+      let scale401 = weights[5474432 &+ c], shift401 = weights[5475136 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale401 + shift401
@@ -9424,26 +9312,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5513632 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (5606560 &+ block &* 6))
+          let a = UnsafePointer(weights + (5475840 &+ block &* 2816))
+          let bias = UnsafePointer(weights + (5565952 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 704, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9481,8 +9369,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5606704 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5643568 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5566080 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5602944 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9519,7 +9407,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale409 = weights[5643600 &+ c], shift409 = weights[5644336 &+ c]
+      let scale409 = weights[5602976 &+ c], shift409 = weights[5603712 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale409 + shift409
@@ -9541,26 +9429,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (47104 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (47104 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5645072 &+ block &* 4416))
-          let bias = UnsafePointer(weights + (5742224 &+ block &* 6))
+          let a = UnsafePointer(weights + (5604448 &+ block &* 2944))
+          let bias = UnsafePointer(weights + (5698656 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 736, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9598,8 +9486,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5742368 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5779232 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5698784 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5735648 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9636,7 +9524,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale417 = weights[5779264 &+ c], shift417 = weights[5780032 &+ c]
+      let scale417 = weights[5735680 &+ c], shift417 = weights[5736448 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale417 + shift417
@@ -9658,26 +9546,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5780800 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (5882176 &+ block &* 6))
+          let a = UnsafePointer(weights + (5737216 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (5835520 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 768, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9715,8 +9603,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (5882320 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (5919184 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5835648 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (5872512 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9753,7 +9641,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale425 = weights[5919216 &+ c], shift425 = weights[5920016 &+ c]
+      let scale425 = weights[5872544 &+ c], shift425 = weights[5873344 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale425 + shift425
@@ -9775,26 +9663,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (51200 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (51200 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5920816 &+ block &* 4800))
-          let bias = UnsafePointer(weights + (6026416 &+ block &* 6))
+          let a = UnsafePointer(weights + (5874144 &+ block &* 3200))
+          let bias = UnsafePointer(weights + (5976544 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 800, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9832,8 +9720,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6026560 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6063424 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5976672 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6013536 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9870,7 +9758,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale433 = weights[6063456 &+ c], shift433 = weights[6064288 &+ c]
+      let scale433 = weights[6013568 &+ c], shift433 = weights[6014400 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale433 + shift433
@@ -9892,26 +9780,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6065120 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (6174944 &+ block &* 6))
+          let a = UnsafePointer(weights + (6015232 &+ block &* 3328))
+          let bias = UnsafePointer(weights + (6121728 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -9949,8 +9837,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6175088 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6211952 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6121856 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6158720 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -9987,7 +9875,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale441 = weights[6211984 &+ c], shift441 = weights[6212848 &+ c]
+      let scale441 = weights[6158752 &+ c], shift441 = weights[6159616 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale441 + shift441
@@ -10009,26 +9897,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (55296 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (55296 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6213712 &+ block &* 5184))
-          let bias = UnsafePointer(weights + (6327760 &+ block &* 6))
+          let a = UnsafePointer(weights + (6160480 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (6271072 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 864, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -10066,8 +9954,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6327904 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6364768 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6271200 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6308064 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -10104,7 +9992,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale449 = weights[6364800 &+ c], shift449 = weights[6365696 &+ c]
+      let scale449 = weights[6308096 &+ c], shift449 = weights[6308992 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale449 + shift449
@@ -10126,26 +10014,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (57344 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (57344 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6366592 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (6484864 &+ block &* 6))
+          let a = UnsafePointer(weights + (6309888 &+ block &* 3584))
+          let bias = UnsafePointer(weights + (6424576 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 896, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -10183,8 +10071,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6485008 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6521872 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6424704 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6461568 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -10221,7 +10109,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale457 = weights[6521904 &+ c], shift457 = weights[6522832 &+ c]
+      let scale457 = weights[6461600 &+ c], shift457 = weights[6462528 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale457 + shift457
@@ -10243,26 +10131,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (59392 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (59392 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6523760 &+ block &* 5568))
-          let bias = UnsafePointer(weights + (6646256 &+ block &* 6))
+          let a = UnsafePointer(weights + (6463456 &+ block &* 3712))
+          let bias = UnsafePointer(weights + (6582240 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 928, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -10300,8 +10188,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6646400 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6683264 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6582368 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6619232 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -10338,7 +10226,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale465 = weights[6683296 &+ c], shift465 = weights[6684256 &+ c]
+      let scale465 = weights[6619264 &+ c], shift465 = weights[6620224 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale465 + shift465
@@ -10360,26 +10248,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6685216 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (6811936 &+ block &* 6))
+          let a = UnsafePointer(weights + (6621184 &+ block &* 3840))
+          let bias = UnsafePointer(weights + (6744064 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -10417,8 +10305,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6812080 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (6848944 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6744192 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6781056 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -10455,7 +10343,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale473 = weights[6848976 &+ c], shift473 = weights[6849968 &+ c]
+      let scale473 = weights[6781088 &+ c], shift473 = weights[6782080 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale473 + shift473
@@ -10477,26 +10365,26 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (63488 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (63488 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6850960 &+ block &* 5952))
-          let bias = UnsafePointer(weights + (6981904 &+ block &* 6))
+          let a = UnsafePointer(weights + (6783072 &+ block &* 3968))
+          let bias = UnsafePointer(weights + (6910048 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
+            if panel != 0 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 992, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -10534,8 +10422,8 @@ public final class DenseNet121 {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (6982048 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (7018912 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6910176 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (6947040 &+ block &* 32))
         let groupInput = src + (group &* 10368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10368 &+ part &* 224), count: 224)
@@ -10566,7 +10454,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 49)
       let q = y + (c &* 49)
-      let scale480 = weights[7018944 &+ c], shift480 = weights[7019968 &+ c]
+      let scale480 = weights[6947072 &+ c], shift480 = weights[6948096 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale480 + shift480
@@ -10600,8 +10488,8 @@ public final class DenseNet121 {
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (7020992 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (8053184 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (6949120 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (7981312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -10818,8 +10706,8 @@ public final class DenseNet121 {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -10845,18 +10733,6 @@ public final class DenseNet121 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -10886,19 +10762,7 @@ public final class DenseNet121 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -10942,26 +10806,6 @@ public final class DenseNet121 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
@@ -11684,8 +11528,8 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -11711,18 +11555,6 @@ public final class DenseNet121 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -11752,19 +11584,7 @@ public final class DenseNet121 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -11791,22 +11611,10 @@ public final class DenseNet121 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -11824,14 +11632,6 @@ public final class DenseNet121 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -11852,15 +11652,7 @@ public final class DenseNet121 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -11888,18 +11680,6 @@ public final class DenseNet121 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
@@ -12560,8 +12340,8 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -12579,14 +12359,6 @@ public final class DenseNet121 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -12607,15 +12379,7 @@ public final class DenseNet121 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -12634,14 +12398,6 @@ public final class DenseNet121 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
@@ -13271,8 +13027,8 @@ public final class DenseNet121 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -13294,16 +13050,6 @@ public final class DenseNet121 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -13331,17 +13077,7 @@ public final class DenseNet121 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -13381,24 +13117,6 @@ public final class DenseNet121 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.

@@ -572,7 +572,7 @@ public final class GoogLeNet {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 7046176 floats.
+  /// Packed weights, 7029152 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -632,66 +632,66 @@ public final class GoogLeNet {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 7046176)
+    weights = Self.allocateZeroed(Float.self, count: 7029152)
     arena = Self.allocateZeroed(Float.self, count: 1003520)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
-    Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
-    Self.pack(file, "inception3a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 210592)
-    Self.pack(file, "inception3a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 192, lanes: 12, into: weights + 223344)
-    Self.packWinograd(file, "inception3a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 96, lanes: 11, into: weights + 241872)
-    Self.pack(file, "inception3a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 192, lanes: 8, into: weights + 444768)
-    Self.pack(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 32, into: weights + 447856)
-    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 452496)
-    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 458880)
-    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 492816)
-    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 526752)
-    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 920176)
-    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 928672)
-    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 977936)
-    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 4, into: weights + 994912)
-    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 4, into: weights + 1087264)
-    Self.pack(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), groups: 1, outPerGroup: 208, inner: 864, lanes: 32, into: weights + 1133440)
-    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1327200)
-    Self.pack(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 144, lanes: 32, into: weights + 1334896)
-    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1344176)
-    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 4, into: weights + 1374960)
-    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1457040)
-    Self.pack(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), groups: 1, outPerGroup: 224, inner: 1008, lanes: 32, into: weights + 1514496)
-    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 1740512)
-    Self.pack(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 1752832)
-    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 1766720)
-    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1799552)
-    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1865216)
-    Self.pack(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1930880)
-    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2226048)
-    Self.pack(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 2238368)
-    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2252256)
-    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2285088)
-    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2342544)
-    Self.pack(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), groups: 1, outPerGroup: 288, inner: 1296, lanes: 32, into: weights + 2416416)
-    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 2789952)
-    Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 2806368)
-    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2840240)
-    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 4, into: weights + 2873072)
-    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 4, into: weights + 3008496)
-    Self.pack(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 3093136)
-    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 4, into: weights + 3554256)
-    Self.pack(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 3571184)
-    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 4, into: weights + 3608176)
-    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 6, into: weights + 3675888)
-    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 6, into: weights + 3890816)
-    Self.pack(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 4025776)
-    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 6, into: weights + 4486896)
-    Self.pack(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 4516896)
-    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 4553888)
-    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 6, into: weights + 4663856)
-    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 6, into: weights + 4983728)
-    Self.pack(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 1728, lanes: 32, into: weights + 5143664)
-    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 5807600)
-    Self.pack(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 432, lanes: 32, into: weights + 5847584)
-    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 5903008)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 6012976)
+    Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 8, into: weights + 9472)
+    Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13632)
+    Self.pack(file, "inception3a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 8, into: weights + 210448)
+    Self.pack(file, "inception3a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 192, lanes: 12, into: weights + 222800)
+    Self.packWinograd(file, "inception3a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 96, lanes: 11, into: weights + 241328)
+    Self.pack(file, "inception3a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 192, lanes: 8, into: weights + 444224)
+    Self.pack(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 32, into: weights + 447312)
+    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 8, into: weights + 451952)
+    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 458128)
+    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 491024)
+    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 523920)
+    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 8, into: weights + 917344)
+    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 925568)
+    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 8, into: weights + 974832)
+    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 4, into: weights + 991280)
+    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 4, into: weights + 1083632)
+    Self.pack(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), groups: 1, outPerGroup: 208, inner: 864, lanes: 32, into: weights + 1129808)
+    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1323568)
+    Self.pack(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 144, lanes: 32, into: weights + 1331264)
+    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1340544)
+    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 4, into: weights + 1371328)
+    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1453408)
+    Self.pack(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), groups: 1, outPerGroup: 224, inner: 1008, lanes: 32, into: weights + 1510864)
+    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 1736880)
+    Self.pack(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 1749200)
+    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 1763088)
+    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1795920)
+    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1861584)
+    Self.pack(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1927248)
+    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2222416)
+    Self.pack(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 2234736)
+    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2248624)
+    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2281456)
+    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2338912)
+    Self.pack(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), groups: 1, outPerGroup: 288, inner: 1296, lanes: 32, into: weights + 2412784)
+    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 2786320)
+    Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 2802736)
+    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2836608)
+    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 4, into: weights + 2869440)
+    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 4, into: weights + 3004864)
+    Self.pack(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 3089504)
+    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 4, into: weights + 3550624)
+    Self.pack(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 3567552)
+    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 4, into: weights + 3604544)
+    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 4, into: weights + 3672256)
+    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 5, into: weights + 3885504)
+    Self.pack(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 4018784)
+    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 4, into: weights + 4479904)
+    Self.pack(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 4506560)
+    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 4543552)
+    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 6, into: weights + 4650176)
+    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 6, into: weights + 4970048)
+    Self.pack(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 1728, lanes: 32, into: weights + 5129984)
+    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 5793920)
+    Self.pack(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 432, lanes: 32, into: weights + 5833904)
+    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 5889328)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 5995952)
   }
 
   deinit {
@@ -982,34 +982,18 @@ public final class GoogLeNet {
   // in place: relu2 (relu)
   private func conv2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (9472 &+ block &* 704))
-            let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (9472 &+ block &* 512))
+          let bias = UnsafePointer(weights + (13568 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1023,7 +1007,7 @@ public final class GoogLeNet {
   // in place: relu3 (relu)
   private func conv3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 210576)
+    let zero = UnsafePointer(weights + 210432)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1056,7 +1040,7 @@ public final class GoogLeNet {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 768))
+                  let panel = UnsafePointer(weights + (13632 &+ (block &* 16 &+ xi) &* 768))
                   let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1067,7 +1051,7 @@ public final class GoogLeNet {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 12
                 let valid = block == 15 ? 12 : 12
-                let bias = UnsafePointer(weights + (210384 &+ block &* 12))
+                let bias = UnsafePointer(weights + (210240 &+ block &* 12))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1140,26 +1124,26 @@ public final class GoogLeNet {
   private func inception3a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 6 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (210592 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (223264 &+ block &* 11))
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (210448 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (222736 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+            if panel != 24 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = block == 5 ? 9 : 11
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1169,9 +1153,9 @@ public final class GoogLeNet {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = block == 5 ? 9 : 11
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1200,8 +1184,8 @@ public final class GoogLeNet {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<8 {
-          let a = UnsafePointer(weights + (223344 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (241776 &+ block &* 12))
+          let a = UnsafePointer(weights + (222800 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (241232 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
@@ -1245,7 +1229,7 @@ public final class GoogLeNet {
   // in place: relu6 (relu)
   private func inception3a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 444756)
+    let zero = UnsafePointer(weights + 444212)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1278,7 +1262,7 @@ public final class GoogLeNet {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 9408)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
+                  let panel = UnsafePointer(weights + (241328 &+ (block &* 16 &+ xi) &* 1056))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1289,7 +1273,7 @@ public final class GoogLeNet {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (444624 &+ block &* 11))
+                let bias = UnsafePointer(weights + (444080 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1316,16 +1300,16 @@ public final class GoogLeNet {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in 0..<2 {
-          let a = UnsafePointer(weights + (444768 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (447840 &+ block &* 8))
+          let a = UnsafePointer(weights + (444224 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (447296 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel12(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel13(a, src + 768, bias, stage, 192, 784, 16)
+                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -1337,7 +1321,7 @@ public final class GoogLeNet {
                 }
               }
               else {
-                Self.__kernel12(a, src + n, bias, stage, 192, 784, 32)
+                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -1380,8 +1364,8 @@ public final class GoogLeNet {
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
-        let packed = UnsafePointer(weights + (447856 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (452464 &+ block &* 32))
+        let packed = UnsafePointer(weights + (447312 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (451920 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 320), count: 320)
@@ -1390,7 +1374,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel14(row + (ox &* 1), 16, 900, packed, bias, stage)
+              Self.__kernel12(row + (ox &* 1), 16, 900, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1405,7 +1389,7 @@ public final class GoogLeNet {
             }
             do {
               let ox = 20
-              Self.__kernel15(row + (ox &* 1), 16, 900, packed, bias, stage)
+              Self.__kernel13(row + (ox &* 1), 16, 900, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1539,26 +1523,26 @@ public final class GoogLeNet {
   private func inception3a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (452496 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (458832 &+ block &* 11))
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (451952 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (458096 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 2 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+            if panel != 24 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = block == 2 ? 10 : 11
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1568,9 +1552,9 @@ public final class GoogLeNet {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = block == 2 ? 10 : 11
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1602,7 +1586,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -1621,22 +1605,22 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (458880 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (492672 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (458128 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (490896 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1645,10 +1629,10 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1676,7 +1660,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -1695,22 +1679,22 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (492816 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (526608 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (491024 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (523792 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1719,10 +1703,10 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1744,7 +1728,7 @@ public final class GoogLeNet {
   // in place: relu12 (relu)
   private func inception3b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 920160)
+    let zero = UnsafePointer(weights + 917328)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1777,7 +1761,7 @@ public final class GoogLeNet {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
+                  let panel = UnsafePointer(weights + (523920 &+ (block &* 16 &+ xi) &* 1536))
                   let results = productBuffer + ((block &- groupStart) &* 18816 &+ xi &* 1176)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1788,7 +1772,7 @@ public final class GoogLeNet {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 12
                 let valid = block == 15 ? 12 : 12
-                let bias = UnsafePointer(weights + (919968 &+ block &* 12))
+                let bias = UnsafePointer(weights + (917136 &+ block &* 12))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 18816)
                 for r in 0..<valid {
                   Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1807,29 +1791,47 @@ public final class GoogLeNet {
   // in place: relu13 (relu)
   private func inception3b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelParts(25, threads: threads, pool: pool) {
-      part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 24) {
-          let chunkEnd = min(chunkFirst &+ 24, end)
-          for block in 0..<3 {
-            let a = UnsafePointer(weights + (920176 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (928624 &+ block &* 11))
-            for panel in chunkFirst..<chunkEnd {
+    // the last 16 pixels, zero-filled to 16
+    for i in 0..<256 {
+      let row = scratch + (i &* 16)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 0)
+    }
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    let packedPanels = scratch + 4096
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+            }
+          }
+        }
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let stage = buffer.baseAddress!
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (917344 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (925536 &+ block &* 8))
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 2 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 256, 784, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
-                  let valid = block == 2 ? 10 : 11
+                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1838,10 +1840,10 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
-                  let valid = block == 2 ? 10 : 11
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1876,7 +1878,7 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    let zero = UnsafePointer(weights + 977920)
+    let zero = UnsafePointer(weights + 974816)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
@@ -1892,7 +1894,7 @@ public final class GoogLeNet {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 6272)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (928672 &+ (block &* 16 &+ xi) &* 384))
+                let panel = UnsafePointer(weights + (925568 &+ (block &* 16 &+ xi) &* 384))
                 let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
@@ -1903,7 +1905,7 @@ public final class GoogLeNet {
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 7 ? 12 : 12
-              let bias = UnsafePointer(weights + (977824 &+ block &* 12))
+              let bias = UnsafePointer(weights + (974720 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
               for r in 0..<valid {
                 Self.__kernel11(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
@@ -2035,7 +2037,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 6 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -2054,22 +2056,22 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 352), count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (977936 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (994832 &+ block &* 11))
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (974832 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (991216 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 5 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8624 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 5 ? 9 : 11
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2079,9 +2081,9 @@ public final class GoogLeNet {
                 }
                 else {
                   Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 5 ? 9 : 11
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2275,16 +2277,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (994912 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1087072 &+ block &* 4))
+            let a = UnsafePointer(weights + (991280 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1083440 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2296,7 +2298,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2348,16 +2350,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1087264 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1133344 &+ block &* 4))
+            let a = UnsafePointer(weights + (1083632 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1129712 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2369,7 +2371,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2413,8 +2415,8 @@ public final class GoogLeNet {
         let group = block / 7
         let firstChannel = group &* 208 &+ (block % 7) &* 32
         let valid = block % 7 == 6 ? 16 : 32
-        let packed = UnsafePointer(weights + (1133440 &+ block &* 27648))
-        let bias = UnsafePointer(weights + (1326976 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1129808 &+ block &* 27648))
+        let bias = UnsafePointer(weights + (1323344 &+ block &* 32))
         let groupInput = src + (group &* 24576)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (24576 &+ part &* 224), count: 224)
@@ -2423,7 +2425,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 96, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 96, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2475,16 +2477,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1327200 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1334880 &+ block &* 4))
+            let a = UnsafePointer(weights + (1323568 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1331248 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2496,7 +2498,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2538,8 +2540,8 @@ public final class GoogLeNet {
         let group = block / 2
         let firstChannel = group &* 48 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 16 : 32
-        let packed = UnsafePointer(weights + (1334896 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (1344112 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1331264 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (1340480 &+ block &* 32))
         let groupInput = src + (group &* 4096)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (4096 &+ part &* 224), count: 224)
@@ -2548,7 +2550,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 16, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 16, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2708,16 +2710,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1344176 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1374896 &+ block &* 4))
+            let a = UnsafePointer(weights + (1340544 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1371264 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2729,7 +2731,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2786,16 +2788,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1374960 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1456880 &+ block &* 4))
+            let a = UnsafePointer(weights + (1371328 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1453248 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2807,7 +2809,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2859,16 +2861,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1457040 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1514384 &+ block &* 4))
+            let a = UnsafePointer(weights + (1453408 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1510752 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2880,7 +2882,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2924,8 +2926,8 @@ public final class GoogLeNet {
         let group = block / 7
         let firstChannel = group &* 224 &+ (block % 7) &* 32
         let valid = block % 7 == 6 ? 32 : 32
-        let packed = UnsafePointer(weights + (1514496 &+ block &* 32256))
-        let bias = UnsafePointer(weights + (1740288 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1510864 &+ block &* 32256))
+        let bias = UnsafePointer(weights + (1736656 &+ block &* 32))
         let groupInput = src + (group &* 28672)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (28672 &+ part &* 224), count: 224)
@@ -2934,7 +2936,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 112, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 112, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2986,16 +2988,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1740512 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1752800 &+ block &* 4))
+            let a = UnsafePointer(weights + (1736880 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1749168 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3007,7 +3009,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3049,8 +3051,8 @@ public final class GoogLeNet {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (1752832 &+ block &* 6912))
-        let bias = UnsafePointer(weights + (1766656 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1749200 &+ block &* 6912))
+        let bias = UnsafePointer(weights + (1763024 &+ block &* 32))
         let groupInput = src + (group &* 6144)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (6144 &+ part &* 224), count: 224)
@@ -3059,7 +3061,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 24, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3219,16 +3221,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1766720 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1799488 &+ block &* 4))
+            let a = UnsafePointer(weights + (1763088 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1795856 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3240,7 +3242,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3297,16 +3299,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1799552 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1865088 &+ block &* 4))
+            let a = UnsafePointer(weights + (1795920 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1861456 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3318,7 +3320,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3370,16 +3372,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1865216 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1930752 &+ block &* 4))
+            let a = UnsafePointer(weights + (1861584 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1927120 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3391,7 +3393,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3433,8 +3435,8 @@ public final class GoogLeNet {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (1930880 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2225792 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1927248 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2222160 &+ block &* 32))
         let groupInput = src + (group &* 32768)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
@@ -3443,7 +3445,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3495,16 +3497,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2226048 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2238336 &+ block &* 4))
+            let a = UnsafePointer(weights + (2222416 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2234704 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3516,7 +3518,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3558,8 +3560,8 @@ public final class GoogLeNet {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (2238368 &+ block &* 6912))
-        let bias = UnsafePointer(weights + (2252192 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2234736 &+ block &* 6912))
+        let bias = UnsafePointer(weights + (2248560 &+ block &* 32))
         let groupInput = src + (group &* 6144)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (6144 &+ part &* 224), count: 224)
@@ -3568,7 +3570,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 24, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3728,16 +3730,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2252256 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2285024 &+ block &* 4))
+            let a = UnsafePointer(weights + (2248624 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2281392 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3749,7 +3751,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3806,16 +3808,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2285088 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2342432 &+ block &* 4))
+            let a = UnsafePointer(weights + (2281456 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2338800 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3827,7 +3829,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3879,16 +3881,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2342544 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2416272 &+ block &* 4))
+            let a = UnsafePointer(weights + (2338912 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2412640 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3900,7 +3902,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3944,8 +3946,8 @@ public final class GoogLeNet {
         let group = block / 9
         let firstChannel = group &* 288 &+ (block % 9) &* 32
         let valid = block % 9 == 8 ? 32 : 32
-        let packed = UnsafePointer(weights + (2416416 &+ block &* 41472))
-        let bias = UnsafePointer(weights + (2789664 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2412784 &+ block &* 41472))
+        let bias = UnsafePointer(weights + (2786032 &+ block &* 32))
         let groupInput = src + (group &* 36864)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 224), count: 224)
@@ -3954,7 +3956,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 144, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 144, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4006,16 +4008,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2789952 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2806336 &+ block &* 4))
+            let a = UnsafePointer(weights + (2786320 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2802704 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4027,7 +4029,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4065,11 +4067,11 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 8192
-    let zero = UnsafePointer(weights + 2840226)
+    let zero = UnsafePointer(weights + 2836594)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<32 {
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
       }
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
@@ -4081,7 +4083,7 @@ public final class GoogLeNet {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 1568)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (2806368 &+ (block &* 16 &+ xi) &* 352))
+                let panel = UnsafePointer(weights + (2802736 &+ (block &* 16 &+ xi) &* 352))
                 let results = productBuffer + ((block &- groupStart) &* 8624 &+ xi &* 539)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
@@ -4092,10 +4094,10 @@ public final class GoogLeNet {
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 11
               let valid = block == 5 ? 9 : 11
-              let bias = UnsafePointer(weights + (2840160 &+ block &* 11))
+              let bias = UnsafePointer(weights + (2836528 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 8624)
               for r in 0..<valid {
-                Self.__kernel20(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+                Self.__kernel18(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
               }
             }
           }
@@ -4245,16 +4247,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2840240 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2873008 &+ block &* 4))
+            let a = UnsafePointer(weights + (2836608 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2869376 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4266,7 +4268,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4323,16 +4325,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2873072 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3008240 &+ block &* 4))
+            let a = UnsafePointer(weights + (2869440 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3004608 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4344,7 +4346,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4396,16 +4398,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3008496 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3092976 &+ block &* 4))
+            let a = UnsafePointer(weights + (3004864 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3089344 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4417,7 +4419,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4459,8 +4461,8 @@ public final class GoogLeNet {
         let group = block / 10
         let firstChannel = group &* 320 &+ (block % 10) &* 32
         let valid = block % 10 == 9 ? 32 : 32
-        let packed = UnsafePointer(weights + (3093136 &+ block &* 46080))
-        let bias = UnsafePointer(weights + (3553936 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3089504 &+ block &* 46080))
+        let bias = UnsafePointer(weights + (3550304 &+ block &* 32))
         let groupInput = src + (group &* 40960)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 224), count: 224)
@@ -4469,7 +4471,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 160, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 160, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4521,16 +4523,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3554256 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3571152 &+ block &* 4))
+            let a = UnsafePointer(weights + (3550624 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3567520 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4542,7 +4544,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4584,8 +4586,8 @@ public final class GoogLeNet {
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
-        let packed = UnsafePointer(weights + (3571184 &+ block &* 9216))
-        let bias = UnsafePointer(weights + (3608048 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3567552 &+ block &* 9216))
+        let bias = UnsafePointer(weights + (3604416 &+ block &* 32))
         let groupInput = src + (group &* 8192)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (8192 &+ part &* 224), count: 224)
@@ -4594,7 +4596,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 32, 256, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4754,16 +4756,16 @@ public final class GoogLeNet {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (109824 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3608176 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3675760 &+ block &* 4))
+            let a = UnsafePointer(weights + (3604544 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3672128 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 528, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4775,7 +4777,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4918,26 +4920,26 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 43 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(43, threads: threads, pool: pool) {
+    // 64 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3675888 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (3890544 &+ block &* 6))
+          let a = UnsafePointer(weights + (3672256 &+ block &* 3328))
+          let bias = UnsafePointer(weights + (3885248 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 42 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 42 ? 4 : 6
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -4964,26 +4966,26 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(27, threads: threads, pool: pool) {
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3890816 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4025600 &+ block &* 6))
+          let a = UnsafePointer(weights + (3885504 &+ block &* 4160))
+          let bias = UnsafePointer(weights + (4018624 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 26 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 245 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 26 ? 4 : 6
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5021,8 +5023,8 @@ public final class GoogLeNet {
         let group = block / 10
         let firstChannel = group &* 320 &+ (block % 10) &* 32
         let valid = block % 10 == 9 ? 32 : 32
-        let packed = UnsafePointer(weights + (4025776 &+ block &* 46080))
-        let bias = UnsafePointer(weights + (4486576 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4018784 &+ block &* 46080))
+        let bias = UnsafePointer(weights + (4479584 &+ block &* 32))
         let groupInput = src + (group &* 12960)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (12960 &+ part &* 224), count: 224)
@@ -5031,7 +5033,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel22(row + (ox &* 1), 160, 81, packed, bias, stage)
+              Self.__kernel21(row + (ox &* 1), 160, 81, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5062,26 +5064,26 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 6 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(6, threads: threads, pool: pool) {
+    // 8 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4486896 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4516848 &+ block &* 6))
+          let a = UnsafePointer(weights + (4479904 &+ block &* 3328))
+          let bias = UnsafePointer(weights + (4506528 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 5 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 5 ? 2 : 6
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5119,8 +5121,8 @@ public final class GoogLeNet {
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
-        let packed = UnsafePointer(weights + (4516896 &+ block &* 9216))
-        let bias = UnsafePointer(weights + (4553760 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4506560 &+ block &* 9216))
+        let bias = UnsafePointer(weights + (4543424 &+ block &* 32))
         let groupInput = src + (group &* 2592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (2592 &+ part &* 224), count: 224)
@@ -5129,7 +5131,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel22(row + (ox &* 1), 32, 81, packed, bias, stage)
+              Self.__kernel21(row + (ox &* 1), 32, 81, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5268,26 +5270,26 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4553888 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4663712 &+ block &* 6))
+          let a = UnsafePointer(weights + (4543552 &+ block &* 3328))
+          let bias = UnsafePointer(weights + (4650048 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5326,16 +5328,16 @@ public final class GoogLeNet {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4663856 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4983344 &+ block &* 6))
+          let a = UnsafePointer(weights + (4650176 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (4969664 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5372,16 +5374,16 @@ public final class GoogLeNet {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4983728 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (5143472 &+ block &* 6))
+          let a = UnsafePointer(weights + (4970048 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5129792 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5422,8 +5424,8 @@ public final class GoogLeNet {
         let group = block / 12
         let firstChannel = group &* 384 &+ (block % 12) &* 32
         let valid = block % 12 == 11 ? 32 : 32
-        let packed = UnsafePointer(weights + (5143664 &+ block &* 55296))
-        let bias = UnsafePointer(weights + (5807216 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5129984 &+ block &* 55296))
+        let bias = UnsafePointer(weights + (5793536 &+ block &* 32))
         let next = block == 11 ? packed : packed + 55296
         let groupInput = src + (group &* 15552)
         do {
@@ -5471,16 +5473,16 @@ public final class GoogLeNet {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5807600 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (5847536 &+ block &* 6))
+          let a = UnsafePointer(weights + (5793920 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5833856 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5521,8 +5523,8 @@ public final class GoogLeNet {
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
-        let packed = UnsafePointer(weights + (5847584 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (5902880 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5833904 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (5889200 &+ block &* 32))
         let groupInput = src + (group &* 3888)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (3888 &+ part &* 224), count: 224)
@@ -5531,7 +5533,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel22(row + (ox &* 1), 48, 81, packed, bias, stage)
+              Self.__kernel21(row + (ox &* 1), 48, 81, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5670,26 +5672,26 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(22, threads: threads, pool: pool) {
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5903008 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (6012832 &+ block &* 6))
+          let a = UnsafePointer(weights + (5889328 &+ block &* 3328))
+          let bias = UnsafePointer(weights + (5995824 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 21 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = block == 21 ? 2 : 6
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5733,8 +5735,8 @@ public final class GoogLeNet {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (6012976 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (7045168 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (5995952 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (7028144 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -5951,8 +5953,8 @@ public final class GoogLeNet {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -5978,15 +5980,6 @@ public final class GoogLeNet {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -6016,16 +6009,7 @@ public final class GoogLeNet {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -6069,21 +6053,6 @@ public final class GoogLeNet {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
@@ -6335,8 +6304,8 @@ public final class GoogLeNet {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -6354,12 +6323,6 @@ public final class GoogLeNet {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -6380,13 +6343,7 @@ public final class GoogLeNet {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -6414,15 +6371,6 @@ public final class GoogLeNet {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
@@ -6908,181 +6856,10 @@ public final class GoogLeNet {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      ai += 8
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      ai += 8
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7442,7 +7219,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7739,7 +7516,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7865,7 +7642,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7935,7 +7712,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8200,7 +7977,7 @@ public final class GoogLeNet {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel17(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -8263,7 +8040,7 @@ public final class GoogLeNet {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel20(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel18(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -8327,9 +8104,101 @@ public final class GoogLeNet {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows5 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8355,11 +8224,6 @@ public final class GoogLeNet {
     var c4_1 = bias4
     var c4_2 = bias4
     var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -8392,12 +8256,7 @@ public final class GoogLeNet {
       c4_1 = Self.__kernel1(c4_1, b1, a4)
       c4_2 = Self.__kernel1(c4_2, b2, a4)
       c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 5
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -8446,21 +8305,12 @@ public final class GoogLeNet {
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
     c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
     (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8722,6 +8572,136 @@ public final class GoogLeNet {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
@@ -9001,7 +8981,7 @@ public final class GoogLeNet {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 200704 &+ parts &* 384, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
+    max(1, 200704 &+ parts &* 256, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

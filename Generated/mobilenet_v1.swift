@@ -280,7 +280,7 @@ public final class MobileNetV1 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 4236320 floats.
+  /// Packed weights, 4229232 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -340,36 +340,36 @@ public final class MobileNetV1 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 4236320)
+    weights = Self.allocateZeroed(Float.self, count: 4229232)
     arena = Self.allocateZeroed(Float.self, count: 1204224)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
-    Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
-    Self.packPlain(file, "layers.1.dw.weight", bias: nil, norm: Self.fold(file, "layers.1.dw_bn", epsilon: 1e-05, channels: 64), outputs: 64, inner: 9, biasOffset: 576, into: weights + 3408)
-    Self.pack(file, "layers.1.pw.weight", bias: nil, norm: Self.fold(file, "layers.1.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 4048)
-    Self.packPlain(file, "layers.2.dw.weight", bias: nil, norm: Self.fold(file, "layers.2.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 12640)
-    Self.pack(file, "layers.2.pw.weight", bias: nil, norm: Self.fold(file, "layers.2.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 13920)
-    Self.packPlain(file, "layers.3.dw.weight", bias: nil, norm: Self.fold(file, "layers.3.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 30960)
-    Self.pack(file, "layers.3.pw.weight", bias: nil, norm: Self.fold(file, "layers.3.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 12, into: weights + 32240)
-    Self.packPlain(file, "layers.4.dw.weight", bias: nil, norm: Self.fold(file, "layers.4.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 66304)
-    Self.pack(file, "layers.4.pw.weight", bias: nil, norm: Self.fold(file, "layers.4.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 68864)
-    Self.packPlain(file, "layers.5.dw.weight", bias: nil, norm: Self.fold(file, "layers.5.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 136720)
-    Self.pack(file, "layers.5.pw.weight", bias: nil, norm: Self.fold(file, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 4, into: weights + 139280)
-    Self.packPlain(file, "layers.6.dw.weight", bias: nil, norm: Self.fold(file, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 270864)
-    Self.pack(file, "layers.6.pw.weight", bias: nil, norm: Self.fold(file, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 275984)
-    Self.packPlain(file, "layers.7.dw.weight", bias: nil, norm: Self.fold(file, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 538640)
-    Self.pack(file, "layers.7.pw.weight", bias: nil, norm: Self.fold(file, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 543760)
-    Self.packPlain(file, "layers.8.dw.weight", bias: nil, norm: Self.fold(file, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 806416)
-    Self.pack(file, "layers.8.pw.weight", bias: nil, norm: Self.fold(file, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 811536)
-    Self.packPlain(file, "layers.9.dw.weight", bias: nil, norm: Self.fold(file, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1074192)
-    Self.pack(file, "layers.9.pw.weight", bias: nil, norm: Self.fold(file, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1079312)
-    Self.packPlain(file, "layers.10.dw.weight", bias: nil, norm: Self.fold(file, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1341968)
-    Self.pack(file, "layers.10.pw.weight", bias: nil, norm: Self.fold(file, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1347088)
-    Self.packPlain(file, "layers.11.dw.weight", bias: nil, norm: Self.fold(file, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1609744)
-    Self.pack(file, "layers.11.pw.weight", bias: nil, norm: Self.fold(file, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 6, into: weights + 1614864)
-    Self.packPlain(file, "layers.12.dw.weight", bias: nil, norm: Self.fold(file, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2141216)
-    Self.pack(file, "layers.12.pw.weight", bias: nil, norm: Self.fold(file, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 6, into: weights + 2151456)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3203120)
+    Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 8, into: weights + 1216)
+    Self.packPlain(file, "layers.1.dw.weight", bias: nil, norm: Self.fold(file, "layers.1.dw_bn", epsilon: 1e-05, channels: 64), outputs: 64, inner: 9, biasOffset: 576, into: weights + 3328)
+    Self.pack(file, "layers.1.pw.weight", bias: nil, norm: Self.fold(file, "layers.1.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 8, into: weights + 3968)
+    Self.packPlain(file, "layers.2.dw.weight", bias: nil, norm: Self.fold(file, "layers.2.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 12288)
+    Self.pack(file, "layers.2.pw.weight", bias: nil, norm: Self.fold(file, "layers.2.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 8, into: weights + 13568)
+    Self.packPlain(file, "layers.3.dw.weight", bias: nil, norm: Self.fold(file, "layers.3.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 30080)
+    Self.pack(file, "layers.3.pw.weight", bias: nil, norm: Self.fold(file, "layers.3.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 8, into: weights + 31360)
+    Self.packPlain(file, "layers.4.dw.weight", bias: nil, norm: Self.fold(file, "layers.4.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 64384)
+    Self.pack(file, "layers.4.pw.weight", bias: nil, norm: Self.fold(file, "layers.4.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 256, lanes: 8, into: weights + 66944)
+    Self.packPlain(file, "layers.5.dw.weight", bias: nil, norm: Self.fold(file, "layers.5.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 132736)
+    Self.pack(file, "layers.5.pw.weight", bias: nil, norm: Self.fold(file, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 4, into: weights + 135296)
+    Self.packPlain(file, "layers.6.dw.weight", bias: nil, norm: Self.fold(file, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 266880)
+    Self.pack(file, "layers.6.pw.weight", bias: nil, norm: Self.fold(file, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 272000)
+    Self.packPlain(file, "layers.7.dw.weight", bias: nil, norm: Self.fold(file, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 534656)
+    Self.pack(file, "layers.7.pw.weight", bias: nil, norm: Self.fold(file, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 539776)
+    Self.packPlain(file, "layers.8.dw.weight", bias: nil, norm: Self.fold(file, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 802432)
+    Self.pack(file, "layers.8.pw.weight", bias: nil, norm: Self.fold(file, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 807552)
+    Self.packPlain(file, "layers.9.dw.weight", bias: nil, norm: Self.fold(file, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1070208)
+    Self.pack(file, "layers.9.pw.weight", bias: nil, norm: Self.fold(file, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1075328)
+    Self.packPlain(file, "layers.10.dw.weight", bias: nil, norm: Self.fold(file, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1337984)
+    Self.pack(file, "layers.10.pw.weight", bias: nil, norm: Self.fold(file, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1343104)
+    Self.packPlain(file, "layers.11.dw.weight", bias: nil, norm: Self.fold(file, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1605760)
+    Self.pack(file, "layers.11.pw.weight", bias: nil, norm: Self.fold(file, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 1610880)
+    Self.packPlain(file, "layers.12.dw.weight", bias: nil, norm: Self.fold(file, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2136192)
+    Self.pack(file, "layers.12.pw.weight", bias: nil, norm: Self.fold(file, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 4, into: weights + 2146432)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3196032)
   }
 
   deinit {
@@ -910,34 +910,18 @@ public final class MobileNetV1 {
   // in place: layers.0.pw_relu (relu)
   private func layers_0_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
+    // 8 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
     Self.parallelParts(392, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 192) {
-          let chunkEnd = min(chunkFirst &+ 192, end)
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (1216 &+ block &* 352))
-            let bias = UnsafePointer(weights + (3328 &+ block &* 11))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 137984 &+ n), 32, 12544, 12544)
-              }
-              else {
-                Self.__kernel3(a, src + n, bias, stage, 32, 12544, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 12544 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 192) {
+        let chunkEnd = min(chunkFirst &+ 192, end)
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (1216 &+ block &* 256))
+          let bias = UnsafePointer(weights + (3264 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
             }
           }
         }
@@ -957,7 +941,7 @@ public final class MobileNetV1 {
         let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         for c in (block &* 64 / 8)..<((block &+ 1) &* 64 / 8) {
-          let kernel = weights + (3408 &+ c &* 9)
+          let kernel = weights + (3328 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -967,7 +951,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[3904 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 63 {
             do {
@@ -1463,34 +1447,18 @@ public final class MobileNetV1 {
   // in place: layers.1.pw_relu (relu)
   private func layers_1_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (4048 &+ block &* 768))
-            let bias = UnsafePointer(weights + (12496 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (3968 &+ block &* 512))
+          let bias = UnsafePointer(weights + (12160 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1506,12 +1474,12 @@ public final class MobileNetV1 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let zeros = UnsafePointer(Self.__kernel5 + 1)
-        let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let zeros = UnsafePointer(Self.__kernel4 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel4 + 58).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         let high1 = lane .>= SIMD16<Float>(repeating: 15)
         for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
-          let kernel = weights + (12640 &+ c &* 9)
+          let kernel = weights + (12288 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1521,7 +1489,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[13440 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 127 {
             do {
@@ -1863,34 +1831,18 @@ public final class MobileNetV1 {
   // in place: layers.2.pw_relu (relu)
   private func layers_2_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 48) {
-          let chunkEnd = min(chunkFirst &+ 48, end)
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (13920 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (30816 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 128, 3136, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (13568 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (29952 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 25088 &+ n), 128, 3136, 3136)
             }
           }
         }
@@ -1906,11 +1858,11 @@ public final class MobileNetV1 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let zeros = UnsafePointer(Self.__kernel5 + 2)
-        let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+        let zeros = UnsafePointer(Self.__kernel4 + 2)
+        let lane = UnsafeRawPointer(Self.__kernel4 + 58).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
-          let kernel = weights + (30960 &+ c &* 9)
+          let kernel = weights + (30080 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1920,7 +1872,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[31232 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 127 {
             do {
@@ -2307,26 +2259,26 @@ public final class MobileNetV1 {
   private func layers_3_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (32240 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (66032 &+ block &* 12))
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (31360 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (64128 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 21 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            if panel != 24 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 21 ? 4 : 12
+                Self.__kernel5(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2335,10 +2287,10 @@ public final class MobileNetV1 {
                 }
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 21 ? 4 : 12
+                Self.__kernel3(a, src + n, bias, stage, 128, 784, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2361,12 +2313,12 @@ public final class MobileNetV1 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let zeros = UnsafePointer(Self.__kernel7 + 1)
-        let lane = UnsafeRawPointer(Self.__kernel7 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let zeros = UnsafePointer(Self.__kernel6 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel6 + 30).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         let high1 = lane .>= SIMD16<Float>(repeating: 15)
         for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
-          let kernel = weights + (66304 &+ c &* 9)
+          let kernel = weights + (64384 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2376,7 +2328,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[66688 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 255 {
             do {
@@ -2657,7 +2609,7 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -2676,22 +2628,22 @@ public final class MobileNetV1 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (68864 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (136448 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (66944 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (132480 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 21 {
-                Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel3(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel5(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2700,10 +2652,10 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel3(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2733,7 +2685,7 @@ public final class MobileNetV1 {
           let stage = plane + 900
           plane.update(repeating: 0, count: 900)
           for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
-            let kernel = weights + (136720 &+ c &* 9)
+            let kernel = weights + (132736 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2743,7 +2695,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[135040 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -2853,16 +2805,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (139280 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (270352 &+ block &* 4))
+            let a = UnsafePointer(weights + (135296 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (266368 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2874,7 +2826,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2907,7 +2859,7 @@ public final class MobileNetV1 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (270864 &+ c &* 9)
+            let kernel = weights + (266880 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2917,7 +2869,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[275472 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[271488 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3022,16 +2974,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (275984 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (538128 &+ block &* 4))
+            let a = UnsafePointer(weights + (272000 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (534144 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3043,7 +2995,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3076,7 +3028,7 @@ public final class MobileNetV1 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (538640 &+ c &* 9)
+            let kernel = weights + (534656 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3086,7 +3038,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[543248 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[539264 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3191,16 +3143,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (543760 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (805904 &+ block &* 4))
+            let a = UnsafePointer(weights + (539776 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (801920 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3212,7 +3164,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3245,7 +3197,7 @@ public final class MobileNetV1 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (806416 &+ c &* 9)
+            let kernel = weights + (802432 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3255,7 +3207,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[811024 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[807040 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3360,16 +3312,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (811536 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1073680 &+ block &* 4))
+            let a = UnsafePointer(weights + (807552 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1069696 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3381,7 +3333,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3414,7 +3366,7 @@ public final class MobileNetV1 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (1074192 &+ c &* 9)
+            let kernel = weights + (1070208 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3424,7 +3376,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[1078800 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[1074816 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3529,16 +3481,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1341456 &+ block &* 4))
+            let a = UnsafePointer(weights + (1075328 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1337472 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3550,7 +3502,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3583,7 +3535,7 @@ public final class MobileNetV1 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (1341968 &+ c &* 9)
+            let kernel = weights + (1337984 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3593,7 +3545,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[1346576 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[1342592 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3698,16 +3650,16 @@ public final class MobileNetV1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1609232 &+ block &* 4))
+            let a = UnsafePointer(weights + (1343104 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1605248 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3719,7 +3671,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3752,7 +3704,7 @@ public final class MobileNetV1 {
           let stage = plane + 256
           plane.update(repeating: 0, count: 256)
           for c in (block &* 512 / 8)..<((block &+ 1) &* 512 / 8) {
-            let kernel = weights + (1609744 &+ c &* 9)
+            let kernel = weights + (1605760 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3762,7 +3714,7 @@ public final class MobileNetV1 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[1614352 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[1610368 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             var copied = 0
             for strip in 0..<1 {
@@ -3845,26 +3797,26 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(171, threads: threads, pool: pool) {
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1614864 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (2140176 &+ block &* 6))
+          let a = UnsafePointer(weights + (1610880 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2135168 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 170 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+            if panel != 0 {
+              Self.__kernel9(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 170 ? 4 : 6
+                Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -3887,9 +3839,9 @@ public final class MobileNetV1 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel11)
+        let masks = UnsafePointer(Self.__kernel10)
         for c in (block &* 1024 / 8)..<((block &+ 1) &* 1024 / 8) {
-          let kernel = weights + (2141216 &+ c &* 9)
+          let kernel = weights + (2136192 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3899,7 +3851,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[2150432 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[2145408 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           if c == 0 || c == 1023 {
             do {
@@ -4014,26 +3966,26 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(171, threads: threads, pool: pool) {
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2151456 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (3202080 &+ block &* 6))
+          let a = UnsafePointer(weights + (2146432 &+ block &* 4096))
+          let bias = UnsafePointer(weights + (3195008 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 170 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
+            if panel != 0 {
+              Self.__kernel9(a, src + n, bias, y + (block &* 196 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
-                let valid = block == 170 ? 4 : 6
+                Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -4105,8 +4057,8 @@ public final class MobileNetV1 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (3203120 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (4235312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (3196032 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (4228224 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -4349,8 +4301,8 @@ public final class MobileNetV1 {
     return table
   }()
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4376,15 +4328,6 @@ public final class MobileNetV1 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4414,16 +4357,7 @@ public final class MobileNetV1 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -4467,180 +4401,19 @@ public final class MobileNetV1 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// 58 zeros then the lane numbers 0..<16 (depthwise rows and masks).
-  nonisolated(unsafe) private static let __kernel5: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel4: UnsafeMutablePointer<Float> = {
     let table = UnsafeMutablePointer<Float>.allocate(capacity: 74)
     table.initialize(repeating: 0, count: 58)
     for i in 0..<16 { (table + 58 + i).initialize(to: Float(i)) }
     return table
   }()
 
-  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -4657,14 +4430,6 @@ public final class MobileNetV1 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4685,15 +4450,7 @@ public final class MobileNetV1 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -4721,22 +4478,10 @@ public final class MobileNetV1 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// 30 zeros then the lane numbers 0..<16 (depthwise rows and masks).
-  nonisolated(unsafe) private static let __kernel7: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel6: UnsafeMutablePointer<Float> = {
     let table = UnsafeMutablePointer<Float>.allocate(capacity: 46)
     table.initialize(repeating: 0, count: 30)
     for i in 0..<16 { (table + 30 + i).initialize(to: Float(i)) }
@@ -4745,7 +4490,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4871,7 +4616,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -4938,9 +4683,9 @@ public final class MobileNetV1 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4961,16 +4706,6 @@ public final class MobileNetV1 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4998,17 +4733,7 @@ public final class MobileNetV1 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -5048,28 +4773,10 @@ public final class MobileNetV1 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Lane masks of a flat depthwise kernel, 16 words each.
-  nonisolated(unsafe) private static let __kernel11: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel10: UnsafeMutablePointer<Float> = {
     let patterns: [UInt64] = [48896, 65408, 57216, 49022, 65535, 57279, 49022, 65535, 57279, 61407, 65535, 63471, 61407, 65535, 63471, 61407, 65535, 63471, 64503, 65535, 65019, 64503, 65535, 65019, 1015, 1023, 507, 65019, 65535, 32509, 65019, 65535, 32509, 507, 511, 253]
     let table = UnsafeMutableRawPointer.allocate(byteCount: 2304, alignment: 64).bindMemory(to: Float.self, capacity: 576)
     for (k, pattern) in patterns.enumerated() {
@@ -5086,7 +4793,7 @@ public final class MobileNetV1 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 200704 &+ parts &* 384, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
+    max(1, 200704 &+ parts &* 256, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -508,7 +508,7 @@ public final class MobileNetV2 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 3508848 floats.
+  /// Packed weights, 3498080 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1505280 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -568,7 +568,7 @@ public final class MobileNetV2 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 3508848)
+    weights = Self.allocateZeroed(Float.self, count: 3498080)
     arena = Self.allocateZeroed(Float.self, count: 1505280)
     Self.pack(file, "features.0.0.weight", bias: nil, norm: Self.fold(file, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "features.1.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
@@ -581,48 +581,48 @@ public final class MobileNetV2 {
     Self.pack(file, "features.3.conv.2.weight", bias: nil, norm: Self.fold(file, "features.3.conv.3", epsilon: 1e-05, channels: 24), groups: 1, outPerGroup: 24, inner: 144, lanes: 12, into: weights + 11712)
     Self.pack(file, "features.4.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.4.conv.0.1", epsilon: 1e-05, channels: 144), groups: 1, outPerGroup: 144, inner: 24, lanes: 12, into: weights + 15200)
     Self.packPlain(file, "features.4.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.4.conv.1.1", epsilon: 1e-05, channels: 144), outputs: 144, inner: 9, biasOffset: 1296, into: weights + 18800)
-    Self.pack(file, "features.4.conv.2.weight", bias: nil, norm: Self.fold(file, "features.4.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 11, into: weights + 20240)
-    Self.pack(file, "features.5.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 25040)
-    Self.packPlain(file, "features.5.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 31376)
-    Self.pack(file, "features.5.conv.2.weight", bias: nil, norm: Self.fold(file, "features.5.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 33296)
-    Self.pack(file, "features.6.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 39680)
-    Self.packPlain(file, "features.6.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 46016)
-    Self.pack(file, "features.6.conv.2.weight", bias: nil, norm: Self.fold(file, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 47936)
-    Self.pack(file, "features.7.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 54320)
-    Self.packPlain(file, "features.7.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60656)
-    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 4, into: weights + 62576)
-    Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 74928)
-    Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 99888)
-    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 103728)
-    Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 128368)
-    Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 153328)
-    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 157168)
-    Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 181808)
-    Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 206768)
-    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 210608)
-    Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 235248)
-    Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 260208)
-    Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 4, into: weights + 264048)
-    Self.pack(file, "features.12.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 301008)
-    Self.packPlain(file, "features.12.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 356880)
-    Self.pack(file, "features.12.conv.2.weight", bias: nil, norm: Self.fold(file, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 362640)
-    Self.pack(file, "features.13.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 418032)
-    Self.packPlain(file, "features.13.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 473904)
-    Self.pack(file, "features.13.conv.2.weight", bias: nil, norm: Self.fold(file, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 479664)
-    Self.pack(file, "features.14.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 535056)
-    Self.packPlain(file, "features.14.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 590928)
-    Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 6, into: weights + 596688)
-    Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 690176)
-    Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 844736)
-    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 6, into: weights + 854336)
-    Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1010032)
-    Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1164592)
-    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 6, into: weights + 1174192)
-    Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1329888)
-    Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1484448)
-    Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 6, into: weights + 1494048)
-    Self.pack(file, "features.18.0.weight", bias: nil, norm: Self.fold(file, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 6, into: weights + 1805424)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2217600)
+    Self.pack(file, "features.4.conv.2.weight", bias: nil, norm: Self.fold(file, "features.4.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 8, into: weights + 20240)
+    Self.pack(file, "features.5.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 24880)
+    Self.packPlain(file, "features.5.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 31216)
+    Self.pack(file, "features.5.conv.2.weight", bias: nil, norm: Self.fold(file, "features.5.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 8, into: weights + 33136)
+    Self.pack(file, "features.6.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 39312)
+    Self.packPlain(file, "features.6.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 45648)
+    Self.pack(file, "features.6.conv.2.weight", bias: nil, norm: Self.fold(file, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 8, into: weights + 47568)
+    Self.pack(file, "features.7.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 53744)
+    Self.packPlain(file, "features.7.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60080)
+    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 4, into: weights + 62000)
+    Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 74352)
+    Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 99312)
+    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 103152)
+    Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 127792)
+    Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 152752)
+    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 156592)
+    Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 181232)
+    Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 206192)
+    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 210032)
+    Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 234672)
+    Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 259632)
+    Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 4, into: weights + 263472)
+    Self.pack(file, "features.12.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 300432)
+    Self.packPlain(file, "features.12.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 356304)
+    Self.pack(file, "features.12.conv.2.weight", bias: nil, norm: Self.fold(file, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 362064)
+    Self.pack(file, "features.13.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 417456)
+    Self.packPlain(file, "features.13.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 473328)
+    Self.pack(file, "features.13.conv.2.weight", bias: nil, norm: Self.fold(file, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 479088)
+    Self.pack(file, "features.14.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 534480)
+    Self.packPlain(file, "features.14.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 590352)
+    Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 5, into: weights + 596112)
+    Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 688432)
+    Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 842992)
+    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 5, into: weights + 852592)
+    Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1006352)
+    Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1160912)
+    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 5, into: weights + 1170512)
+    Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1324272)
+    Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1478832)
+    Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 5, into: weights + 1488432)
+    Self.pack(file, "features.18.0.weight", bias: nil, norm: Self.fold(file, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 5, into: weights + 1795952)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2206832)
   }
 
   deinit {
@@ -2669,26 +2669,26 @@ public final class MobileNetV2 {
   private func features_4_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (20240 &+ block &* 1584))
-          let bias = UnsafePointer(weights + (24992 &+ block &* 11))
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (20240 &+ block &* 1152))
+          let bias = UnsafePointer(weights + (24848 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 2 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 8624 &+ n), 144, 784, 784)
+            if panel != 24 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 144, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 144, 784, 16)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel8(a, src + 768, bias, stage, 144, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2697,10 +2697,10 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 144, 784, 32)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel3(a, src + n, bias, stage, 144, 784, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2729,8 +2729,8 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
-          let a = UnsafePointer(weights + (25040 &+ block &* 384))
-          let bias = UnsafePointer(weights + (31184 &+ block &* 12))
+          let a = UnsafePointer(weights + (24880 &+ block &* 384))
+          let bias = UnsafePointer(weights + (31024 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
@@ -2738,7 +2738,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -2776,12 +2776,12 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let zeros = UnsafePointer(Self.__kernel11 + 1)
-        let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let zeros = UnsafePointer(Self.__kernel10 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         let high1 = lane .>= SIMD16<Float>(repeating: 15)
         for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-          let kernel = weights + (31376 &+ c &* 9)
+          let kernel = weights + (31216 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2791,7 +2791,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[32944 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 191 {
@@ -3081,26 +3081,26 @@ public final class MobileNetV2 {
   private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (33296 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (39632 &+ block &* 11))
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (33136 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (39280 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 2 {
-              Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
+            if panel != 24 {
+              Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -3109,10 +3109,10 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 192, 784, 32)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -3141,8 +3141,8 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
-          let a = UnsafePointer(weights + (39680 &+ block &* 384))
-          let bias = UnsafePointer(weights + (45824 &+ block &* 12))
+          let a = UnsafePointer(weights + (39312 &+ block &* 384))
+          let bias = UnsafePointer(weights + (45456 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
@@ -3150,7 +3150,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3188,12 +3188,12 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let zeros = UnsafePointer(Self.__kernel11 + 1)
-        let lane = UnsafeRawPointer(Self.__kernel11 + 30).loadUnaligned(as: SIMD16<Float>.self)
+        let zeros = UnsafePointer(Self.__kernel10 + 1)
+        let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
         let low1 = lane .< SIMD16<Float>(repeating: 1)
         let high1 = lane .>= SIMD16<Float>(repeating: 15)
         for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-          let kernel = weights + (46016 &+ c &* 9)
+          let kernel = weights + (45648 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3203,7 +3203,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[47376 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 191 {
@@ -3492,26 +3492,26 @@ public final class MobileNetV2 {
   private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (47936 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (54272 &+ block &* 11))
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (47568 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (53712 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 2 {
-              Self.__kernel12(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784, x1 + (block &* 8624 &+ n))
+            if panel != 24 {
+              Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -3520,10 +3520,10 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 192, 784, 32)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -3552,8 +3552,8 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
-          let a = UnsafePointer(weights + (54320 &+ block &* 384))
-          let bias = UnsafePointer(weights + (60464 &+ block &* 12))
+          let a = UnsafePointer(weights + (53744 &+ block &* 384))
+          let bias = UnsafePointer(weights + (59888 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 24 {
@@ -3561,7 +3561,7 @@ public final class MobileNetV2 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 32, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3605,7 +3605,7 @@ public final class MobileNetV2 {
           let stage = plane + 900
           plane.update(repeating: 0, count: 900)
           for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-            let kernel = weights + (60656 &+ c &* 9)
+            let kernel = weights + (60080 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3615,7 +3615,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[61808 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -3727,16 +3727,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (39936 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (62576 &+ block &* 768))
-            let bias = UnsafePointer(weights + (74864 &+ block &* 4))
+            let a = UnsafePointer(weights + (62000 &+ block &* 768))
+            let bias = UnsafePointer(weights + (74288 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, y + (block &* 784 &+ n), 192, 96, 196)
+                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, y + (block &* 784 &+ n), 192, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 192, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 192, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3748,7 +3748,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3781,16 +3781,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (74928 &+ block &* 256))
-          let bias = UnsafePointer(weights + (99504 &+ block &* 4))
+          let a = UnsafePointer(weights + (74352 &+ block &* 256))
+          let bias = UnsafePointer(weights + (98928 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3802,7 +3802,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3834,7 +3834,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-            let kernel = weights + (99888 &+ c &* 9)
+            let kernel = weights + (99312 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3844,7 +3844,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[103344 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[102768 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -3952,16 +3952,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (103728 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (128304 &+ block &* 4))
+            let a = UnsafePointer(weights + (103152 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (127728 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3973,7 +3973,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4006,16 +4006,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (128368 &+ block &* 256))
-          let bias = UnsafePointer(weights + (152944 &+ block &* 4))
+          let a = UnsafePointer(weights + (127792 &+ block &* 256))
+          let bias = UnsafePointer(weights + (152368 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4027,7 +4027,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4059,7 +4059,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-            let kernel = weights + (153328 &+ c &* 9)
+            let kernel = weights + (152752 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -4069,7 +4069,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[156784 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[156208 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -4177,16 +4177,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (157168 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (181744 &+ block &* 4))
+            let a = UnsafePointer(weights + (156592 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (181168 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4198,7 +4198,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4231,16 +4231,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (181808 &+ block &* 256))
-          let bias = UnsafePointer(weights + (206384 &+ block &* 4))
+          let a = UnsafePointer(weights + (181232 &+ block &* 256))
+          let bias = UnsafePointer(weights + (205808 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4252,7 +4252,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4284,7 +4284,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-            let kernel = weights + (206768 &+ c &* 9)
+            let kernel = weights + (206192 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -4294,7 +4294,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[210224 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[209648 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -4401,16 +4401,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (210608 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (235184 &+ block &* 4))
+            let a = UnsafePointer(weights + (210032 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (234608 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4422,7 +4422,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4455,16 +4455,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (235248 &+ block &* 256))
-          let bias = UnsafePointer(weights + (259824 &+ block &* 4))
+          let a = UnsafePointer(weights + (234672 &+ block &* 256))
+          let bias = UnsafePointer(weights + (259248 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4476,7 +4476,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4508,7 +4508,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
-            let kernel = weights + (260208 &+ c &* 9)
+            let kernel = weights + (259632 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -4518,7 +4518,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[263664 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[263088 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -4625,16 +4625,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (264048 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (300912 &+ block &* 4))
+            let a = UnsafePointer(weights + (263472 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (300336 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4646,7 +4646,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4698,16 +4698,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (301008 &+ block &* 384))
-            let bias = UnsafePointer(weights + (356304 &+ block &* 4))
+            let a = UnsafePointer(weights + (300432 &+ block &* 384))
+            let bias = UnsafePointer(weights + (355728 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4719,7 +4719,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4752,7 +4752,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-            let kernel = weights + (356880 &+ c &* 9)
+            let kernel = weights + (356304 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -4762,7 +4762,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[362064 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[361488 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -4870,16 +4870,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (362640 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (417936 &+ block &* 4))
+            let a = UnsafePointer(weights + (362064 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (417360 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4891,7 +4891,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4943,16 +4943,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (418032 &+ block &* 384))
-            let bias = UnsafePointer(weights + (473328 &+ block &* 4))
+            let a = UnsafePointer(weights + (417456 &+ block &* 384))
+            let bias = UnsafePointer(weights + (472752 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4964,7 +4964,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4997,7 +4997,7 @@ public final class MobileNetV2 {
           let stage = plane + 258
           plane.update(repeating: 0, count: 258)
           for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-            let kernel = weights + (473904 &+ c &* 9)
+            let kernel = weights + (473328 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -5007,7 +5007,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[479088 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[478512 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -5114,16 +5114,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (479664 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (534960 &+ block &* 4))
+            let a = UnsafePointer(weights + (479088 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (534384 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5135,7 +5135,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5187,16 +5187,16 @@ public final class MobileNetV2 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (535056 &+ block &* 384))
-            let bias = UnsafePointer(weights + (590352 &+ block &* 4))
+            let a = UnsafePointer(weights + (534480 &+ block &* 384))
+            let bias = UnsafePointer(weights + (589776 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5208,7 +5208,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5241,7 +5241,7 @@ public final class MobileNetV2 {
           let stage = plane + 256
           plane.update(repeating: 0, count: 256)
           for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-            let kernel = weights + (590928 &+ c &* 9)
+            let kernel = weights + (590352 &+ c &* 9)
             let w0 = SIMD16<Float>(repeating: kernel[0])
             let w1 = SIMD16<Float>(repeating: kernel[1])
             let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -5251,7 +5251,7 @@ public final class MobileNetV2 {
             let w6 = SIMD16<Float>(repeating: kernel[6])
             let w7 = SIMD16<Float>(repeating: kernel[7])
             let w8 = SIMD16<Float>(repeating: kernel[8])
-            let bias = SIMD16<Float>(repeating: weights[596112 &+ c])
+            let bias = SIMD16<Float>(repeating: weights[595536 &+ c])
             let zero = SIMD16<Float>(repeating: 0)
             let six = SIMD16<Float>(repeating: 6)
             var copied = 0
@@ -5336,26 +5336,26 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelParts(27, threads: threads, pool: pool) {
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (596688 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (690000 &+ block &* 6))
+          let a = UnsafePointer(weights + (596112 &+ block &* 2880))
+          let bias = UnsafePointer(weights + (688272 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 26 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
+            if panel != 0 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 245 &+ n), 576, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
-                let valid = block == 26 ? 4 : 6
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5389,16 +5389,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (690176 &+ block &* 960))
-          let bias = UnsafePointer(weights + (843776 &+ block &* 6))
+          let a = UnsafePointer(weights + (688432 &+ block &* 960))
+          let bias = UnsafePointer(weights + (842032 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5424,9 +5424,9 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel20)
+        let masks = UnsafePointer(Self.__kernel19)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-          let kernel = weights + (844736 &+ c &* 9)
+          let kernel = weights + (842992 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -5436,7 +5436,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[851632 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
@@ -5555,26 +5555,26 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(27, threads: threads, pool: pool) {
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (854336 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1009856 &+ block &* 6))
+          let a = UnsafePointer(weights + (852592 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (1006192 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 26 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 245 &+ n), 960, 49, 49, x1 + (block &* 245 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = block == 26 ? 4 : 6
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5608,16 +5608,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1010032 &+ block &* 960))
-          let bias = UnsafePointer(weights + (1163632 &+ block &* 6))
+          let a = UnsafePointer(weights + (1006352 &+ block &* 960))
+          let bias = UnsafePointer(weights + (1159952 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5643,9 +5643,9 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel20)
+        let masks = UnsafePointer(Self.__kernel19)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-          let kernel = weights + (1164592 &+ c &* 9)
+          let kernel = weights + (1160912 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -5655,7 +5655,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1169552 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
@@ -5773,26 +5773,26 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(27, threads: threads, pool: pool) {
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1174192 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1329712 &+ block &* 6))
+          let a = UnsafePointer(weights + (1170512 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (1324112 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 26 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 245 &+ n), 960, 49, 49, x1 + (block &* 245 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = block == 26 ? 4 : 6
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -5826,16 +5826,16 @@ public final class MobileNetV2 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (10240 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1329888 &+ block &* 960))
-          let bias = UnsafePointer(weights + (1483488 &+ block &* 6))
+          let a = UnsafePointer(weights + (1324272 &+ block &* 960))
+          let bias = UnsafePointer(weights + (1477872 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5861,9 +5861,9 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel20)
+        let masks = UnsafePointer(Self.__kernel19)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
-          let kernel = weights + (1484448 &+ c &* 9)
+          let kernel = weights + (1478832 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -5873,7 +5873,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1487472 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           if c == 0 || c == 959 {
@@ -5990,26 +5990,26 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 54 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(54, threads: threads, pool: pool) {
+    // 64 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1494048 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1805088 &+ block &* 6))
+          let a = UnsafePointer(weights + (1488432 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (1795632 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 53 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+            if panel != 0 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 245 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = block == 53 ? 2 : 6
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -6036,26 +6036,26 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 214 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelParts(214, threads: threads, pool: pool) {
+    // 256 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (20480 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (20480 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1805424 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (2216304 &+ block &* 6))
+          let a = UnsafePointer(weights + (1795952 &+ block &* 1600))
+          let bias = UnsafePointer(weights + (2205552 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 213 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 320, 49, 49)
+            if panel != 0 {
+              Self.__kernel21(a, src + n, bias, y + (block &* 245 &+ n), 320, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 320, 64, 64)
-                let valid = block == 213 ? 2 : 6
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 320, 64, 64)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -6094,8 +6094,8 @@ public final class MobileNetV2 {
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (2217600 &+ block &* 20480)
-      var even = UnsafeRawPointer(weights + (3507840 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (2206832 &+ block &* 20480)
+      var even = UnsafeRawPointer(weights + (3497072 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -6887,123 +6887,11 @@ public final class MobileNetV2 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
-      bi += bStride
-    }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows11 width16 none lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
     var c1_0 = bias1
     let bias2 = SIMD16<Float>(repeating: bias[2])
@@ -7018,12 +6906,6 @@ public final class MobileNetV2 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -7044,13 +6926,7 @@ public final class MobileNetV2 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -7069,17 +6945,11 @@ public final class MobileNetV2 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows12 width16 relu6 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7188,16 +7058,16 @@ public final class MobileNetV2 {
   }
 
   /// 30 zeros then the lane numbers 0..<16 (depthwise rows and masks).
-  nonisolated(unsafe) private static let __kernel11: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel10: UnsafeMutablePointer<Float> = {
     let table = UnsafeMutablePointer<Float>.allocate(capacity: 46)
     table.initialize(repeating: 0, count: 30)
     for i in 0..<16 { (table + 30 + i).initialize(to: Float(i)) }
     return table
   }()
 
-  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue residual.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue residual.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7222,15 +7092,6 @@ public final class MobileNetV2 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -7260,16 +7121,7 @@ public final class MobileNetV2 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -7320,29 +7172,11 @@ public final class MobileNetV2 {
     c7_1 += (q7 + 64).loadUnaligned(as: SIMD16<Float>.self)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
-    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
-    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
-    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7443,7 +7277,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7507,7 +7341,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7658,7 +7492,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7732,7 +7566,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue residual.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7859,9 +7693,9 @@ public final class MobileNetV2 {
     (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows5 width64 none lanes16 fmatrue.
+  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7887,11 +7721,6 @@ public final class MobileNetV2 {
     var c4_1 = bias4
     var c4_2 = bias4
     var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -7924,12 +7753,7 @@ public final class MobileNetV2 {
       c4_1 = Self.__kernel1(c4_1, b1, a4)
       c4_2 = Self.__kernel1(c4_2, b2, a4)
       c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 5
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -7957,16 +7781,11 @@ public final class MobileNetV2 {
     (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
     (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu6 lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8120,7 +7939,7 @@ public final class MobileNetV2 {
   }
 
   /// Lane masks of a flat depthwise kernel, 16 words each.
-  nonisolated(unsafe) private static let __kernel20: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel19: UnsafeMutablePointer<Float> = {
     let patterns: [UInt64] = [48896, 65408, 57216, 49022, 65535, 57279, 49022, 65535, 57279, 61407, 65535, 63471, 61407, 65535, 63471, 61407, 65535, 63471, 64503, 65535, 65019, 64503, 65535, 65019, 1015, 1023, 507, 65019, 65535, 32509, 65019, 65535, 32509, 507, 511, 253]
     let table = UnsafeMutableRawPointer.allocate(byteCount: 2304, alignment: 64).bindMemory(to: Float.self, capacity: 576)
     for (k, pattern) in patterns.enumerated() {
@@ -8132,9 +7951,9 @@ public final class MobileNetV2 {
     return table
   }()
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue residual.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows5 width64 none lanes16 fmatrue residual.
+  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8160,11 +7979,6 @@ public final class MobileNetV2 {
     var c4_1 = bias4
     var c4_2 = bias4
     var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -8197,12 +8011,7 @@ public final class MobileNetV2 {
       c4_1 = Self.__kernel1(c4_1, b1, a4)
       c4_2 = Self.__kernel1(c4_2, b2, a4)
       c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 5
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -8255,16 +8064,138 @@ public final class MobileNetV2 {
     (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
     (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
-    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c5_2 += (q5 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c5_3 += (q5 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows5 width64 relu6 lanes16 fmatrue.
+  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      ai += 5
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    c0_1 = c0_1.replacing(with: six, where: c0_1 .> six)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    c0_2 = c0_2.replacing(with: six, where: c0_2 .> six)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    c0_3 = c0_3.replacing(with: six, where: c0_3 .> six)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    c1_1 = c1_1.replacing(with: six, where: c1_1 .> six)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    c1_2 = c1_2.replacing(with: six, where: c1_2 .> six)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    c1_3 = c1_3.replacing(with: six, where: c1_3 .> six)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    c2_1 = c2_1.replacing(with: six, where: c2_1 .> six)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    c2_2 = c2_2.replacing(with: six, where: c2_2 .> six)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    c2_3 = c2_3.replacing(with: six, where: c2_3 .> six)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    c3_1 = c3_1.replacing(with: six, where: c3_1 .> six)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    c3_2 = c3_2.replacing(with: six, where: c3_2 .> six)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    c3_3 = c3_3.replacing(with: six, where: c3_3 .> six)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    c4_0 = c4_0.replacing(with: six, where: c4_0 .> six)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    c4_1 = c4_1.replacing(with: six, where: c4_1 .> six)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    c4_2 = c4_2.replacing(with: six, where: c4_2 .> six)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    c4_3 = c4_3.replacing(with: six, where: c4_3 .> six)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

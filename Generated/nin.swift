@@ -85,7 +85,7 @@ public final class NiN {
     Expected(name: "cccp8_1024.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 7603418 floats.
+  /// Packed weights, 7595176 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 559872 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -145,20 +145,20 @@ public final class NiN {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 7603418)
+    weights = Self.allocateZeroed(Float.self, count: 7595176)
     arena = Self.allocateZeroed(Float.self, count: 559872)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
     Self.pack(file, "cccp2.weight", bias: "cccp2.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 53568)
-    Self.pack(file, "cccp3.weight", bias: "cccp3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 668224)
-    Self.pack(file, "cccp4.weight", bias: "cccp4.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 736080)
-    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 803936)
-    Self.pack(file, "cccp5.weight", bias: "cccp5.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 4, into: weights + 1689056)
-    Self.pack(file, "cccp6.weight", bias: "cccp6.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 4, into: weights + 1836896)
-    Self.pack(file, "conv4_1024.weight", bias: "conv4_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 3456, lanes: 32, into: weights + 1984736)
-    Self.pack(file, "cccp7_1024.weight", bias: "cccp7_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 1024, lanes: 6, into: weights + 5524704)
-    Self.pack(file, "cccp8_1024.weight", bias: "cccp8_1024.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 6, into: weights + 6576368)
+    Self.pack(file, "cccp3.weight", bias: "cccp3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 8, into: weights + 668224)
+    Self.pack(file, "cccp4.weight", bias: "cccp4.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 8, into: weights + 734016)
+    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 799808)
+    Self.pack(file, "cccp5.weight", bias: "cccp5.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 4, into: weights + 1684928)
+    Self.pack(file, "cccp6.weight", bias: "cccp6.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 4, into: weights + 1832768)
+    Self.pack(file, "conv4_1024.weight", bias: "conv4_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 3456, lanes: 32, into: weights + 1980608)
+    Self.pack(file, "cccp7_1024.weight", bias: "cccp7_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 1024, lanes: 4, into: weights + 5520576)
+    Self.pack(file, "cccp8_1024.weight", bias: "cccp8_1024.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 5, into: weights + 6570176)
   }
 
   deinit {
@@ -537,7 +537,7 @@ public final class NiN {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 24
@@ -556,22 +556,22 @@ public final class NiN {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (668224 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (735808 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (668224 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (733760 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 22 && block != 21 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
+              if panel != 22 {
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel5(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<25 {
@@ -580,10 +580,10 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -610,7 +610,7 @@ public final class NiN {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<1 {
       let firstPanel = chunk &* 24
@@ -629,22 +629,22 @@ public final class NiN {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (736080 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (803664 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (734016 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (799552 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 22 && block != 21 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
+              if panel != 22 {
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel5(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<25 {
@@ -653,10 +653,10 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -840,8 +840,8 @@ public final class NiN {
         let group = block / 12
         let firstChannel = group &* 384 &+ (block % 12) &* 32
         let valid = block % 12 == 11 ? 32 : 32
-        let packed = UnsafePointer(weights + (803936 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (1688672 &+ block &* 32))
+        let packed = UnsafePointer(weights + (799808 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (1684544 &+ block &* 32))
         let groupInput = src + (group &* 57600)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (57600 &+ part &* 224), count: 224)
@@ -850,7 +850,7 @@ public final class NiN {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel5(row + (ox &* 1), 256, 225, packed, bias, stage)
+              Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -865,7 +865,7 @@ public final class NiN {
             }
             do {
               let ox = 7
-              Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
+              Self.__kernel7(row + (ox &* 1), 256, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -916,16 +916,16 @@ public final class NiN {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1689056 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (1836512 &+ block &* 4))
+            let a = UnsafePointer(weights + (1684928 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1832384 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -937,7 +937,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -988,16 +988,16 @@ public final class NiN {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1836896 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (1984352 &+ block &* 4))
+            let a = UnsafePointer(weights + (1832768 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1980224 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1009,7 +1009,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1197,8 +1197,8 @@ public final class NiN {
         let group = block / 32
         let firstChannel = group &* 1024 &+ (block % 32) &* 32
         let valid = block % 32 == 31 ? 32 : 32
-        let packed = UnsafePointer(weights + (1984736 &+ block &* 110592))
-        let bias = UnsafePointer(weights + (5523680 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1980608 &+ block &* 110592))
+        let bias = UnsafePointer(weights + (5519552 &+ block &* 32))
         let next = block == 31 ? packed : packed + 110592
         let groupInput = src + (group &* 24576)
         do {
@@ -1208,7 +1208,7 @@ public final class NiN {
             let row = groupInput + (oy &* 8)
             for t in 0..<1 {
               let ox = t &* 6
-              Self.__kernel9(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
+              Self.__kernel10(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 36 &+ oy &* 6 &+ ox)
@@ -1238,26 +1238,26 @@ public final class NiN {
       row.update(from: src + (i &* 36 &+ 0), count: 36)
       (row + 36).update(repeating: 0, count: 12)
     }
-    // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(171, threads: threads, pool: pool) {
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5524704 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (6575328 &+ block &* 6))
+          let a = UnsafePointer(weights + (5520576 &+ block &* 4096))
+          let bias = UnsafePointer(weights + (6569152 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 170 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 216 &+ n), 1024, 36, 36)
+            if panel != 0 {
+              Self.__kernel11(a, src + n, bias, y + (block &* 144 &+ n), 1024, 36, 36)
             }
             else {
               if panel == 0 {
-                Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
-                let valid = block == 170 ? 4 : 6
+                Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 36 &+ n)
                   let s = stage + (r &* 48)
                   for p in 0..<36 {
@@ -1283,26 +1283,26 @@ public final class NiN {
       row.update(from: src + (i &* 36 &+ 0), count: 36)
       (row + 36).update(repeating: 0, count: 12)
     }
-    // 167 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(167, threads: threads, pool: pool) {
+    // 200 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(200, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 320), count: 320)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6576368 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (7602416 &+ block &* 6))
+          let a = UnsafePointer(weights + (6570176 &+ block &* 5120))
+          let bias = UnsafePointer(weights + (7594176 &+ block &* 5))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 166 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 216 &+ n), 1024, 36, 36)
+            if panel != 0 {
+              Self.__kernel13(a, src + n, bias, y + (block &* 180 &+ n), 1024, 36, 36)
             }
             else {
               if panel == 0 {
-                Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
-                let valid = block == 166 ? 4 : 6
+                Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
+                let valid = 5
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 5 &+ r
                   let o = y + (c &* 36 &+ n)
                   let s = stage + (r &* 48)
                   for p in 0..<36 {
@@ -2109,10 +2109,112 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      ai += 8
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+  }
+
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2379,7 +2481,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2614,7 +2716,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2740,7 +2842,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2850,7 +2952,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row8 tile32x6 lanes16 fmatrue touch3.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3088,9 +3190,176 @@ public final class NiN {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width48 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 48 floats `bStride` apart, `out`: 4 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows5 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3116,11 +3385,6 @@ public final class NiN {
     var c4_1 = bias4
     var c4_2 = bias4
     var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -3153,12 +3417,7 @@ public final class NiN {
       c4_1 = Self.__kernel1(c4_1, b1, a4)
       c4_2 = Self.__kernel1(c4_2, b2, a4)
       c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 5
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -3207,20 +3466,11 @@ public final class NiN {
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
     c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
     (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width48 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 48 floats `bStride` apart, `out`: 6 rows of 48 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows5 width48 relu lanes16 fmatrue.
+  /// `a`: `[k][5]`, `b`: k rows of 48 floats `bStride` apart, `out`: 5 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3241,10 +3491,6 @@ public final class NiN {
     var c4_0 = bias4
     var c4_1 = bias4
     var c4_2 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -3271,11 +3517,7 @@ public final class NiN {
       c4_0 = Self.__kernel1(c4_0, b0, a4)
       c4_1 = Self.__kernel1(c4_1, b1, a4)
       c4_2 = Self.__kernel1(c4_2, b2, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      ai += 6
+      ai += 5
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -3314,13 +3556,6 @@ public final class NiN {
     (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
     c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
     (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -3328,7 +3563,7 @@ public final class NiN {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 188416 &+ parts &* 384, 0 &+ parts &* 17808)
+    max(1, 188416 &+ parts &* 256, 92256 &+ parts &* 288, 67584 &+ parts &* 384, 0 &+ parts &* 17808)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

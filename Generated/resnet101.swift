@@ -1031,7 +1031,7 @@ public final class ResNet101 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 46984512 floats.
+  /// Packed weights, 46939984 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -1091,113 +1091,113 @@ public final class ResNet101 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 46984512)
+    weights = Self.allocateZeroed(Float.self, count: 46939984)
     arena = Self.allocateZeroed(Float.self, count: 1806336)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
-    Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
-    Self.pack(file, "layer1.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 81440)
-    Self.pack(file, "layer1.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 98608)
-    Self.pack(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 115776)
-    Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 132752)
-    Self.pack(file, "layer1.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 200416)
-    Self.pack(file, "layer1.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 217584)
-    Self.packWinograd(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 234560)
-    Self.pack(file, "layer1.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 302224)
-    Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 319392)
-    Self.pack(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 353328)
-    Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 500912)
-    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 567488)
-    Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 700112)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 767840)
-    Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1038320)
-    Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1104896)
-    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1172624)
-    Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1443104)
-    Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1509680)
-    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1577408)
-    Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1847888)
-    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1914464)
-    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2049904)
-    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2639984)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2903152)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3428464)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3690864)
-    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4772496)
-    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5035664)
-    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5298064)
-    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6379696)
-    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6642864)
-    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6905264)
-    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7986896)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8250064)
-    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8512464)
-    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9594096)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 9857264)
-    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 10119664)
-    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 10709744)
-    Self.pack(file, "layer3.6.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 10972912)
-    Self.pack(file, "layer3.6.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 11235312)
-    Self.pack(file, "layer3.6.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 11825392)
-    Self.pack(file, "layer3.7.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 12088560)
-    Self.pack(file, "layer3.7.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 12350960)
-    Self.pack(file, "layer3.7.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 12941040)
-    Self.pack(file, "layer3.8.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 13204208)
-    Self.pack(file, "layer3.8.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 13466608)
-    Self.pack(file, "layer3.8.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 14056688)
-    Self.pack(file, "layer3.9.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 14319856)
-    Self.pack(file, "layer3.9.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 14582256)
-    Self.pack(file, "layer3.9.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 15172336)
-    Self.pack(file, "layer3.10.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 15435504)
-    Self.pack(file, "layer3.10.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 15697904)
-    Self.pack(file, "layer3.10.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 16287984)
-    Self.pack(file, "layer3.11.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 16551152)
-    Self.pack(file, "layer3.11.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 16813552)
-    Self.pack(file, "layer3.11.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 17403632)
-    Self.pack(file, "layer3.12.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 17666800)
-    Self.pack(file, "layer3.12.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 17929200)
-    Self.pack(file, "layer3.12.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 18519280)
-    Self.pack(file, "layer3.13.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 18782448)
-    Self.pack(file, "layer3.13.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 19044848)
-    Self.pack(file, "layer3.13.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 19634928)
-    Self.pack(file, "layer3.14.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 19898096)
-    Self.pack(file, "layer3.14.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 20160496)
-    Self.pack(file, "layer3.14.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 20750576)
-    Self.pack(file, "layer3.15.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 21013744)
-    Self.pack(file, "layer3.15.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 21276144)
-    Self.pack(file, "layer3.15.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 21866224)
-    Self.pack(file, "layer3.16.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 22129392)
-    Self.pack(file, "layer3.16.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 22391792)
-    Self.pack(file, "layer3.16.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 22981872)
-    Self.pack(file, "layer3.17.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 23245040)
-    Self.pack(file, "layer3.17.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 23507440)
-    Self.pack(file, "layer3.17.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 24097520)
-    Self.pack(file, "layer3.18.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 24360688)
-    Self.pack(file, "layer3.18.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 24623088)
-    Self.pack(file, "layer3.18.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 25213168)
-    Self.pack(file, "layer3.19.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 25476336)
-    Self.pack(file, "layer3.19.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 25738736)
-    Self.pack(file, "layer3.19.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 26328816)
-    Self.pack(file, "layer3.20.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 26591984)
-    Self.pack(file, "layer3.20.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 26854384)
-    Self.pack(file, "layer3.20.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 27444464)
-    Self.pack(file, "layer3.21.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 27707632)
-    Self.pack(file, "layer3.21.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 27970032)
-    Self.pack(file, "layer3.21.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 28560112)
-    Self.pack(file, "layer3.22.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 28823280)
-    Self.pack(file, "layer3.22.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 29085680)
-    Self.pack(file, "layer3.22.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 29675760)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 29938928)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 30463728)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 32823536)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 33876224)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 35979536)
-    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 37036832)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 39396640)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 40449328)
-    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 41506624)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 43866432)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 44919120)
+    Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 8, into: weights + 9472)
+    Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13632)
+    Self.pack(file, "layer1.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 81296)
+    Self.pack(file, "layer1.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 97936)
+    Self.pack(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 8, into: weights + 114576)
+    Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 131024)
+    Self.pack(file, "layer1.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 198688)
+    Self.pack(file, "layer1.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 8, into: weights + 215328)
+    Self.packWinograd(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 231776)
+    Self.pack(file, "layer1.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 299440)
+    Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 316080)
+    Self.pack(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 348976)
+    Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 496560)
+    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 8, into: weights + 562608)
+    Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 694192)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 759856)
+    Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1030336)
+    Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 1096384)
+    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1162048)
+    Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1432528)
+    Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 1498576)
+    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1564240)
+    Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1834720)
+    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 8, into: weights + 1900768)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2032096)
+    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2622176)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2885344)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3410656)
+    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3673056)
+    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4754688)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5017856)
+    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5280256)
+    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6361888)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6625056)
+    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6887456)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7969088)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8232256)
+    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8494656)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9576288)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 9839456)
+    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 10101856)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 10691936)
+    Self.pack(file, "layer3.6.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 10955104)
+    Self.pack(file, "layer3.6.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 11217504)
+    Self.pack(file, "layer3.6.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 11807584)
+    Self.pack(file, "layer3.7.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 12070752)
+    Self.pack(file, "layer3.7.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 12333152)
+    Self.pack(file, "layer3.7.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 12923232)
+    Self.pack(file, "layer3.8.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 13186400)
+    Self.pack(file, "layer3.8.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 13448800)
+    Self.pack(file, "layer3.8.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 14038880)
+    Self.pack(file, "layer3.9.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 14302048)
+    Self.pack(file, "layer3.9.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 14564448)
+    Self.pack(file, "layer3.9.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 15154528)
+    Self.pack(file, "layer3.10.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 15417696)
+    Self.pack(file, "layer3.10.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 15680096)
+    Self.pack(file, "layer3.10.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 16270176)
+    Self.pack(file, "layer3.11.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 16533344)
+    Self.pack(file, "layer3.11.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 16795744)
+    Self.pack(file, "layer3.11.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 17385824)
+    Self.pack(file, "layer3.12.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 17648992)
+    Self.pack(file, "layer3.12.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 17911392)
+    Self.pack(file, "layer3.12.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 18501472)
+    Self.pack(file, "layer3.13.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 18764640)
+    Self.pack(file, "layer3.13.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 19027040)
+    Self.pack(file, "layer3.13.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 19617120)
+    Self.pack(file, "layer3.14.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 19880288)
+    Self.pack(file, "layer3.14.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 20142688)
+    Self.pack(file, "layer3.14.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 20732768)
+    Self.pack(file, "layer3.15.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 20995936)
+    Self.pack(file, "layer3.15.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 21258336)
+    Self.pack(file, "layer3.15.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 21848416)
+    Self.pack(file, "layer3.16.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 22111584)
+    Self.pack(file, "layer3.16.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 22373984)
+    Self.pack(file, "layer3.16.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 22964064)
+    Self.pack(file, "layer3.17.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 23227232)
+    Self.pack(file, "layer3.17.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 23489632)
+    Self.pack(file, "layer3.17.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 24079712)
+    Self.pack(file, "layer3.18.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 24342880)
+    Self.pack(file, "layer3.18.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 24605280)
+    Self.pack(file, "layer3.18.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 25195360)
+    Self.pack(file, "layer3.19.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 25458528)
+    Self.pack(file, "layer3.19.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 25720928)
+    Self.pack(file, "layer3.19.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 26311008)
+    Self.pack(file, "layer3.20.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 26574176)
+    Self.pack(file, "layer3.20.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 26836576)
+    Self.pack(file, "layer3.20.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 27426656)
+    Self.pack(file, "layer3.21.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 27689824)
+    Self.pack(file, "layer3.21.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 27952224)
+    Self.pack(file, "layer3.21.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 28542304)
+    Self.pack(file, "layer3.22.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 28805472)
+    Self.pack(file, "layer3.22.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 29067872)
+    Self.pack(file, "layer3.22.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 29657952)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 29921120)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 30445920)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 32805728)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 4, into: weights + 33856352)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 4, into: weights + 35955552)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 37004640)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 39364448)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 4, into: weights + 40415072)
+    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 41464160)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 43823968)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 44874592)
   }
 
   deinit {
@@ -1518,34 +1518,18 @@ public final class ResNet101 {
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (9472 &+ block &* 704))
-            let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (9472 &+ block &* 512))
+          let bias = UnsafePointer(weights + (13568 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1559,7 +1543,7 @@ public final class ResNet101 {
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 81426)
+    let zero = UnsafePointer(weights + 81282)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1592,7 +1576,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (13632 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1603,7 +1587,7 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (81360 &+ block &* 11))
+                let bias = UnsafePointer(weights + (81216 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1621,34 +1605,18 @@ public final class ResNet101 {
   // folded: layer1.0.bn3 (bn)
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (81440 &+ block &* 768))
-            let bias = UnsafePointer(weights + (98336 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (81296 &+ block &* 512))
+          let bias = UnsafePointer(weights + (97680 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel6(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1661,34 +1629,18 @@ public final class ResNet101 {
   // folded: layer1.0.downsample.1 (bn)
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (98608 &+ block &* 768))
-            let bias = UnsafePointer(weights + (115504 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (97936 &+ block &* 512))
+          let bias = UnsafePointer(weights + (114320 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel6(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1719,7 +1671,7 @@ public final class ResNet101 {
   // in place: relu5 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -1737,29 +1689,13 @@ public final class ResNet101 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
-          let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (115776 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (132672 &+ block &* 11))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (114576 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (130960 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -1773,7 +1709,7 @@ public final class ResNet101 {
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 200402)
+    let zero = UnsafePointer(weights + 198674)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1806,7 +1742,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (131024 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1817,7 +1753,7 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (200336 &+ block &* 11))
+                let bias = UnsafePointer(weights + (198608 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1837,38 +1773,18 @@ public final class ResNet101 {
   // in place: relu7 (relu), identity2 (identity)
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (200416 &+ block &* 768))
-            let bias = UnsafePointer(weights + (217312 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (198688 &+ block &* 512))
+          let bias = UnsafePointer(weights + (215072 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel7(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136, x1 + (block &* 25088 &+ n))
             }
           }
         }
@@ -1882,7 +1798,7 @@ public final class ResNet101 {
   // in place: relu8 (relu)
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -1900,29 +1816,13 @@ public final class ResNet101 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
-          let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (217584 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (234480 &+ block &* 11))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (215328 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (231712 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -1936,7 +1836,7 @@ public final class ResNet101 {
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 302210)
+    let zero = UnsafePointer(weights + 299426)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1969,7 +1869,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (231776 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1980,7 +1880,7 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (302144 &+ block &* 11))
+                let bias = UnsafePointer(weights + (299360 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -2000,38 +1900,18 @@ public final class ResNet101 {
   // in place: relu10 (relu)
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (302224 &+ block &* 768))
-            let bias = UnsafePointer(weights + (319120 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (299440 &+ block &* 512))
+          let bias = UnsafePointer(weights + (315824 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel7(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136, x1 + (block &* 25088 &+ n))
             }
           }
         }
@@ -2045,7 +1925,7 @@ public final class ResNet101 {
   // in place: relu11 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -2063,29 +1943,13 @@ public final class ResNet101 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
-          let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (319392 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (353184 &+ block &* 12))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (316080 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (348848 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -2117,8 +1981,8 @@ public final class ResNet101 {
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
-        let packed = UnsafePointer(weights + (353328 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (500784 &+ block &* 32))
+        let packed = UnsafePointer(weights + (348976 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (496432 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 320), count: 320)
@@ -2127,7 +1991,7 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 116)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2142,7 +2006,7 @@ public final class ResNet101 {
             }
             do {
               let ox = 20
-              Self.__kernel10(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2167,26 +2031,26 @@ public final class ResNet101 {
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (500912 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (566960 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (496560 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (562096 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            if panel != 24 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2196,9 +2060,9 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2235,7 +2099,7 @@ public final class ResNet101 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 204800
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -2254,22 +2118,22 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<43 {
-            let a = UnsafePointer(weights + (567488 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (699584 &+ block &* 12))
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (562608 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (693680 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 42 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 42 ? 8 : 12
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2279,9 +2143,9 @@ public final class ResNet101 {
                 }
                 else {
                   Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 42 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2326,7 +2190,7 @@ public final class ResNet101 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2345,22 +2209,22 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (700112 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (767696 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (694192 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (759728 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2369,10 +2233,10 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2394,7 +2258,7 @@ public final class ResNet101 {
   // in place: relu15 (relu)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1038308)
+    let zero = UnsafePointer(weights + 1030324)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -2418,7 +2282,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2427,7 +2291,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (759856 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -2438,10 +2302,10 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1030192 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2459,26 +2323,26 @@ public final class ResNet101 {
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1104368 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1030336 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1095872 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2492,9 +2356,9 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2525,7 +2389,7 @@ public final class ResNet101 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2544,22 +2408,22 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1172480 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1096384 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (1161920 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2568,10 +2432,10 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2593,7 +2457,7 @@ public final class ResNet101 {
   // in place: relu18 (relu)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1443092)
+    let zero = UnsafePointer(weights + 1432516)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -2617,7 +2481,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2626,7 +2490,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1162048 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -2637,10 +2501,10 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1432384 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2658,26 +2522,26 @@ public final class ResNet101 {
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1509152 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1432528 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1498064 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2691,9 +2555,9 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2724,7 +2588,7 @@ public final class ResNet101 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2743,22 +2607,22 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1577264 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1498576 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (1564112 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2767,10 +2631,10 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2792,7 +2656,7 @@ public final class ResNet101 {
   // in place: relu21 (relu)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1847876)
+    let zero = UnsafePointer(weights + 1834708)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -2816,7 +2680,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2825,7 +2689,7 @@ public final class ResNet101 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1564240 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -2836,10 +2700,10 @@ public final class ResNet101 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1834576 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2857,26 +2721,26 @@ public final class ResNet101 {
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1913936 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1834720 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1900256 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2890,9 +2754,9 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2923,7 +2787,7 @@ public final class ResNet101 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2942,22 +2806,22 @@ public final class ResNet101 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (2049632 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (1900768 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (2031840 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 21 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2966,10 +2830,10 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -3009,8 +2873,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2049904 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2032096 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (2621920 &+ block &* 32))
         let groupInput = src + (group &* 230400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (230400 &+ part &* 224), count: 224)
@@ -3019,7 +2883,7 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 60)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel15(row + (ox &* 2), 256, 900, packed, bias, stage)
+              Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3070,16 +2934,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
+            let a = UnsafePointer(weights + (2622176 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (2884320 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3091,7 +2955,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3153,16 +3017,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (206848 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
+            let a = UnsafePointer(weights + (2885344 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (3409632 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3174,7 +3038,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3244,16 +3108,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (3690608 &+ block &* 4))
+            let a = UnsafePointer(weights + (3410656 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (3672800 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3265,7 +3129,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3303,12 +3167,12 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 4772472)
+    let zero = UnsafePointer(weights + 4754664)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3320,18 +3184,18 @@ public final class ResNet101 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (3673056 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
+              let bias = UnsafePointer(weights + (4754400 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -3377,8 +3241,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
+            let a = UnsafePointer(weights + (4754688 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (5016832 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3386,7 +3250,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3402,7 +3266,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3459,16 +3323,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (5297808 &+ block &* 4))
+            let a = UnsafePointer(weights + (5017856 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (5280000 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3480,7 +3344,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3518,12 +3382,12 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 6379672)
+    let zero = UnsafePointer(weights + 6361864)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3535,18 +3399,18 @@ public final class ResNet101 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (5280256 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
+              let bias = UnsafePointer(weights + (6361600 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -3592,8 +3456,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
+            let a = UnsafePointer(weights + (6361888 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (6624032 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3601,7 +3465,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3617,7 +3481,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3674,16 +3538,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (6905008 &+ block &* 4))
+            let a = UnsafePointer(weights + (6625056 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (6887200 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3695,7 +3559,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3733,12 +3597,12 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 7986872)
+    let zero = UnsafePointer(weights + 7969064)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3750,18 +3614,18 @@ public final class ResNet101 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (6887456 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
+              let bias = UnsafePointer(weights + (7968800 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -3807,8 +3671,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
+            let a = UnsafePointer(weights + (7969088 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (8231232 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3816,7 +3680,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3832,7 +3696,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3889,16 +3753,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (8512208 &+ block &* 4))
+            let a = UnsafePointer(weights + (8232256 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (8494400 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3910,7 +3774,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3948,12 +3812,12 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 9594072)
+    let zero = UnsafePointer(weights + 9576264)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3965,18 +3829,18 @@ public final class ResNet101 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (8494656 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
+              let bias = UnsafePointer(weights + (9576000 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -4022,8 +3886,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
+            let a = UnsafePointer(weights + (9576288 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (9838432 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -4031,7 +3895,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4047,7 +3911,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4104,16 +3968,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (10119408 &+ block &* 4))
+            let a = UnsafePointer(weights + (9839456 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (10101600 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4125,7 +3989,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4167,8 +4031,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (10119664 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (10709488 &+ block &* 32))
+        let packed = UnsafePointer(weights + (10101856 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (10691680 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -4230,8 +4094,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (10709744 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (10971888 &+ block &* 4))
+            let a = UnsafePointer(weights + (10691936 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (10954080 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -4239,7 +4103,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4255,7 +4119,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4312,16 +4176,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (10972912 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (11235056 &+ block &* 4))
+            let a = UnsafePointer(weights + (10955104 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (11217248 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4333,7 +4197,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4375,8 +4239,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (11235312 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (11825136 &+ block &* 32))
+        let packed = UnsafePointer(weights + (11217504 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (11807328 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -4438,8 +4302,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (11825392 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (12087536 &+ block &* 4))
+            let a = UnsafePointer(weights + (11807584 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (12069728 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -4447,7 +4311,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4463,7 +4327,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4520,16 +4384,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (12088560 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (12350704 &+ block &* 4))
+            let a = UnsafePointer(weights + (12070752 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (12332896 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4541,7 +4405,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4583,8 +4447,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (12350960 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (12940784 &+ block &* 32))
+        let packed = UnsafePointer(weights + (12333152 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (12922976 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -4646,8 +4510,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (12941040 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (13203184 &+ block &* 4))
+            let a = UnsafePointer(weights + (12923232 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (13185376 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -4655,7 +4519,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4671,7 +4535,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4728,16 +4592,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (13204208 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (13466352 &+ block &* 4))
+            let a = UnsafePointer(weights + (13186400 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (13448544 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4749,7 +4613,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4791,8 +4655,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (13466608 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (14056432 &+ block &* 32))
+        let packed = UnsafePointer(weights + (13448800 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (14038624 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -4854,8 +4718,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (14056688 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (14318832 &+ block &* 4))
+            let a = UnsafePointer(weights + (14038880 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (14301024 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -4863,7 +4727,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4879,7 +4743,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4936,16 +4800,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (14319856 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (14582000 &+ block &* 4))
+            let a = UnsafePointer(weights + (14302048 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (14564192 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4957,7 +4821,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4999,8 +4863,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (14582256 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (15172080 &+ block &* 32))
+        let packed = UnsafePointer(weights + (14564448 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (15154272 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -5062,8 +4926,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (15172336 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (15434480 &+ block &* 4))
+            let a = UnsafePointer(weights + (15154528 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (15416672 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5071,7 +4935,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5087,7 +4951,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5144,16 +5008,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (15435504 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (15697648 &+ block &* 4))
+            let a = UnsafePointer(weights + (15417696 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (15679840 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5165,7 +5029,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5207,8 +5071,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (15697904 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (16287728 &+ block &* 32))
+        let packed = UnsafePointer(weights + (15680096 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (16269920 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -5270,8 +5134,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (16287984 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (16550128 &+ block &* 4))
+            let a = UnsafePointer(weights + (16270176 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (16532320 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5279,7 +5143,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5295,7 +5159,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5352,16 +5216,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (16551152 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (16813296 &+ block &* 4))
+            let a = UnsafePointer(weights + (16533344 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (16795488 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5373,7 +5237,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5415,8 +5279,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (16813552 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (17403376 &+ block &* 32))
+        let packed = UnsafePointer(weights + (16795744 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (17385568 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -5478,8 +5342,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (17403632 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (17665776 &+ block &* 4))
+            let a = UnsafePointer(weights + (17385824 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (17647968 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5487,7 +5351,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5503,7 +5367,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5560,16 +5424,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (17666800 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (17928944 &+ block &* 4))
+            let a = UnsafePointer(weights + (17648992 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (17911136 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5581,7 +5445,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5623,8 +5487,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (17929200 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (18519024 &+ block &* 32))
+        let packed = UnsafePointer(weights + (17911392 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (18501216 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -5686,8 +5550,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (18519280 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (18781424 &+ block &* 4))
+            let a = UnsafePointer(weights + (18501472 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (18763616 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5695,7 +5559,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5711,7 +5575,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5768,16 +5632,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (18782448 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (19044592 &+ block &* 4))
+            let a = UnsafePointer(weights + (18764640 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (19026784 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5789,7 +5653,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5831,8 +5695,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (19044848 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (19634672 &+ block &* 32))
+        let packed = UnsafePointer(weights + (19027040 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (19616864 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -5894,8 +5758,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (19634928 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (19897072 &+ block &* 4))
+            let a = UnsafePointer(weights + (19617120 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (19879264 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -5903,7 +5767,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5919,7 +5783,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5976,16 +5840,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (19898096 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (20160240 &+ block &* 4))
+            let a = UnsafePointer(weights + (19880288 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (20142432 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5997,7 +5861,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6039,8 +5903,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (20160496 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (20750320 &+ block &* 32))
+        let packed = UnsafePointer(weights + (20142688 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (20732512 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -6102,8 +5966,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (20750576 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (21012720 &+ block &* 4))
+            let a = UnsafePointer(weights + (20732768 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (20994912 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6111,7 +5975,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6127,7 +5991,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6184,16 +6048,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (21013744 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (21275888 &+ block &* 4))
+            let a = UnsafePointer(weights + (20995936 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (21258080 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6205,7 +6069,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6247,8 +6111,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (21276144 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (21865968 &+ block &* 32))
+        let packed = UnsafePointer(weights + (21258336 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (21848160 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -6310,8 +6174,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (21866224 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (22128368 &+ block &* 4))
+            let a = UnsafePointer(weights + (21848416 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (22110560 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6319,7 +6183,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6335,7 +6199,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6392,16 +6256,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (22129392 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (22391536 &+ block &* 4))
+            let a = UnsafePointer(weights + (22111584 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (22373728 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6413,7 +6277,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6455,8 +6319,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (22391792 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (22981616 &+ block &* 32))
+        let packed = UnsafePointer(weights + (22373984 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (22963808 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -6518,8 +6382,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (22981872 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (23244016 &+ block &* 4))
+            let a = UnsafePointer(weights + (22964064 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (23226208 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6527,7 +6391,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6543,7 +6407,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6600,16 +6464,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (23245040 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (23507184 &+ block &* 4))
+            let a = UnsafePointer(weights + (23227232 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (23489376 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6621,7 +6485,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6663,8 +6527,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (23507440 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (24097264 &+ block &* 32))
+        let packed = UnsafePointer(weights + (23489632 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (24079456 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -6726,8 +6590,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (24097520 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (24359664 &+ block &* 4))
+            let a = UnsafePointer(weights + (24079712 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (24341856 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6735,7 +6599,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6751,7 +6615,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6808,16 +6672,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (24360688 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (24622832 &+ block &* 4))
+            let a = UnsafePointer(weights + (24342880 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (24605024 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6829,7 +6693,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6871,8 +6735,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (24623088 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (25212912 &+ block &* 32))
+        let packed = UnsafePointer(weights + (24605280 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (25195104 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -6934,8 +6798,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (25213168 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (25475312 &+ block &* 4))
+            let a = UnsafePointer(weights + (25195360 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (25457504 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -6943,7 +6807,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6959,7 +6823,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7016,16 +6880,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (25476336 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (25738480 &+ block &* 4))
+            let a = UnsafePointer(weights + (25458528 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (25720672 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7037,7 +6901,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7079,8 +6943,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (25738736 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (26328560 &+ block &* 32))
+        let packed = UnsafePointer(weights + (25720928 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (26310752 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -7142,8 +7006,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (26328816 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (26590960 &+ block &* 4))
+            let a = UnsafePointer(weights + (26311008 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (26573152 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7151,7 +7015,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7167,7 +7031,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7224,16 +7088,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (26591984 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (26854128 &+ block &* 4))
+            let a = UnsafePointer(weights + (26574176 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (26836320 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7245,7 +7109,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7287,8 +7151,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (26854384 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (27444208 &+ block &* 32))
+        let packed = UnsafePointer(weights + (26836576 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (27426400 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -7350,8 +7214,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (27444464 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (27706608 &+ block &* 4))
+            let a = UnsafePointer(weights + (27426656 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (27688800 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7359,7 +7223,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7375,7 +7239,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7432,16 +7296,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (27707632 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (27969776 &+ block &* 4))
+            let a = UnsafePointer(weights + (27689824 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (27951968 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7453,7 +7317,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7495,8 +7359,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (27970032 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (28559856 &+ block &* 32))
+        let packed = UnsafePointer(weights + (27952224 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (28542048 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -7558,8 +7422,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (28560112 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (28822256 &+ block &* 4))
+            let a = UnsafePointer(weights + (28542304 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (28804448 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7567,7 +7431,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7583,7 +7447,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7640,16 +7504,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (28823280 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (29085424 &+ block &* 4))
+            let a = UnsafePointer(weights + (28805472 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (29067616 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7661,7 +7525,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7703,8 +7567,8 @@ public final class ResNet101 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (29085680 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (29675504 &+ block &* 32))
+        let packed = UnsafePointer(weights + (29067872 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (29657696 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -7766,8 +7630,8 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (29675760 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (29937904 &+ block &* 4))
+            let a = UnsafePointer(weights + (29657952 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (29920096 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -7775,7 +7639,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7791,7 +7655,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7848,16 +7712,16 @@ public final class ResNet101 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (29938928 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (30463216 &+ block &* 4))
+            let a = UnsafePointer(weights + (29921120 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (30445408 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7869,7 +7733,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7912,8 +7776,8 @@ public final class ResNet101 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (30463728 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (32823024 &+ block &* 32))
+        let packed = UnsafePointer(weights + (30445920 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (32805216 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 131072)
         do {
@@ -7953,26 +7817,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (32823536 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (33874160 &+ block &* 6))
+          let a = UnsafePointer(weights + (32805728 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (33854304 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+            if panel != 0 {
+              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8009,26 +7873,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (33876224 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (35977472 &+ block &* 6))
+          let a = UnsafePointer(weights + (33856352 &+ block &* 4096))
+          let bias = UnsafePointer(weights + (35953504 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
+            if panel != 0 {
+              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8072,26 +7936,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (35979536 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (37036304 &+ block &* 6))
+          let a = UnsafePointer(weights + (35955552 &+ block &* 8192))
+          let bias = UnsafePointer(weights + (37004128 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+            if panel != 0 {
+              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8129,8 +7993,8 @@ public final class ResNet101 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (37036832 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (39396128 &+ block &* 32))
+        let packed = UnsafePointer(weights + (37004640 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (39363936 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -8172,26 +8036,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (39396640 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (40447264 &+ block &* 6))
+          let a = UnsafePointer(weights + (39364448 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (40413024 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8222,26 +8086,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (40449328 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (41506096 &+ block &* 6))
+          let a = UnsafePointer(weights + (40415072 &+ block &* 8192))
+          let bias = UnsafePointer(weights + (41463648 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+            if panel != 0 {
+              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8279,8 +8143,8 @@ public final class ResNet101 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (41506624 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (43865920 &+ block &* 32))
+        let packed = UnsafePointer(weights + (41464160 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (43823456 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -8322,26 +8186,26 @@ public final class ResNet101 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (43866432 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (44917056 &+ block &* 6))
+          let a = UnsafePointer(weights + (43823968 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (44872544 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -8384,8 +8248,8 @@ public final class ResNet101 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (44919120 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (46983504 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (44874592 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (46938976 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -8602,8 +8466,8 @@ public final class ResNet101 {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -8629,15 +8493,6 @@ public final class ResNet101 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -8667,16 +8522,7 @@ public final class ResNet101 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -8720,21 +8566,6 @@ public final class ResNet101 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
@@ -8977,8 +8808,8 @@ public final class ResNet101 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -9004,18 +8835,6 @@ public final class ResNet101 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -9045,19 +8864,7 @@ public final class ResNet101 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -9084,22 +8891,10 @@ public final class ResNet101 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue residual.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue residual.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -9125,18 +8920,6 @@ public final class ResNet101 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -9166,19 +8949,7 @@ public final class ResNet101 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -9246,190 +9017,12 @@ public final class ResNet101 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
-    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
-    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
-    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    let q11 = UnsafeRawPointer(residual + 11 &* outStride)
-    c11_0 += (q11 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c11_1 += (q11 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s2 d1x1 row58 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9789,7 +9382,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s2 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10084,9 +9677,9 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10103,14 +9696,6 @@ public final class ResNet101 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -10131,15 +9716,7 @@ public final class ResNet101 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -10158,19 +9735,11 @@ public final class ResNet101 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10187,14 +9756,6 @@ public final class ResNet101 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -10215,15 +9776,7 @@ public final class ResNet101 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -10251,22 +9804,10 @@ public final class ResNet101 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -10329,7 +9870,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -10396,7 +9937,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10662,7 +10203,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10763,7 +10304,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10827,7 +10368,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10953,7 +10494,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11021,7 +10562,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel20(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -11081,6 +10622,127 @@ public final class ResNet101 {
       }
       if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
     }
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -11841,8 +11503,8 @@ public final class ResNet101 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -11864,16 +11526,6 @@ public final class ResNet101 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -11901,17 +11553,7 @@ public final class ResNet101 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -11934,20 +11576,10 @@ public final class ResNet101 {
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -11969,16 +11601,6 @@ public final class ResNet101 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -12006,17 +11628,7 @@ public final class ResNet101 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -12056,24 +11668,6 @@ public final class ResNet101 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
@@ -12348,8 +11942,8 @@ public final class ResNet101 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue residual.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue residual.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -12371,16 +11965,6 @@ public final class ResNet101 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -12408,17 +11992,7 @@ public final class ResNet101 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -12478,34 +12052,6 @@ public final class ResNet101 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
-    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c4_2 += (q4 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c4_3 += (q4 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
-    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c5_2 += (q5 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c5_3 += (q5 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -12513,7 +12059,7 @@ public final class ResNet101 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 430592 &+ parts &* 320, 401408 &+ parts &* 384, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
+    max(1, 430592 &+ parts &* 320, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -227,7 +227,7 @@ public final class ResNet18 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 12181760 floats.
+  /// Packed weights, 12180448 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -287,7 +287,7 @@ public final class ResNet18 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 12181760)
+    weights = Self.allocateZeroed(Float.self, count: 12180448)
     arena = Self.allocateZeroed(Float.self, count: 1003520)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 9472)
@@ -296,20 +296,20 @@ public final class ResNet18 {
     Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 212464)
     Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 280128)
     Self.packWinograd(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 353984)
-    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 624464)
-    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 633056)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 903536)
-    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1174016)
-    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1469184)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 2059264)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2092288)
-    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2682368)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 3272448)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 4452608)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 6, into: weights + 6812416)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 6945040)
-    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9304848)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 11664656)
+    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 8, into: weights + 624464)
+    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 632784)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 903264)
+    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1173744)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1468912)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 2058992)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2092016)
+    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2682096)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 3272176)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 4452336)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 4, into: weights + 6812144)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 6943728)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9303536)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 11663344)
   }
 
   deinit {
@@ -976,26 +976,26 @@ public final class ResNet18 {
     }
     let src = UnsafePointer(subsampled)
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (624464 &+ block &* 768))
-          let bias = UnsafePointer(weights + (632912 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (624464 &+ block &* 512))
+          let bias = UnsafePointer(weights + (632656 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 9408 &+ n), 64, 784, 784)
+            if panel != 24 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 6272 &+ n), 64, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel11(a, src + 768, bias, stage, 64, 784, 16)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1005,9 +1005,9 @@ public final class ResNet18 {
               }
               else {
                 Self.__kernel10(a, src + n, bias, stage, 64, 784, 32)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1045,7 +1045,7 @@ public final class ResNet18 {
   // in place: relu8 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 903524)
+    let zero = UnsafePointer(weights + 903252)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1078,7 +1078,7 @@ public final class ResNet18 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (633056 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (632784 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1089,7 +1089,7 @@ public final class ResNet18 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (903392 &+ block &* 11))
+                let bias = UnsafePointer(weights + (903120 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1107,7 +1107,7 @@ public final class ResNet18 {
   // folded: layer2.1.bn2 (bn)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1174004)
+    let zero = UnsafePointer(weights + 1173732)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1140,7 +1140,7 @@ public final class ResNet18 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (903536 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (903264 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1151,7 +1151,7 @@ public final class ResNet18 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1173872 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1173600 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1204,8 +1204,8 @@ public final class ResNet18 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (1174016 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (1468928 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1173744 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (1468656 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 224), count: 224)
@@ -1255,8 +1255,8 @@ public final class ResNet18 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (1469184 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2059008 &+ block &* 32))
+        let packed = UnsafePointer(weights + (1468912 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (2058736 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -1323,8 +1323,8 @@ public final class ResNet18 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2059264 &+ block &* 512))
-            let bias = UnsafePointer(weights + (2092032 &+ block &* 4))
+            let a = UnsafePointer(weights + (2058992 &+ block &* 512))
+            let bias = UnsafePointer(weights + (2091760 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -1402,8 +1402,8 @@ public final class ResNet18 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2092288 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2682112 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2092016 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (2681840 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -1453,8 +1453,8 @@ public final class ResNet18 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2682368 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3272192 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2682096 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (3271920 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -1517,8 +1517,8 @@ public final class ResNet18 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (3272448 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (4452096 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3272176 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (4451824 &+ block &* 32))
         let next = block == 15 ? packed : packed + 73728
         let groupInput = src + (group &* 65536)
         do {
@@ -1569,8 +1569,8 @@ public final class ResNet18 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (4452608 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (6811904 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4452336 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (6811632 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -1617,26 +1617,26 @@ public final class ResNet18 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (28928 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (28928 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6812416 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (6944512 &+ block &* 6))
+          let a = UnsafePointer(weights + (6812144 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (6943216 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 256, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 256, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 256, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -1690,8 +1690,8 @@ public final class ResNet18 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (6945040 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (9304336 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6943728 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (9303024 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -1742,8 +1742,8 @@ public final class ResNet18 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (9304848 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (11664144 &+ block &* 32))
+        let packed = UnsafePointer(weights + (9303536 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (11662832 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -1807,8 +1807,8 @@ public final class ResNet18 {
   // fc 1x1x512 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<63 {
-      let packed = weights + (11664656 &+ block &* 8192)
-      var even = UnsafeRawPointer(weights + (12180752 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (11663344 &+ block &* 8192)
+      var even = UnsafeRawPointer(weights + (12179440 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<256 {
         let i = pair &* 2
@@ -3102,8 +3102,8 @@ public final class ResNet18 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -3129,18 +3129,6 @@ public final class ResNet18 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -3170,19 +3158,7 @@ public final class ResNet18 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -3209,22 +3185,10 @@ public final class ResNet18 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -3242,14 +3206,6 @@ public final class ResNet18 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -3270,15 +3226,7 @@ public final class ResNet18 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -3297,14 +3245,6 @@ public final class ResNet18 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -4615,8 +4555,8 @@ public final class ResNet18 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4638,16 +4578,6 @@ public final class ResNet18 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4675,17 +4605,7 @@ public final class ResNet18 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -4708,16 +4628,6 @@ public final class ResNet18 {
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -387,7 +387,7 @@ public final class ResNet34 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 22839264 floats.
+  /// Packed weights, 22837952 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -447,7 +447,7 @@ public final class ResNet34 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 22839264)
+    weights = Self.allocateZeroed(Float.self, count: 22837952)
     arena = Self.allocateZeroed(Float.self, count: 1003520)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 9472)
@@ -458,34 +458,34 @@ public final class ResNet34 {
     Self.packWinograd(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 347792)
     Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 415456)
     Self.packWinograd(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 489312)
-    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 759792)
-    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 768384)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1038864)
-    Self.packWinograd(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1309344)
-    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1579824)
-    Self.packWinograd(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1850304)
-    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 2120784)
-    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 2391264)
-    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2686432)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 3276512)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3309536)
-    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3899616)
-    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 4489696)
-    Self.pack(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5079776)
-    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5669856)
-    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6259936)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6850016)
-    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 7440096)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8030176)
-    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8620256)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 9210336)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10390496)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 6, into: weights + 12750304)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 12882928)
-    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 15242736)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17602544)
-    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 19962352)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 22322160)
+    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 8, into: weights + 759792)
+    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 768112)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1038592)
+    Self.packWinograd(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1309072)
+    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1579552)
+    Self.packWinograd(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1850032)
+    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 2120512)
+    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 2390992)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2686160)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 3276240)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3309264)
+    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3899344)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 4489424)
+    Self.pack(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5079504)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5669584)
+    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6259664)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6849744)
+    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 7439824)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8029904)
+    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8619984)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 9210064)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10390224)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 4, into: weights + 12750032)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 12881616)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 15241424)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17601232)
+    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 19961040)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 22320848)
   }
 
   deinit {
@@ -1318,26 +1318,26 @@ public final class ResNet34 {
     }
     let src = UnsafePointer(subsampled)
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (759792 &+ block &* 768))
-          let bias = UnsafePointer(weights + (768240 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (759792 &+ block &* 512))
+          let bias = UnsafePointer(weights + (767984 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 9408 &+ n), 64, 784, 784)
+            if panel != 24 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 6272 &+ n), 64, 784, 784)
             }
             else {
               if panel == 24 {
                 Self.__kernel11(a, src + 768, bias, stage, 64, 784, 16)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1347,9 +1347,9 @@ public final class ResNet34 {
               }
               else {
                 Self.__kernel10(a, src + n, bias, stage, 64, 784, 32)
-                let valid = block == 10 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1387,7 +1387,7 @@ public final class ResNet34 {
   // in place: relu10 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1038852)
+    let zero = UnsafePointer(weights + 1038580)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1420,7 +1420,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (768384 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (768112 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1431,7 +1431,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1038720 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1038448 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1449,7 +1449,7 @@ public final class ResNet34 {
   // folded: layer2.1.bn2 (bn)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1309332)
+    let zero = UnsafePointer(weights + 1309060)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1482,7 +1482,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1038864 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1038592 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1493,7 +1493,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1309200 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1308928 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1529,7 +1529,7 @@ public final class ResNet34 {
   // in place: relu12 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1579812)
+    let zero = UnsafePointer(weights + 1579540)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1562,7 +1562,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1309344 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1309072 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1573,7 +1573,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1579680 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1579408 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1591,7 +1591,7 @@ public final class ResNet34 {
   // folded: layer2.2.bn2 (bn)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1850292)
+    let zero = UnsafePointer(weights + 1850020)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1624,7 +1624,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1579824 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1579552 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1635,7 +1635,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1850160 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1849888 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1671,7 +1671,7 @@ public final class ResNet34 {
   // in place: relu14 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2120772)
+    let zero = UnsafePointer(weights + 2120500)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1704,7 +1704,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1850304 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1850032 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1715,7 +1715,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (2120640 &+ block &* 11))
+                let bias = UnsafePointer(weights + (2120368 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1733,7 +1733,7 @@ public final class ResNet34 {
   // folded: layer2.3.bn2 (bn)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2391252)
+    let zero = UnsafePointer(weights + 2390980)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1766,7 +1766,7 @@ public final class ResNet34 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (2120784 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (2120512 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1777,7 +1777,7 @@ public final class ResNet34 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (2391120 &+ block &* 11))
+                let bias = UnsafePointer(weights + (2390848 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
                   Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1830,8 +1830,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2391264 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2686176 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2390992 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (2685904 &+ block &* 32))
         let groupInput = src + (group &* 115200)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (115200 &+ part &* 224), count: 224)
@@ -1881,8 +1881,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2686432 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3276256 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2686160 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (3275984 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -1949,8 +1949,8 @@ public final class ResNet34 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3276512 &+ block &* 512))
-            let bias = UnsafePointer(weights + (3309280 &+ block &* 4))
+            let a = UnsafePointer(weights + (3276240 &+ block &* 512))
+            let bias = UnsafePointer(weights + (3309008 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -2028,8 +2028,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (3309536 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3899360 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3309264 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (3899088 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2079,8 +2079,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (3899616 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (4489440 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3899344 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (4489168 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2143,8 +2143,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (4489696 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (5079520 &+ block &* 32))
+        let packed = UnsafePointer(weights + (4489424 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (5079248 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2194,8 +2194,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (5079776 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (5669600 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5079504 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (5669328 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2258,8 +2258,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (5669856 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (6259680 &+ block &* 32))
+        let packed = UnsafePointer(weights + (5669584 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (6259408 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2309,8 +2309,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6259936 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (6849760 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6259664 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (6849488 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2373,8 +2373,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6850016 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (7439840 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6849744 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (7439568 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2424,8 +2424,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (7440096 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8029920 &+ block &* 32))
+        let packed = UnsafePointer(weights + (7439824 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (8029648 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2488,8 +2488,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8030176 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8620000 &+ block &* 32))
+        let packed = UnsafePointer(weights + (8029904 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (8619728 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2539,8 +2539,8 @@ public final class ResNet34 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8620256 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (9210080 &+ block &* 32))
+        let packed = UnsafePointer(weights + (8619984 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (9209808 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -2603,8 +2603,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (9210336 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (10389984 &+ block &* 32))
+        let packed = UnsafePointer(weights + (9210064 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (10389712 &+ block &* 32))
         let next = block == 15 ? packed : packed + 73728
         let groupInput = src + (group &* 65536)
         do {
@@ -2655,8 +2655,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (10390496 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (12749792 &+ block &* 32))
+        let packed = UnsafePointer(weights + (10390224 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (12749520 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -2703,26 +2703,26 @@ public final class ResNet34 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (28928 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (28928 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (12750304 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (12882400 &+ block &* 6))
+          let a = UnsafePointer(weights + (12750032 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (12881104 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 256, 49, 49)
+            if panel != 0 {
+              Self.__kernel19(a, src + n, bias, y + (block &* 196 &+ n), 256, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 256, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -2776,8 +2776,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (12882928 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (15242224 &+ block &* 32))
+        let packed = UnsafePointer(weights + (12881616 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (15240912 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -2828,8 +2828,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (15242736 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (17602032 &+ block &* 32))
+        let packed = UnsafePointer(weights + (15241424 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (17600720 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -2893,8 +2893,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (17602544 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (19961840 &+ block &* 32))
+        let packed = UnsafePointer(weights + (17601232 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (19960528 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -2945,8 +2945,8 @@ public final class ResNet34 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (19962352 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (22321648 &+ block &* 32))
+        let packed = UnsafePointer(weights + (19961040 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (22320336 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -3010,8 +3010,8 @@ public final class ResNet34 {
   // fc 1x1x512 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<63 {
-      let packed = weights + (22322160 &+ block &* 8192)
-      var even = UnsafeRawPointer(weights + (22838256 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (22320848 &+ block &* 8192)
+      var even = UnsafeRawPointer(weights + (22836944 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<256 {
         let i = pair &* 2
@@ -4305,8 +4305,8 @@ public final class ResNet34 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4332,18 +4332,6 @@ public final class ResNet34 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4373,19 +4361,7 @@ public final class ResNet34 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -4412,22 +4388,10 @@ public final class ResNet34 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4445,14 +4409,6 @@ public final class ResNet34 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4473,15 +4429,7 @@ public final class ResNet34 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -4500,14 +4448,6 @@ public final class ResNet34 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -5818,8 +5758,8 @@ public final class ResNet34 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -5841,16 +5781,6 @@ public final class ResNet34 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -5878,17 +5808,7 @@ public final class ResNet34 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -5911,16 +5831,6 @@ public final class ResNet34 {
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -538,7 +538,7 @@ public final class ResNet50 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 27035392 floats.
+  /// Packed weights, 26990864 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -598,62 +598,62 @@ public final class ResNet50 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 27035392)
+    weights = Self.allocateZeroed(Float.self, count: 26990864)
     arena = Self.allocateZeroed(Float.self, count: 1806336)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
-    Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13776)
-    Self.pack(file, "layer1.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 81440)
-    Self.pack(file, "layer1.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 98608)
-    Self.pack(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 115776)
-    Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 132752)
-    Self.pack(file, "layer1.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 200416)
-    Self.pack(file, "layer1.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 217584)
-    Self.packWinograd(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 234560)
-    Self.pack(file, "layer1.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 302224)
-    Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 319392)
-    Self.pack(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 353328)
-    Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 500912)
-    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 567488)
-    Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 700112)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 767840)
-    Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1038320)
-    Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1104896)
-    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1172624)
-    Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1443104)
-    Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1509680)
-    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1577408)
-    Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1847888)
-    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1914464)
-    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2049904)
-    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2639984)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2903152)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3428464)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3690864)
-    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4772496)
-    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5035664)
-    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5298064)
-    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6379696)
-    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6642864)
-    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6905264)
-    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7495344)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 7758512)
-    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8020912)
-    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 8610992)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8874160)
-    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 9136560)
-    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9726640)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 9989808)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10514608)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 12874416)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 13927104)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 16030416)
-    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17087712)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 19447520)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 20500208)
-    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21557504)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 23917312)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 24970000)
+    Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 8, into: weights + 9472)
+    Self.packWinograd(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 13632)
+    Self.pack(file, "layer1.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 81296)
+    Self.pack(file, "layer1.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 97936)
+    Self.pack(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 8, into: weights + 114576)
+    Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 131024)
+    Self.pack(file, "layer1.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 198688)
+    Self.pack(file, "layer1.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 8, into: weights + 215328)
+    Self.packWinograd(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 231776)
+    Self.pack(file, "layer1.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 299440)
+    Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 8, into: weights + 316080)
+    Self.pack(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 348976)
+    Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 496560)
+    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 8, into: weights + 562608)
+    Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 694192)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 759856)
+    Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1030336)
+    Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 1096384)
+    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1162048)
+    Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1432528)
+    Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 8, into: weights + 1498576)
+    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1564240)
+    Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 8, into: weights + 1834720)
+    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 8, into: weights + 1900768)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2032096)
+    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2622176)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2885344)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3410656)
+    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3673056)
+    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4754688)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5017856)
+    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5280256)
+    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6361888)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6625056)
+    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6887456)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7477536)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 7740704)
+    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8003104)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 8593184)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8856352)
+    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 9118752)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9708832)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 9972000)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10496800)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 12856608)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 4, into: weights + 13907232)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 4, into: weights + 16006432)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17055520)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 19415328)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 4, into: weights + 20465952)
+    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21515040)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 23874848)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 24925472)
   }
 
   deinit {
@@ -923,34 +923,18 @@ public final class ResNet50 {
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (9472 &+ block &* 704))
-            let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (9472 &+ block &* 512))
+          let bias = UnsafePointer(weights + (13568 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -964,7 +948,7 @@ public final class ResNet50 {
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 81426)
+    let zero = UnsafePointer(weights + 81282)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -997,7 +981,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (13776 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (13632 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1008,7 +992,7 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (81360 &+ block &* 11))
+                let bias = UnsafePointer(weights + (81216 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1026,34 +1010,18 @@ public final class ResNet50 {
   // folded: layer1.0.bn3 (bn)
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (81440 &+ block &* 768))
-            let bias = UnsafePointer(weights + (98336 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (81296 &+ block &* 512))
+          let bias = UnsafePointer(weights + (97680 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel6(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1066,34 +1034,18 @@ public final class ResNet50 {
   // folded: layer1.0.downsample.1 (bn)
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (98608 &+ block &* 768))
-            let bias = UnsafePointer(weights + (115504 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (97936 &+ block &* 512))
+          let bias = UnsafePointer(weights + (114320 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel6(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136)
             }
           }
         }
@@ -1124,7 +1076,7 @@ public final class ResNet50 {
   // in place: relu5 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -1142,29 +1094,13 @@ public final class ResNet50 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
-          let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (115776 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (132672 &+ block &* 11))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (114576 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (130960 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -1178,7 +1114,7 @@ public final class ResNet50 {
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 200402)
+    let zero = UnsafePointer(weights + 198674)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1211,7 +1147,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (132752 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (131024 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1222,7 +1158,7 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (200336 &+ block &* 11))
+                let bias = UnsafePointer(weights + (198608 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1242,38 +1178,18 @@ public final class ResNet50 {
   // in place: relu7 (relu), identity2 (identity)
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (200416 &+ block &* 768))
-            let bias = UnsafePointer(weights + (217312 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (198688 &+ block &* 512))
+          let bias = UnsafePointer(weights + (215072 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel7(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136, x1 + (block &* 25088 &+ n))
             }
           }
         }
@@ -1287,7 +1203,7 @@ public final class ResNet50 {
   // in place: relu8 (relu)
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -1305,29 +1221,13 @@ public final class ResNet50 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 352), count: 352)
-          let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (217584 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (234480 &+ block &* 11))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 5 {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (215328 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (231712 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -1341,7 +1241,7 @@ public final class ResNet50 {
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 302210)
+    let zero = UnsafePointer(weights + 299426)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
@@ -1374,7 +1274,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (234560 &+ (block &* 16 &+ xi) &* 704))
+                  let panel = UnsafePointer(weights + (231776 &+ (block &* 16 &+ xi) &* 704))
                   let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                   for tilePanel in 0..<7 {
                     let firstTile = min(tilePanel &* 32, 164)
@@ -1385,7 +1285,7 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 5 ? 9 : 11
-                let bias = UnsafePointer(weights + (302144 &+ block &* 11))
+                let bias = UnsafePointer(weights + (299360 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
                 for r in 0..<valid {
                   Self.__kernel5(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
@@ -1405,38 +1305,18 @@ public final class ResNet50 {
   // in place: relu10 (relu)
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
-        let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 96) {
-          let chunkEnd = min(chunkFirst &+ 96, end)
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (302224 &+ block &* 768))
-            let bias = UnsafePointer(weights + (319120 &+ block &* 12))
-            for panel in chunkFirst..<chunkEnd {
-              let n = panel &* 32
-              if block != 21 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136, x1 + (block &* 37632 &+ n))
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 3136 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (299440 &+ block &* 512))
+          let bias = UnsafePointer(weights + (315824 &+ block &* 8))
+          for panel in chunkFirst..<chunkEnd {
+            let n = panel &* 32
+            do {
+              Self.__kernel7(a, src + n, bias, y + (block &* 25088 &+ n), 64, 3136, 3136, x1 + (block &* 25088 &+ n))
             }
           }
         }
@@ -1450,7 +1330,7 @@ public final class ResNet50 {
   // in place: relu11 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     let packedPanels = scratch + 0
     for chunk in 0..<5 {
       let firstPanel = chunk &* 24
@@ -1468,29 +1348,13 @@ public final class ResNet50 {
             }
           }
         }
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (196608 &+ part &* 384), count: 384)
-          let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (319392 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (353184 &+ block &* 12))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 32
-              if block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
-              }
-              else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 3136 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (316080 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (348848 &+ block &* 8))
+          for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -1522,8 +1386,8 @@ public final class ResNet50 {
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
-        let packed = UnsafePointer(weights + (353328 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (500784 &+ block &* 32))
+        let packed = UnsafePointer(weights + (348976 &+ block &* 36864))
+        let bias = UnsafePointer(weights + (496432 &+ block &* 32))
         let groupInput = src + (group &* 430592)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (430592 &+ part &* 320), count: 320)
@@ -1532,7 +1396,7 @@ public final class ResNet50 {
             let row = groupInput + (oy &* 116)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1547,7 +1411,7 @@ public final class ResNet50 {
             }
             do {
               let ox = 20
-              Self.__kernel10(row + (ox &* 2), 128, 3364, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1572,26 +1436,26 @@ public final class ResNet50 {
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (500912 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (566960 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (496560 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (562096 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            if panel != 24 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1601,9 +1465,9 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1640,7 +1504,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     let packedPanels = scratch + 204800
     for chunk in 0..<2 {
       let firstPanel = chunk &* 24
@@ -1659,22 +1523,22 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<43 {
-            let a = UnsafePointer(weights + (567488 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (699584 &+ block &* 12))
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (562608 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (693680 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 42 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+              if panel != 24 {
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 6272 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = block == 42 ? 8 : 12
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1684,9 +1548,9 @@ public final class ResNet50 {
                 }
                 else {
                   Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
-                  let valid = block == 42 ? 8 : 12
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1731,7 +1595,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -1750,22 +1614,22 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (700112 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (767696 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (694192 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (759728 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1774,10 +1638,10 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1799,7 +1663,7 @@ public final class ResNet50 {
   // in place: relu15 (relu)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1038308)
+    let zero = UnsafePointer(weights + 1030324)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -1823,7 +1687,7 @@ public final class ResNet50 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -1832,7 +1696,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (759856 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -1843,10 +1707,10 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1030192 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -1864,26 +1728,26 @@ public final class ResNet50 {
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1038320 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1104368 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1030336 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1095872 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -1897,9 +1761,9 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1930,7 +1794,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -1949,22 +1813,22 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1172480 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1096384 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (1161920 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -1973,10 +1837,10 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1998,7 +1862,7 @@ public final class ResNet50 {
   // in place: relu18 (relu)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1443092)
+    let zero = UnsafePointer(weights + 1432516)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -2022,7 +1886,7 @@ public final class ResNet50 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2031,7 +1895,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1162048 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -2042,10 +1906,10 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1432384 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2063,26 +1927,26 @@ public final class ResNet50 {
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1443104 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1509152 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1432528 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1498064 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2096,9 +1960,9 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2129,7 +1993,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2148,22 +2012,22 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<11 {
-            let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1577264 &+ block &* 12))
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (1498576 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (1564112 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 10 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2172,10 +2036,10 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 10 ? 8 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2197,7 +2061,7 @@ public final class ResNet50 {
   // in place: relu21 (relu)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1847876)
+    let zero = UnsafePointer(weights + 1834708)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
@@ -2221,7 +2085,7 @@ public final class ResNet50 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel13(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2230,7 +2094,7 @@ public final class ResNet50 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+                  let panel = UnsafePointer(weights + (1564240 &+ (block &* 16 &+ xi) &* 1408))
                   let results = productBuffer + ((block &- groupStart) &* 17248 &+ xi &* 1078)
                   for tilePanel in 0..<4 {
                     let firstTile = min(tilePanel &* 32, 66)
@@ -2241,10 +2105,10 @@ public final class ResNet50 {
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+                let bias = UnsafePointer(weights + (1834576 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel14(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2262,26 +2126,26 @@ public final class ResNet50 {
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1847888 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1913936 &+ block &* 12))
+        for block in 0..<64 {
+          let a = UnsafePointer(weights + (1834720 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1900256 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 24 && block != 42 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784, x1 + (block &* 9408 &+ n))
+            if panel != 24 {
+              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
             }
             else {
               if panel == 24 {
-                Self.__kernel11(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = block == 42 ? 8 : 12
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 16)
                   for p in 0..<16 {
@@ -2295,9 +2159,9 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = block == 42 ? 8 : 12
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 784 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -2328,7 +2192,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
     for chunk in 0..<3 {
       let firstPanel = chunk &* 12
@@ -2347,22 +2211,22 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<22 {
-            let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (2049632 &+ block &* 12))
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (1900768 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (2031840 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 24 && block != 21 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+              if panel != 24 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 16)
                     for p in 0..<16 {
@@ -2371,10 +2235,10 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
-                  let valid = block == 21 ? 4 : 12
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 12 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 784 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -2414,8 +2278,8 @@ public final class ResNet50 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2049904 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2639728 &+ block &* 32))
+        let packed = UnsafePointer(weights + (2032096 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (2621920 &+ block &* 32))
         let groupInput = src + (group &* 230400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (230400 &+ part &* 224), count: 224)
@@ -2424,7 +2288,7 @@ public final class ResNet50 {
             let row = groupInput + (oy &* 60)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel15(row + (ox &* 2), 256, 900, packed, bias, stage)
+              Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2475,16 +2339,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
+            let a = UnsafePointer(weights + (2622176 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (2884320 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2496,7 +2360,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2558,16 +2422,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (206848 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
+            let a = UnsafePointer(weights + (2885344 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (3409632 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2579,7 +2443,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2649,16 +2513,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (3690608 &+ block &* 4))
+            let a = UnsafePointer(weights + (3410656 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (3672800 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2670,7 +2534,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2708,12 +2572,12 @@ public final class ResNet50 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 4772472)
+    let zero = UnsafePointer(weights + 4754664)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -2725,18 +2589,18 @@ public final class ResNet50 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (3673056 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
+              let bias = UnsafePointer(weights + (4754400 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -2782,8 +2646,8 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
+            let a = UnsafePointer(weights + (4754688 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (5016832 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -2791,7 +2655,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2807,7 +2671,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2864,16 +2728,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (5297808 &+ block &* 4))
+            let a = UnsafePointer(weights + (5017856 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (5280000 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2885,7 +2749,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2923,12 +2787,12 @@ public final class ResNet50 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
-    let zero = UnsafePointer(weights + 6379672)
+    let zero = UnsafePointer(weights + 6361864)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel20(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -2940,18 +2804,18 @@ public final class ResNet50 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 12544)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
+                let panel = UnsafePointer(weights + (5280256 &+ (block &* 16 &+ xi) &* 3072))
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 21 ? 4 : 12
-              let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
+              let bias = UnsafePointer(weights + (6361600 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
                 Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
@@ -2997,8 +2861,8 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
+            let a = UnsafePointer(weights + (6361888 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (6624032 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3006,7 +2870,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3022,7 +2886,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3079,16 +2943,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (6905008 &+ block &* 4))
+            let a = UnsafePointer(weights + (6625056 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (6887200 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3100,7 +2964,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3142,8 +3006,8 @@ public final class ResNet50 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6905264 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (7495088 &+ block &* 32))
+        let packed = UnsafePointer(weights + (6887456 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (7477280 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -3205,8 +3069,8 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (7495344 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (7757488 &+ block &* 4))
+            let a = UnsafePointer(weights + (7477536 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (7739680 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3214,7 +3078,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3230,7 +3094,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3287,16 +3151,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (7758512 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (8020656 &+ block &* 4))
+            let a = UnsafePointer(weights + (7740704 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (8002848 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3308,7 +3172,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3350,8 +3214,8 @@ public final class ResNet50 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8020912 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8610736 &+ block &* 32))
+        let packed = UnsafePointer(weights + (8003104 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (8592928 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -3413,8 +3277,8 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (8610992 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (8873136 &+ block &* 4))
+            let a = UnsafePointer(weights + (8593184 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (8855328 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3422,7 +3286,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3438,7 +3302,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3495,16 +3359,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (8874160 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (9136304 &+ block &* 4))
+            let a = UnsafePointer(weights + (8856352 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (9118496 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3516,7 +3380,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3558,8 +3422,8 @@ public final class ResNet50 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (9136560 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (9726384 &+ block &* 32))
+        let packed = UnsafePointer(weights + (9118752 &+ block &* 73728))
+        let bias = UnsafePointer(weights + (9708576 &+ block &* 32))
         let groupInput = src + (group &* 65536)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
@@ -3621,8 +3485,8 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (9726640 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (9988784 &+ block &* 4))
+            let a = UnsafePointer(weights + (9708832 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (9970976 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
@@ -3630,7 +3494,7 @@ public final class ResNet50 {
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3646,7 +3510,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3703,16 +3567,16 @@ public final class ResNet50 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (9989808 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (10514096 &+ block &* 4))
+            let a = UnsafePointer(weights + (9972000 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (10496288 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3724,7 +3588,7 @@ public final class ResNet50 {
                   }
                 }
                 else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3767,8 +3631,8 @@ public final class ResNet50 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (10514608 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (12873904 &+ block &* 32))
+        let packed = UnsafePointer(weights + (10496800 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (12856096 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 131072)
         do {
@@ -3808,26 +3672,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (12874416 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (13925040 &+ block &* 6))
+          let a = UnsafePointer(weights + (12856608 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (13905184 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+            if panel != 0 {
+              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -3864,26 +3728,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (115712 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (13927104 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (16028352 &+ block &* 6))
+          let a = UnsafePointer(weights + (13907232 &+ block &* 4096))
+          let bias = UnsafePointer(weights + (16004384 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
+            if panel != 0 {
+              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -3927,26 +3791,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (16030416 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (17087184 &+ block &* 6))
+          let a = UnsafePointer(weights + (16006432 &+ block &* 8192))
+          let bias = UnsafePointer(weights + (17055008 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+            if panel != 0 {
+              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -3984,8 +3848,8 @@ public final class ResNet50 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (17087712 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (19447008 &+ block &* 32))
+        let packed = UnsafePointer(weights + (17055520 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (19414816 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -4027,26 +3891,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (19447520 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (20498144 &+ block &* 6))
+          let a = UnsafePointer(weights + (19415328 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (20463904 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -4077,26 +3941,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(86, threads: threads, pool: pool) {
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (131072 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (20500208 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (21556976 &+ block &* 6))
+          let a = UnsafePointer(weights + (20465952 &+ block &* 8192))
+          let bias = UnsafePointer(weights + (21514528 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 85 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+            if panel != 0 {
+              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
                 Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
-                let valid = block == 85 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -4134,8 +3998,8 @@ public final class ResNet50 {
         let group = block / 16
         let firstChannel = group &* 512 &+ (block % 16) &* 32
         let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (21557504 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (23916800 &+ block &* 32))
+        let packed = UnsafePointer(weights + (21515040 &+ block &* 147456))
+        let bias = UnsafePointer(weights + (23874336 &+ block &* 32))
         let next = block == 15 ? packed : packed + 147456
         let groupInput = src + (group &* 41472)
         do {
@@ -4177,26 +4041,26 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelParts(342, threads: threads, pool: pool) {
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (23917312 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (24967936 &+ block &* 6))
+          let a = UnsafePointer(weights + (23874848 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (24923424 &+ block &* 4))
           for panel in 0..<1 {
             let n = panel &* 64
-            if panel != 0 && block != 341 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49, x1 + (block &* 294 &+ n))
+            if panel != 0 {
+              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
                 Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = block == 341 ? 2 : 6
+                let valid = 4
                 for r in 0..<valid {
-                  let c = block &* 6 &+ r
+                  let c = block &* 4 &+ r
                   let o = y + (c &* 49 &+ n)
                   let s = stage + (r &* 64)
                   for p in 0..<49 {
@@ -4239,8 +4103,8 @@ public final class ResNet50 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (24970000 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (27034384 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (24925472 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (26989856 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -4457,8 +4321,8 @@ public final class ResNet50 {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4484,15 +4348,6 @@ public final class ResNet50 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4522,16 +4377,7 @@ public final class ResNet50 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -4575,21 +4421,6 @@ public final class ResNet50 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
@@ -4832,8 +4663,8 @@ public final class ResNet50 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4859,18 +4690,6 @@ public final class ResNet50 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -4900,19 +4719,7 @@ public final class ResNet50 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -4939,22 +4746,10 @@ public final class ResNet50 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue residual.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue residual.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -4980,18 +4775,6 @@ public final class ResNet50 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -5021,19 +4804,7 @@ public final class ResNet50 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -5101,190 +4872,12 @@ public final class ResNet50 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    let q8 = UnsafeRawPointer(residual + 8 &* outStride)
-    c8_0 += (q8 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c8_1 += (q8 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    let q9 = UnsafeRawPointer(residual + 9 &* outStride)
-    c9_0 += (q9 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c9_1 += (q9 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    let q10 = UnsafeRawPointer(residual + 10 &* outStride)
-    c10_0 += (q10 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c10_1 += (q10 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    let q11 = UnsafeRawPointer(residual + 11 &* outStride)
-    c11_0 += (q11 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c11_1 += (q11 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s2 d1x1 row58 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5644,7 +5237,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s2 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5939,9 +5532,9 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -5958,14 +5551,6 @@ public final class ResNet50 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -5986,15 +5571,7 @@ public final class ResNet50 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -6013,19 +5590,11 @@ public final class ResNet50 {
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6042,14 +5611,6 @@ public final class ResNet50 {
     var c6_0 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -6070,15 +5631,7 @@ public final class ResNet50 {
       c6_0 = Self.__kernel1(c6_0, b0, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
+      ai += 8
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -6106,22 +5659,10 @@ public final class ResNet50 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -6184,7 +5725,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -6251,7 +5792,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6517,7 +6058,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6618,7 +6159,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6682,7 +6223,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6808,7 +6349,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6876,7 +6417,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel20(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -6936,6 +6477,127 @@ public final class ResNet50 {
       }
       if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
     }
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
@@ -7696,8 +7358,8 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -7719,16 +7381,6 @@ public final class ResNet50 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -7756,17 +7408,7 @@ public final class ResNet50 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -7789,20 +7431,10 @@ public final class ResNet50 {
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -7824,16 +7456,6 @@ public final class ResNet50 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -7861,17 +7483,7 @@ public final class ResNet50 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -7911,24 +7523,6 @@ public final class ResNet50 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
@@ -8203,8 +7797,8 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue residual.
-  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue residual.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -8226,16 +7820,6 @@ public final class ResNet50 {
     var c3_1 = bias3
     var c3_2 = bias3
     var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    var c5_2 = bias5
-    var c5_3 = bias5
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -8263,17 +7847,7 @@ public final class ResNet50 {
       c3_1 = Self.__kernel1(c3_1, b1, a3)
       c3_2 = Self.__kernel1(c3_2, b2, a3)
       c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      c5_2 = Self.__kernel1(c5_2, b2, a5)
-      c5_3 = Self.__kernel1(c5_3, b3, a5)
-      ai += 6
+      ai += 4
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
@@ -8333,34 +7907,6 @@ public final class ResNet50 {
     (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
     c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
-    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c4_2 += (q4 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c4_3 += (q4 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    let q5 = UnsafeRawPointer(residual + 5 &* outStride)
-    c5_0 += (q5 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c5_1 += (q5 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c5_2 += (q5 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c5_3 += (q5 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
-    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
-    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -8368,7 +7914,7 @@ public final class ResNet50 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 430592 &+ parts &* 320, 401408 &+ parts &* 384, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
+    max(1, 430592 &+ parts &* 320, 266240 &+ parts &* 122304, 0 &+ parts &* 321920)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -149,7 +149,7 @@ public final class SqueezeNet1_0 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 1376536 floats.
+  /// Packed weights, 1374424 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -209,34 +209,34 @@ public final class SqueezeNet1_0 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 1376536)
+    weights = Self.allocateZeroed(Float.self, count: 1374424)
     arena = Self.allocateZeroed(Float.self, count: 1420512)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
-    Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
-    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16896)
-    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 26176)
-    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 28240)
-    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 29376)
-    Self.pack(file, "features.5.squeeze.weight", bias: "features.5.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 38656)
-    Self.pack(file, "features.5.expand1x1.weight", bias: "features.5.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 42928)
-    Self.packWinograd(file, "features.5.expand3x3.weight", bias: "features.5.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 47296)
-    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 115024)
-    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 123520)
-    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 127888)
-    Self.pack(file, "features.8.squeeze.weight", bias: "features.8.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 195616)
-    Self.pack(file, "features.8.expand1x1.weight", bias: "features.8.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 207952)
-    Self.packWinograd(file, "features.8.expand3x3.weight", bias: "features.8.expand3x3.bias", norm: nil, outputs: 192, inputs: 48, lanes: 12, into: weights + 217360)
-    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 12, into: weights + 365024)
-    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 383504)
-    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 392912)
-    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 476048)
-    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 501472)
-    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 518640)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 666352)
-    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 699184)
-    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 715824)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 863536)
+    Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 8, into: weights + 15760)
+    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16848)
+    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 26128)
+    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 8, into: weights + 28192)
+    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 29280)
+    Self.pack(file, "features.5.squeeze.weight", bias: "features.5.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 8, into: weights + 38560)
+    Self.pack(file, "features.5.expand1x1.weight", bias: "features.5.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 8, into: weights + 42688)
+    Self.packWinograd(file, "features.5.expand3x3.weight", bias: "features.5.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 46912)
+    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 8, into: weights + 114640)
+    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 8, into: weights + 122864)
+    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 127088)
+    Self.pack(file, "features.8.squeeze.weight", bias: "features.8.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 194816)
+    Self.pack(file, "features.8.expand1x1.weight", bias: "features.8.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 207152)
+    Self.packWinograd(file, "features.8.expand3x3.weight", bias: "features.8.expand3x3.bias", norm: nil, outputs: 192, inputs: 48, lanes: 12, into: weights + 216560)
+    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 12, into: weights + 364224)
+    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 382704)
+    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 392112)
+    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 8, into: weights + 475248)
+    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 8, into: weights + 499888)
+    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 516528)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 664240)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 697072)
+    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 713712)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 861424)
   }
 
   deinit {
@@ -518,26 +518,26 @@ public final class SqueezeNet1_0 {
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (15760 &+ block &* 176))
-          let bias = UnsafePointer(weights + (16816 &+ block &* 11))
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (15760 &+ block &* 128))
+          let bias = UnsafePointer(weights + (16784 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 91 && block != 5 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+            if panel != 91 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 16, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel5(a, src + 2900, bias, stage, 16, 2916, 16)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel3(a, src + 2900, bias, stage, 16, 2916, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 16 &+ 12)
                   for p in 0..<4 {
@@ -546,10 +546,10 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 16, 2916, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + n, bias, stage, 16, 2916, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -586,8 +586,8 @@ public final class SqueezeNet1_0 {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (16896 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (26112 &+ block &* 32))
+        let packed = UnsafePointer(weights + (16848 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (26064 &+ block &* 32))
         let groupInput = src + (group &* 50176)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
@@ -596,7 +596,7 @@ public final class SqueezeNet1_0 {
             let row = groupInput + (oy &* 56)
             for t in 0..<4 {
               let ox = t &* 11
-              Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              Self.__kernel4(row + (ox &* 1), 16, 3136, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -611,7 +611,7 @@ public final class SqueezeNet1_0 {
             }
             do {
               let ox = 44
-              Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -650,8 +650,8 @@ public final class SqueezeNet1_0 {
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
           for block in 0..<2 {
-            let a = UnsafePointer(weights + (26176 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (28224 &+ block &* 8))
+            let a = UnsafePointer(weights + (26128 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (28176 &+ block &* 8))
             for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 91 {
@@ -696,26 +696,26 @@ public final class SqueezeNet1_0 {
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (28240 &+ block &* 176))
-          let bias = UnsafePointer(weights + (29296 &+ block &* 11))
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (28192 &+ block &* 128))
+          let bias = UnsafePointer(weights + (29216 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 91 && block != 5 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+            if panel != 91 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 16, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel5(a, src + 2900, bias, stage, 16, 2916, 16)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel3(a, src + 2900, bias, stage, 16, 2916, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 16 &+ 12)
                   for p in 0..<4 {
@@ -724,10 +724,10 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 16, 2916, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + n, bias, stage, 16, 2916, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -764,8 +764,8 @@ public final class SqueezeNet1_0 {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (29376 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (38592 &+ block &* 32))
+        let packed = UnsafePointer(weights + (29280 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (38496 &+ block &* 32))
         let groupInput = src + (group &* 50176)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
@@ -774,7 +774,7 @@ public final class SqueezeNet1_0 {
             let row = groupInput + (oy &* 56)
             for t in 0..<4 {
               let ox = t &* 11
-              Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              Self.__kernel4(row + (ox &* 1), 16, 3136, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -789,7 +789,7 @@ public final class SqueezeNet1_0 {
             }
             do {
               let ox = 44
-              Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+              Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -819,28 +819,28 @@ public final class SqueezeNet1_0 {
   private func features_5_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    // 4 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
-          for block in 0..<3 {
-            let a = UnsafePointer(weights + (38656 &+ block &* 1408))
-            let bias = UnsafePointer(weights + (42880 &+ block &* 11))
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (38560 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (42656 &+ block &* 8))
             for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
-              if panel != 91 && block != 2 {
-                Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 128, 2916, 2916)
+              if panel != 91 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 128, 2916, 2916)
               }
               else {
                 if panel == 91 {
-                  Self.__kernel5(a, src + 2900, bias, stage, 128, 2916, 16)
-                  let valid = block == 2 ? 10 : 11
+                  Self.__kernel3(a, src + 2900, bias, stage, 128, 2916, 16)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 2916 &+ n)
                     let s = stage + (r &* 16 &+ 12)
                     for p in 0..<4 {
@@ -849,10 +849,10 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel4(a, src + n, bias, stage, 128, 2916, 32)
-                  let valid = block == 2 ? 10 : 11
+                  Self.__kernel2(a, src + n, bias, stage, 128, 2916, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 2916 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -874,26 +874,26 @@ public final class SqueezeNet1_0 {
   private func features_5_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (42928 &+ block &* 384))
-          let bias = UnsafePointer(weights + (47152 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (42688 &+ block &* 256))
+          let bias = UnsafePointer(weights + (46784 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 91 && block != 10 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 34992 &+ n), 32, 2916, 2916)
+            if panel != 91 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 32, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel9(a, src + 2900, bias, stage, 32, 2916, 16)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel3(a, src + 2900, bias, stage, 32, 2916, 16)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 16 &+ 12)
                   for p in 0..<4 {
@@ -902,10 +902,10 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 32, 2916, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + n, bias, stage, 32, 2916, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 2916 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -925,7 +925,7 @@ public final class SqueezeNet1_0 {
   // in place: features.5.expand3x3_activation (relu)
   private func features_5_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 27x27 tiles, 3 block(s) of 9 tile row(s)
-    let zero = UnsafePointer(weights + 115012)
+    let zero = UnsafePointer(weights + 114628)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
@@ -949,7 +949,7 @@ public final class SqueezeNet1_0 {
                 to.update(repeating: 0, count: 56)
               }
             }
-            Self.__kernel10(UnsafePointer(buffer.baseAddress!), 56, transformed + c &* 243, 7776, 9, 27)
+            Self.__kernel6(UnsafePointer(buffer.baseAddress!), 56, transformed + c &* 243, 7776, 9, 27)
           }
           do {
             let first = 0, end = 12
@@ -958,21 +958,21 @@ public final class SqueezeNet1_0 {
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 7776)
                 for block in groupStart..<groupEnd {
-                  let panel = UnsafePointer(weights + (47296 &+ (block &* 16 &+ xi) &* 352))
+                  let panel = UnsafePointer(weights + (46912 &+ (block &* 16 &+ xi) &* 352))
                   let results = productBuffer + ((block &- groupStart) &* 42768 &+ xi &* 2673)
                   for tilePanel in 0..<8 {
                     let firstTile = min(tilePanel &* 32, 211)
-                    Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+                    Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
                   }
                 }
               }
               for block in groupStart..<groupEnd {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
-                let bias = UnsafePointer(weights + (114880 &+ block &* 11))
+                let bias = UnsafePointer(weights + (114496 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 42768)
                 for r in 0..<valid {
-                  Self.__kernel12(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+                  Self.__kernel8(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
                 }
               }
             }
@@ -1045,43 +1045,64 @@ public final class SqueezeNet1_0 {
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelParts(23, threads: threads, pool: pool) {
-      part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (115024 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (123472 &+ block &* 11))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 22 && block != 2 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    let packedPanels = scratch + 8192
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 23)
+      let packedEnd = min(endPanel, 22)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
             }
-            else {
-              if panel == 22 {
-                Self.__kernel4(a, src + 697, bias, stage, 256, 729, 32)
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32 &+ 7)
-                  for p in 0..<25 {
-                    o[p] = s[p]
-                  }
-                }
+          }
+        }
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let stage = buffer.baseAddress!
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (114640 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (122832 &+ block &* 8))
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+              let n = panel &* 32
+              if panel != 22 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 256, 729, 32)
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 22 {
+                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1098,26 +1119,26 @@ public final class SqueezeNet1_0 {
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (123520 &+ block &* 384))
-          let bias = UnsafePointer(weights + (127744 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (122864 &+ block &* 256))
+          let bias = UnsafePointer(weights + (126960 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 22 && block != 10 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+            if panel != 22 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 5832 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel8(a, src + 697, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32 &+ 7)
                   for p in 0..<25 {
@@ -1126,10 +1147,10 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + n, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1162,11 +1183,11 @@ public final class SqueezeNet1_0 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    let zero = UnsafePointer(weights + 195604)
+    let zero = UnsafePointer(weights + 194804)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
@@ -1178,21 +1199,21 @@ public final class SqueezeNet1_0 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 6272)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (127888 &+ (block &* 16 &+ xi) &* 352))
+                let panel = UnsafePointer(weights + (127088 &+ (block &* 16 &+ xi) &* 352))
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 11
               let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (195472 &+ block &* 11))
+              let bias = UnsafePointer(weights + (194672 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
               for r in 0..<valid {
-                Self.__kernel14(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel10(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -1239,16 +1260,16 @@ public final class SqueezeNet1_0 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
-            let a = UnsafePointer(weights + (195616 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (207904 &+ block &* 12))
+            let a = UnsafePointer(weights + (194816 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (207104 &+ block &* 12))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1260,7 +1281,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1292,16 +1313,16 @@ public final class SqueezeNet1_0 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
-          let a = UnsafePointer(weights + (207952 &+ block &* 576))
-          let bias = UnsafePointer(weights + (217168 &+ block &* 12))
+          let a = UnsafePointer(weights + (207152 &+ block &* 576))
+          let bias = UnsafePointer(weights + (216368 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 22 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+              Self.__kernel11(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel8(a, src + 697, bias, stage, 48, 729, 32)
+                Self.__kernel11(a, src + 697, bias, stage, 48, 729, 32)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1313,7 +1334,7 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 48, 729, 32)
+                Self.__kernel11(a, src + n, bias, stage, 48, 729, 32)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1349,12 +1370,12 @@ public final class SqueezeNet1_0 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 43200
-    let zero = UnsafePointer(weights + 365008)
+    let zero = UnsafePointer(weights + 364208)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(48, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
+        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
       }
       Self.parallelParts(16, threads: threads, pool: pool) {
         part, first, end in
@@ -1366,21 +1387,21 @@ public final class SqueezeNet1_0 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 9408)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (217360 &+ (block &* 16 &+ xi) &* 576))
+                let panel = UnsafePointer(weights + (216560 &+ (block &* 16 &+ xi) &* 576))
                 let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel15(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
+                  Self.__kernel12(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 12
               let valid = block == 15 ? 12 : 12
-              let bias = UnsafePointer(weights + (364816 &+ block &* 12))
+              let bias = UnsafePointer(weights + (364016 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
               for r in 0..<valid {
-                Self.__kernel14(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -1427,16 +1448,16 @@ public final class SqueezeNet1_0 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
-            let a = UnsafePointer(weights + (365024 &+ block &* 4608))
-            let bias = UnsafePointer(weights + (383456 &+ block &* 12))
+            let a = UnsafePointer(weights + (364224 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (382656 &+ block &* 12))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8748 &+ n), 384, 32, 729)
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8748 &+ n), 384, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
+                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1448,7 +1469,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1480,16 +1501,16 @@ public final class SqueezeNet1_0 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in 0..<16 {
-          let a = UnsafePointer(weights + (383504 &+ block &* 576))
-          let bias = UnsafePointer(weights + (392720 &+ block &* 12))
+          let a = UnsafePointer(weights + (382704 &+ block &* 576))
+          let bias = UnsafePointer(weights + (391920 &+ block &* 12))
           for panel in first..<end {
             let n = panel &* 32
             if panel != 22 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+              Self.__kernel11(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel8(a, src + 697, bias, stage, 48, 729, 32)
+                Self.__kernel11(a, src + 697, bias, stage, 48, 729, 32)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1501,7 +1522,7 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 48, 729, 32)
+                Self.__kernel11(a, src + n, bias, stage, 48, 729, 32)
                 let valid = 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1541,8 +1562,8 @@ public final class SqueezeNet1_0 {
         let group = block / 6
         let firstChannel = group &* 192 &+ (block % 6) &* 32
         let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (392912 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (475856 &+ block &* 32))
+        let packed = UnsafePointer(weights + (392112 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (475056 &+ block &* 32))
         let groupInput = src + (group &* 40368)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (40368 &+ part &* 288), count: 288)
@@ -1551,7 +1572,7 @@ public final class SqueezeNet1_0 {
             let row = groupInput + (oy &* 29)
             for t in 0..<3 {
               let ox = t &* 9
-              Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
+              Self.__kernel13(row + (ox &* 1), 48, 841, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1586,7 +1607,7 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    // 8 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
     let packedPanels = scratch + 12288
     for chunk in 0..<2 {
       let firstPanel = chunk &* 16
@@ -1605,22 +1626,22 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 352), count: 352)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
-          for block in 0..<6 {
-            let a = UnsafePointer(weights + (476048 &+ block &* 4224))
-            let bias = UnsafePointer(weights + (501392 &+ block &* 11))
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (475248 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (499824 &+ block &* 8))
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
-              if panel != 22 && block != 5 {
-                Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8019 &+ n), 384, 32, 729)
+              if panel != 22 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 5832 &+ n), 384, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel4(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
-                  let valid = block == 5 ? 9 : 11
+                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 384, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<25 {
@@ -1629,10 +1650,10 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
-                  let valid = block == 5 ? 9 : 11
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
+                  let valid = 8
                   for r in 0..<valid {
-                    let c = block &* 11 &+ r
+                    let c = block &* 8 &+ r
                     let o = y + (c &* 729 &+ n)
                     let s = stage + (r &* 32)
                     for p in 0..<32 {
@@ -1654,26 +1675,26 @@ public final class SqueezeNet1_0 {
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (501472 &+ block &* 768))
-          let bias = UnsafePointer(weights + (518368 &+ block &* 12))
+        for block in 0..<32 {
+          let a = UnsafePointer(weights + (499888 &+ block &* 512))
+          let bias = UnsafePointer(weights + (516272 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 22 && block != 21 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 8748 &+ n), 64, 729, 729)
+            if panel != 22 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 5832 &+ n), 64, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel8(a, src + 697, bias, stage, 64, 729, 32)
-                let valid = block == 21 ? 4 : 12
+                Self.__kernel2(a, src + 697, bias, stage, 64, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32 &+ 7)
                   for p in 0..<25 {
@@ -1682,10 +1703,10 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 64, 729, 32)
-                let valid = block == 21 ? 4 : 12
+                Self.__kernel2(a, src + n, bias, stage, 64, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1722,8 +1743,8 @@ public final class SqueezeNet1_0 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (518640 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (666096 &+ block &* 32))
+        let packed = UnsafePointer(weights + (516528 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (663984 &+ block &* 32))
         let groupInput = src + (group &* 53824)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53824 &+ part &* 288), count: 288)
@@ -1732,7 +1753,7 @@ public final class SqueezeNet1_0 {
             let row = groupInput + (oy &* 29)
             for t in 0..<3 {
               let ox = t &* 9
-              Self.__kernel16(row + (ox &* 1), 64, 841, packed, bias, stage)
+              Self.__kernel13(row + (ox &* 1), 64, 841, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1934,16 +1955,16 @@ public final class SqueezeNet1_0 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (666352 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (699120 &+ block &* 4))
+            let a = UnsafePointer(weights + (664240 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (697008 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1955,7 +1976,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1987,16 +2008,16 @@ public final class SqueezeNet1_0 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (699184 &+ block &* 256))
-          let bias = UnsafePointer(weights + (715568 &+ block &* 4))
+          let a = UnsafePointer(weights + (697072 &+ block &* 256))
+          let bias = UnsafePointer(weights + (713456 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel14(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel18(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel15(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -2008,7 +2029,7 @@ public final class SqueezeNet1_0 {
                 }
               }
               else {
-                Self.__kernel17(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel14(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -2048,8 +2069,8 @@ public final class SqueezeNet1_0 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (715824 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (863280 &+ block &* 32))
+        let packed = UnsafePointer(weights + (713712 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (861168 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
@@ -2058,7 +2079,7 @@ public final class SqueezeNet1_0 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel19(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel16(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -2073,7 +2094,7 @@ public final class SqueezeNet1_0 {
             }
             do {
               let ox = 7
-              Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel17(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -2130,16 +2151,16 @@ public final class SqueezeNet1_0 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (863536 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1375536 &+ block &* 4))
+            let a = UnsafePointer(weights + (861424 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1373424 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2151,7 +2172,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2555,235 +2576,10 @@ public final class SqueezeNet1_0 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows11 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      ai += 11
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row56 tile32x11 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3174,7 +2970,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row56 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3531,9 +3327,377 @@ public final class SqueezeNet1_0 {
     UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      ai += 11
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD16<Float>(repeating: bias)
+    let zero = SIMD16<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
+      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
+      if partial {
+        for i in 0..<15 {
+          top[16 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
+        if partial {
+          for i in 0..<15 {
+            (top + width)[16 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    let zero = SIMD8<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3677,474 +3841,9 @@ public final class SqueezeNet1_0 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      ai += 12
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
-  }
-
-  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
-      bi += bStride
-    }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD16<Float>(repeating: bias)
-    let zero = SIMD16<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
-      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
-      if partial {
-        for i in 0..<15 {
-          top[16 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
-        if partial {
-          for i in 0..<15 {
-            (top + width)[16 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    let zero = SIMD8<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4266,7 +3965,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row29 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4594,7 +4293,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4720,7 +4419,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4830,7 +4529,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5097,7 +4796,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -149,7 +149,7 @@ public final class SqueezeNet1_1 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 1297768 floats.
+  /// Packed weights, 1296968 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -209,34 +209,34 @@ public final class SqueezeNet1_1 {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 1297768)
+    weights = Self.allocateZeroed(Float.self, count: 1296968)
     arena = Self.allocateZeroed(Float.self, count: 982144)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
-    Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
-    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 3968)
-    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 13248)
-    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15312)
-    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16448)
-    Self.pack(file, "features.6.squeeze.weight", bias: "features.6.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 25728)
-    Self.pack(file, "features.6.expand1x1.weight", bias: "features.6.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 30000)
-    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 34368)
-    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 102096)
-    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 110592)
-    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 114960)
-    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 4, into: weights + 182688)
-    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 195024)
-    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 204432)
-    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 287568)
-    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 306048)
-    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 315456)
-    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 398592)
-    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 423232)
-    Self.pack(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 439872)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 587584)
-    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 620416)
-    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 637056)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 784768)
+    Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 8, into: weights + 2832)
+    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 3920)
+    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 13200)
+    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 8, into: weights + 15264)
+    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16352)
+    Self.pack(file, "features.6.squeeze.weight", bias: "features.6.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 8, into: weights + 25632)
+    Self.pack(file, "features.6.expand1x1.weight", bias: "features.6.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 8, into: weights + 29760)
+    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 33984)
+    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 8, into: weights + 101712)
+    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 8, into: weights + 109936)
+    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 114160)
+    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 4, into: weights + 181888)
+    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 194224)
+    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 203632)
+    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 286768)
+    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 305248)
+    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 314656)
+    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 397792)
+    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 422432)
+    Self.pack(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 439072)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 586784)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 619616)
+    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 636256)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 783968)
   }
 
   deinit {
@@ -515,26 +515,26 @@ public final class SqueezeNet1_1 {
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (2832 &+ block &* 176))
-          let bias = UnsafePointer(weights + (3888 &+ block &* 11))
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (2832 &+ block &* 128))
+          let bias = UnsafePointer(weights + (3856 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 94 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 33275 &+ n), 16, 3025, 3025)
+            if panel != 94 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 16, 3025, 3025)
             }
             else {
               if panel == 94 {
-                Self.__kernel3(a, src + 2993, bias, stage, 16, 3025, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + 2993, bias, stage, 16, 3025, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 3025 &+ n)
                   let s = stage + (r &* 32 &+ 15)
                   for p in 0..<17 {
@@ -543,10 +543,10 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 16, 3025, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + n, bias, stage, 16, 3025, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 3025 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -583,8 +583,8 @@ public final class SqueezeNet1_1 {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (3968 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (13184 &+ block &* 32))
+        let packed = UnsafePointer(weights + (3920 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (13136 &+ block &* 32))
         let groupInput = src + (group &* 51984)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
@@ -593,7 +593,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 57)
             for t in 0..<5 {
               let ox = t &* 11
-              Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+              Self.__kernel3(row + (ox &* 1), 16, 3249, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
@@ -632,8 +632,8 @@ public final class SqueezeNet1_1 {
         for chunkFirst in stride(from: first, to: end, by: 48) {
           let chunkEnd = min(chunkFirst &+ 48, end)
           for block in 0..<2 {
-            let a = UnsafePointer(weights + (13248 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (15296 &+ block &* 8))
+            let a = UnsafePointer(weights + (13200 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (15248 &+ block &* 8))
             for panel in chunkFirst..<chunkEnd {
               let n = panel &* 32
               if panel != 94 {
@@ -678,26 +678,26 @@ public final class SqueezeNet1_1 {
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (15312 &+ block &* 176))
-          let bias = UnsafePointer(weights + (16368 &+ block &* 11))
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (15264 &+ block &* 128))
+          let bias = UnsafePointer(weights + (16288 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 94 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 33275 &+ n), 16, 3025, 3025)
+            if panel != 94 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 16, 3025, 3025)
             }
             else {
               if panel == 94 {
-                Self.__kernel3(a, src + 2993, bias, stage, 16, 3025, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + 2993, bias, stage, 16, 3025, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 3025 &+ n)
                   let s = stage + (r &* 32 &+ 15)
                   for p in 0..<17 {
@@ -706,10 +706,10 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 16, 3025, 32)
-                let valid = block == 5 ? 9 : 11
+                Self.__kernel2(a, src + n, bias, stage, 16, 3025, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 3025 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -746,8 +746,8 @@ public final class SqueezeNet1_1 {
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
-        let packed = UnsafePointer(weights + (16448 &+ block &* 4608))
-        let bias = UnsafePointer(weights + (25664 &+ block &* 32))
+        let packed = UnsafePointer(weights + (16352 &+ block &* 4608))
+        let bias = UnsafePointer(weights + (25568 &+ block &* 32))
         let groupInput = src + (group &* 51984)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
@@ -756,7 +756,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 57)
             for t in 0..<5 {
               let ox = t &* 11
-              Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+              Self.__kernel3(row + (ox &* 1), 16, 3249, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
@@ -831,26 +831,26 @@ public final class SqueezeNet1_1 {
   private func features_6_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (25728 &+ block &* 1408))
-          let bias = UnsafePointer(weights + (29952 &+ block &* 11))
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (25632 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (29728 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 22 && block != 2 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 128, 729, 729)
+            if panel != 22 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 5832 &+ n), 128, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel3(a, src + 697, bias, stage, 128, 729, 32)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel2(a, src + 697, bias, stage, 128, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32 &+ 7)
                   for p in 0..<25 {
@@ -859,10 +859,10 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 128, 729, 32)
-                let valid = block == 2 ? 10 : 11
+                Self.__kernel2(a, src + n, bias, stage, 128, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 11 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -883,26 +883,26 @@ public final class SqueezeNet1_1 {
   private func features_6_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (30000 &+ block &* 384))
-          let bias = UnsafePointer(weights + (34224 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (29760 &+ block &* 256))
+          let bias = UnsafePointer(weights + (33856 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 22 && block != 10 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+            if panel != 22 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 5832 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel5(a, src + 697, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32 &+ 7)
                   for p in 0..<25 {
@@ -911,10 +911,10 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + n, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -947,11 +947,11 @@ public final class SqueezeNet1_1 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    let zero = UnsafePointer(weights + 102084)
+    let zero = UnsafePointer(weights + 101700)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel4(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
@@ -963,21 +963,21 @@ public final class SqueezeNet1_1 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 6272)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (34368 &+ (block &* 16 &+ xi) &* 352))
+                let panel = UnsafePointer(weights + (33984 &+ (block &* 16 &+ xi) &* 352))
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 11
               let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (101952 &+ block &* 11))
+              let bias = UnsafePointer(weights + (101568 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
               for r in 0..<valid {
-                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel6(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -996,43 +996,64 @@ public final class SqueezeNet1_1 {
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelParts(23, threads: threads, pool: pool) {
-      part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 352), count: 352)
-        let stage = buffer.baseAddress!
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (102096 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (110544 &+ block &* 11))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 22 && block != 2 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
+    // the last 25 pixels, zero-filled to 32
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    let packedPanels = scratch + 8192
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 23)
+      let packedEnd = min(endPanel, 22)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 8192)
+            for i in 0..<256 {
+              (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
             }
-            else {
-              if panel == 22 {
-                Self.__kernel3(a, src + 697, bias, stage, 256, 729, 32)
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32 &+ 7)
-                  for p in 0..<25 {
-                    o[p] = s[p]
-                  }
-                }
+          }
+        }
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let stage = buffer.baseAddress!
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (101712 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (109904 &+ block &* 8))
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
+              let n = panel &* 32
+              if panel != 22 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 256, 729, 32)
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 22 {
+                  Self.__kernel2(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1049,26 +1070,26 @@ public final class SqueezeNet1_1 {
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (110592 &+ block &* 384))
-          let bias = UnsafePointer(weights + (114816 &+ block &* 12))
+        for block in 0..<16 {
+          let a = UnsafePointer(weights + (109936 &+ block &* 256))
+          let bias = UnsafePointer(weights + (114032 &+ block &* 8))
           for panel in first..<end {
             let n = panel &* 32
-            if panel != 22 && block != 10 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+            if panel != 22 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 5832 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel5(a, src + 697, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32 &+ 7)
                   for p in 0..<25 {
@@ -1077,10 +1098,10 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 32, 729, 32)
-                let valid = block == 10 ? 8 : 12
+                Self.__kernel2(a, src + n, bias, stage, 32, 729, 32)
+                let valid = 8
                 for r in 0..<valid {
-                  let c = block &* 12 &+ r
+                  let c = block &* 8 &+ r
                   let o = y + (c &* 729 &+ n)
                   let s = stage + (r &* 32)
                   for p in 0..<32 {
@@ -1113,11 +1134,11 @@ public final class SqueezeNet1_1 {
     }
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
-    let zero = UnsafePointer(weights + 182676)
+    let zero = UnsafePointer(weights + 181876)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel4(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
@@ -1129,21 +1150,21 @@ public final class SqueezeNet1_1 {
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 6272)
               for block in groupStart..<groupEnd {
-                let panel = UnsafePointer(weights + (114960 &+ (block &* 16 &+ xi) &* 352))
+                let panel = UnsafePointer(weights + (114160 &+ (block &* 16 &+ xi) &* 352))
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
             for block in groupStart..<groupEnd {
               let firstChannel = block &* 11
               let valid = block == 11 ? 7 : 11
-              let bias = UnsafePointer(weights + (182544 &+ block &* 11))
+              let bias = UnsafePointer(weights + (181744 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
               for r in 0..<valid {
-                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel6(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -1335,16 +1356,16 @@ public final class SqueezeNet1_1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (182688 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (194976 &+ block &* 4))
+            let a = UnsafePointer(weights + (181888 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (194176 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 80, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1356,7 +1377,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1388,16 +1409,16 @@ public final class SqueezeNet1_1 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (195024 &+ block &* 192))
-          let bias = UnsafePointer(weights + (204240 &+ block &* 4))
+          let a = UnsafePointer(weights + (194224 &+ block &* 192))
+          let bias = UnsafePointer(weights + (203440 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel8(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1409,7 +1430,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel7(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1449,8 +1470,8 @@ public final class SqueezeNet1_1 {
         let group = block / 6
         let firstChannel = group &* 192 &+ (block % 6) &* 32
         let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (204432 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (287376 &+ block &* 32))
+        let packed = UnsafePointer(weights + (203632 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (286576 &+ block &* 32))
         let groupInput = src + (group &* 10800)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
@@ -1459,7 +1480,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 1), 48, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1474,7 +1495,7 @@ public final class SqueezeNet1_1 {
             }
             do {
               let ox = 7
-              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel10(row + (ox &* 1), 48, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1530,16 +1551,16 @@ public final class SqueezeNet1_1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (287568 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (306000 &+ block &* 4))
+            let a = UnsafePointer(weights + (286768 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (305200 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1551,7 +1572,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1583,16 +1604,16 @@ public final class SqueezeNet1_1 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (306048 &+ block &* 192))
-          let bias = UnsafePointer(weights + (315264 &+ block &* 4))
+          let a = UnsafePointer(weights + (305248 &+ block &* 192))
+          let bias = UnsafePointer(weights + (314464 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel8(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1604,7 +1625,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel7(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1644,8 +1665,8 @@ public final class SqueezeNet1_1 {
         let group = block / 6
         let firstChannel = group &* 192 &+ (block % 6) &* 32
         let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (315456 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (398400 &+ block &* 32))
+        let packed = UnsafePointer(weights + (314656 &+ block &* 13824))
+        let bias = UnsafePointer(weights + (397600 &+ block &* 32))
         let groupInput = src + (group &* 10800)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
@@ -1654,7 +1675,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 1), 48, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1669,7 +1690,7 @@ public final class SqueezeNet1_1 {
             }
             do {
               let ox = 7
-              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel10(row + (ox &* 1), 48, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1725,16 +1746,16 @@ public final class SqueezeNet1_1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (398592 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (423168 &+ block &* 4))
+            let a = UnsafePointer(weights + (397792 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (422368 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1746,7 +1767,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1778,16 +1799,16 @@ public final class SqueezeNet1_1 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (423232 &+ block &* 256))
-          let bias = UnsafePointer(weights + (439616 &+ block &* 4))
+          let a = UnsafePointer(weights + (422432 &+ block &* 256))
+          let bias = UnsafePointer(weights + (438816 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel8(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1799,7 +1820,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel7(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1839,8 +1860,8 @@ public final class SqueezeNet1_1 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (439872 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (587328 &+ block &* 32))
+        let packed = UnsafePointer(weights + (439072 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (586528 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
@@ -1849,7 +1870,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1864,7 +1885,7 @@ public final class SqueezeNet1_1 {
             }
             do {
               let ox = 7
-              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel10(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1920,16 +1941,16 @@ public final class SqueezeNet1_1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (587584 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (620352 &+ block &* 4))
+            let a = UnsafePointer(weights + (586784 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (619552 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1941,7 +1962,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1973,16 +1994,16 @@ public final class SqueezeNet1_1 {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (620416 &+ block &* 256))
-          let bias = UnsafePointer(weights + (636800 &+ block &* 4))
+          let a = UnsafePointer(weights + (619616 &+ block &* 256))
+          let bias = UnsafePointer(weights + (636000 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel8(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1994,7 +2015,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel7(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -2034,8 +2055,8 @@ public final class SqueezeNet1_1 {
         let group = block / 8
         let firstChannel = group &* 256 &+ (block % 8) &* 32
         let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (637056 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (784512 &+ block &* 32))
+        let packed = UnsafePointer(weights + (636256 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (783712 &+ block &* 32))
         let groupInput = src + (group &* 14400)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
@@ -2044,7 +2065,7 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel9(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -2059,7 +2080,7 @@ public final class SqueezeNet1_1 {
             }
             do {
               let ox = 7
-              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel10(row + (ox &* 1), 64, 225, packed, bias, stage)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -2116,16 +2137,16 @@ public final class SqueezeNet1_1 {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (784768 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1296768 &+ block &* 4))
+            let a = UnsafePointer(weights + (783968 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1295968 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2137,7 +2158,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2472,145 +2493,10 @@ public final class SqueezeNet1_1 {
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row57 tile32x11 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2998,154 +2884,8 @@ public final class SqueezeNet1_1 {
     UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -3209,7 +2949,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3320,7 +3060,7 @@ public final class SqueezeNet1_1 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel6(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -3386,7 +3126,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3512,7 +3252,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3622,7 +3362,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3889,7 +3629,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4127,7 +3867,7 @@ public final class SqueezeNet1_1 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 129152 &+ parts &* 103488)
+    max(1, 188416 &+ parts &* 256, 129152 &+ parts &* 103488)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48
