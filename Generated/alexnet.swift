@@ -949,17 +949,13 @@ public final class AlexNet {
       let packed = weights + (3022224 &+ block &* 147456)
       var even = UnsafeRawPointer(weights + (40770960 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<4608 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -982,17 +978,13 @@ public final class AlexNet {
       let packed = weights + (40775056 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (57552272 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1015,17 +1007,13 @@ public final class AlexNet {
       let packed = weights + (57556368 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (61685136 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 62 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

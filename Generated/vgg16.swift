@@ -1429,17 +1429,13 @@ public final class VGG16 {
       let packed = weights + (22695952 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (125456400 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<12544 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1462,17 +1458,13 @@ public final class VGG16 {
       let packed = weights + (125460496 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (142237712 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1494,17 +1486,13 @@ public final class VGG16 {
       let packed = weights + (142241808 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (146370576 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 62 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

@@ -1722,17 +1722,13 @@ public final class VGG19BN {
       let packed = weights + (28497200 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (131257648 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<12544 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1755,17 +1751,13 @@ public final class VGG19BN {
       let packed = weights + (131261744 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (148038960 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 255 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1787,17 +1779,13 @@ public final class VGG19BN {
       let packed = weights + (148043056 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (152171824 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
-      let ahead = block == 62 ? packed : packed + 16384
-      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = Self.__kernel1(even, we, x0[i])
         odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-        sink += ahead[i &* 16]
       }
-      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

@@ -7,6 +7,8 @@ struct ClassEmitter {
   var source: SourceFile
   /// Whether kernels may use fused multiply-add (see `KernelContext.fma`).
   var fma: Bool = true
+  /// Whether `fc` kernels load ahead in their weight stream (`SwiftGenerator.touchesAhead`).
+  var touchesAhead: Bool = true
   /// Shared kernel functions, emitted after the steps.
   let helpers = KernelHelpers()
 
@@ -240,7 +242,7 @@ struct ClassEmitter {
     for (key, value) in layout.stepOffsets { offsets[key] = value }
     let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
                                 weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
-                                fma: fma, helpers: helpers)
+                                fma: fma, touchesAhead: touchesAhead, helpers: helpers)
     for line in StepComment.lines(step, context: context, source: source) { out.line("// " + line) }
     let inputs = lowered.inputs(of: step).indices.map { "_ x\($0): UnsafePointer<Float>" }
     out.block("private func \(name)(\(inputs.joined(separator: ", ")), _ y: UnsafeMutablePointer<Float>)") { out in

@@ -122,7 +122,11 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
-    let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths")
+    // Generated for an Intel part where the host has AVX-512, so that fcbig's loads ahead
+    // (which AMD targets leave out, `SwiftGenerator.touchesAhead`) run here too.
+    let host = GeneratedModelRunner.hostCPU
+    let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths",
+                                                generatedFor: host == "znver4" ? "skylake-avx512" : host)
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
     XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
     XCTAssertTrue(source.contains("Self.parallelParts(") , "i1 is threaded")
@@ -182,7 +186,7 @@ final class ConvolutionKernelTests: XCTestCase {
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
   /// returns the generated source.
   @discardableResult
-  func checkThreadsAndInterpreter(_ spec: String, type: String) throws -> String {
+  func checkThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) throws -> String {
     let driver = """
       import Foundation
 
@@ -206,7 +210,8 @@ final class ConvolutionKernelTests: XCTestCase {
 
       """
     var source = ""
-    try GeneratedModelRunner.withDrivenModel(spec, driver: driver, flags: ["-warnings-as-errors"]) { model in
+    try GeneratedModelRunner.withDrivenModel(spec, driver: driver, flags: ["-warnings-as-errors"],
+                                             generatedFor: target) { model in
       source = model.source
       XCTAssertEqual(model.build.status, 0, String(model.build.output.prefix(4000)))
       guard model.build.status == 0 else { return }
@@ -279,6 +284,14 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(SwiftGenerator.hasFMA(targetCPU: "x86-64"))
     XCTAssertTrue(SwiftGenerator.hasFMA(targetCPU: "haswell"))
     XCTAssertTrue(SwiftGenerator.hasFMA(targetCPU: "apple-m1"))
+    // Loads ahead in big fc weight streams on Intel targets, not on AMD Zen (measured there).
+    let big = Compilation(name: "fc.cnn", text: "network BigFC\ninput 1x1x4096\nfc 1024\n")
+    let bigNetwork = try XCTUnwrap(big.network)
+    for (cpu, touches) in [("skylake-avx512", true), ("haswell", true), ("znver4", false), ("znver2", false)] {
+      XCTAssertEqual(SwiftGenerator.touchesAhead(targetCPU: cpu), touches, cpu)
+      let source = SwiftGenerator.generate(bigNetwork, source: big.source, commandLine: "cnnc fc.cnn", targetCPU: cpu)
+      XCTAssertEqual(source.contains("sink += ahead["), touches, cpu)
+    }
     let host = SwiftGenerator.hostCPU()
     let byDefault = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
                                             targetCPU: nil)

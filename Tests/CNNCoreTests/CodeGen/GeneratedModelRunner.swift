@@ -98,11 +98,12 @@ enum GeneratedModelRunner {
     var binary: String { directory.appendingPathComponent("model").path }
   }
 
-  /// Generates `spec`, writes weights and `driver`, compiles both with `-O`, `flags` and the
-  /// host's `-target-cpu` (`-D CNNC_FMA` too when `fma`), and calls `body` before the directory
-  /// is removed; `inspect` sees the source before it is compiled. Skips without swiftc.
+  /// Generates `spec` (for `target`, else the host), writes weights and `driver`, compiles both
+  /// with `-O`, `flags` and the host's `-target-cpu` (`-D CNNC_FMA` too when `fma`), and calls
+  /// `body` before the directory is removed; `inspect` sees the source before it is compiled.
+  /// Skips without swiftc.
   static func withDrivenModel(_ spec: String, driver: String, flags: [String] = [], fma: Bool = false,
-                              inspect: (String) -> Void = { _ in },
+                              generatedFor target: String? = nil, inspect: (String) -> Void = { _ in },
                               _ body: (DrivenModel) throws -> Void) throws {
     guard let swiftc else { throw XCTSkip("swiftc not found") }
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-driven-\(UUID().uuidString)")
@@ -112,7 +113,8 @@ enum GeneratedModelRunner {
     try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
     let (compilation, network) = try compilation(specPath)
     let cpu = hostCPU
-    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test", targetCPU: cpu)
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
+                                         targetCPU: target ?? cpu)
     inspect(source)
     let (entries, tensors) = SafetensorsWriter.weights(for: network)
     try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))

@@ -5,7 +5,8 @@
 /// sums halve the FMA dependency chain. The layer is bound by weight bandwidth anyway: when its
 /// weights exceed L2, every pair of inputs also loads one float 64 KB ahead in the weight stream
 /// (within the layer's weights; the sum only keeps the loads alive), which keeps more cache
-/// misses in flight than the hardware prefetcher alone (AlexNet fc6 1T: ~12.9 -> ~11.4 ms).
+/// misses in flight than the hardware prefetcher alone (AlexNet fc6 1T: ~12.9 -> ~11.4 ms on the
+/// Intel Xeon; on AMD Zen 4 they cost bandwidth instead, `SwiftGenerator.touchesAhead`).
 enum FullyConnected {
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let inputs = context.input.elementCount ?? 0
@@ -19,7 +20,7 @@ enum FullyConnected {
     let ahead = 16384
     // `ahead <= inputs * lanes`: the touches of a block stay in the next block's weights (the
     // last block touches its own), so they never leave the layer's weights.
-    let touch = blocks * inputs * lanes * 4 > 2 * 1024 * 1024 && inputs * lanes >= ahead
+    let touch = context.touchesAhead && blocks * inputs * lanes * 4 > 2 * 1024 * 1024 && inputs * lanes >= ahead
       && inputs >= 2
     Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
       out.line("let packed = weights + (\(context.weightOffset) &+ block &* \(inputs * lanes))")

@@ -13,6 +13,8 @@ struct KernelContext {
   /// Whether the target has fused multiply-add (`addingProduct`); without it kernels write
   /// `a + b * c` (codegen-notes pitfall 1).
   var fma: Bool = true
+  /// Whether an `fc` kernel loads ahead in its weight stream (`SwiftGenerator.touchesAhead`).
+  var touchesAhead: Bool = true
   /// Class-level kernel functions shared between steps (nil: emit none, e.g. when sizing).
   var helpers: KernelHelpers? = nil
 
