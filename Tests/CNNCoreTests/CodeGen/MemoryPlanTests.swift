@@ -32,7 +32,7 @@ final class MemoryPlanTests: XCTestCase {
       let source = SwiftGenerator.generate(network, source: compilation.source,
                                            commandLine: "cnnc \(spec)", targetCPU: "znver4")
       XCTAssertTrue(source.contains("// Activation arena: \(peak) bytes;"), "\(spec): header")
-      XCTAssertTrue(source.contains("arena = UnsafeMutableRawPointer.allocate(byteCount: \(max(peak, 4)),"),
+      XCTAssertTrue(source.contains("arena = Self.allocateZeroed(Float.self, count: \(peak / 4))"),
                     "\(spec): allocation")
     }
   }
