@@ -19,7 +19,7 @@ struct SwiftEmitter {
     "WeightsError", "Safetensors", "constants", "pack", "fold", "readWeights", "halfToFloat",
     "Expected", "expected", "packPlain", "threads", "parallelFor", "parallelRanges", "pool",
     "WorkerPool", "parallelParts", "partInts", "partCapacity", "partIntStride", "scratchCount",
-    "allocateScratch", "onlineProcessors", "describe", "integers", "min", "max", "exp", "expm1",
+    "allocateScratch", "allocateZeroed", "onlineProcessors", "describe", "integers", "min", "max", "exp", "expm1",
     "tanh", "pow", "abs", "precondition", "zip", "print", "Float", "Int", "Array", "Data", "URL",
     "String", "Double", "Error", "SIMD4", "SIMD8", "SIMD16", "UnsafePointer", "UnsafeRawPointer",
     "UnsafeMutablePointer", "UnsafeMutableRawPointer", "UnsafeBufferPointer", "Swift", "Foundation",

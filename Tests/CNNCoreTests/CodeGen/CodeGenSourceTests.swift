@@ -28,6 +28,21 @@ final class CodeGenSourceTests: XCTestCase {
     XCTAssertEqual(SwiftGenerator.lanes(forTargetCPU: "apple-m1"), 4)
   }
 
+  /// Layers named like the class's own members get functions of other names: every
+  /// `private static func` the class emits for itself is a reserved identifier.
+  func testLayerNamesNeverTakeTheClassHelpersNames() throws {
+    let helpers = ["allocateZeroed", "allocateScratch", "scratchCount", "parallelParts", "parallelFor"]
+    let text = "network N\ninput 8x8x3\n" + helpers.map { "\($0): conv 16 3x3 p1 | relu\n" }.joined() + "fc 4\n"
+    let compilation = Compilation(name: "names.cnn", text: text)
+    let network = try XCTUnwrap(compilation.network, "\(compilation.diagnostics.map(\.message))")
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc names.cnn", targetCPU: "znver4")
+    for name in helpers {
+      XCTAssertTrue(source.contains("private static func \(name)"), "the class emits \(name)")
+      XCTAssertFalse(source.contains("private func \(name)("), "layer \(name) takes another function name")
+      XCTAssertTrue(SwiftEmitter.reserved.contains(name), name)
+    }
+  }
+
   /// On a chain the arena is exactly the live maximum (ping-pong placement), and in-place
   /// layers (bn, activations) add nothing.
   func testBufferPlanOnChain() throws {
