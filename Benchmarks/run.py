@@ -18,6 +18,8 @@ For each Specs/<stem>.cnn whose `cnnc report` lists a conv/dwconv/deconv/fc laye
   5. onnxruntime (intra_op_num_threads=T, inter_op=1, sequential) and PyTorch eager
      (torch.set_num_threads(T), inference_mode) in their own worker processes, same statistics
   6. Swift outputs vs PyTorch's: max |error| <= 1e-4 * max(1, max|expected|) per output (reported)
+  Before every multi-threaded process: the core-to-core round trip (Benchmarks/limits/core_latency.swift),
+  which tells whether the VM's vCPUs sat on cores sharing an L3 for that process (see "Core placement").
 Then OUT/results.md and OUT/results.json: the table, machine limits (Benchmarks/limits/), the cost of
 cnnc itself on a generated 10,000-layer spec, and the cliff of building one model without its build flags.
 A stage that fails is recorded in that spec's row; the run goes on.
@@ -228,6 +230,32 @@ def machine_limits(outdir, cpu, threads):
     return res
 
 
+def build_core_latency(outdir):
+    """Builds Benchmarks/limits/core_latency.swift into OUT/limits; its path, or None if it fails."""
+    d = os.path.join(outdir, 'limits')
+    os.makedirs(d, exist_ok=True)
+    exe = os.path.join(d, 'core_latency')
+    try:
+        checked_child(['swiftc', '-O', '-parse-as-library', os.path.join(LIMITS, 'core_latency.swift'),
+                       '-o', exe], 'swiftc core_latency', timeout=600)
+        return exe
+    except StageError as e:
+        log(f'core_latency not built: {e}')
+        return None
+
+
+def core_round_trip(exe):
+    """Nanoseconds per core-to-core round trip right now (None without the probe): ~55 ns when
+    the host has our two vCPUs on cores sharing an L3, ~330 ns across CCDs (AMD EPYC VM)."""
+    if not exe:
+        return None
+    try:
+        out, *_ = checked_child([exe, '200000'], 'core_latency', timeout=60)
+        return last_json(out)['round_trip_ns']
+    except (StageError, KeyError, ValueError):
+        return None
+
+
 # ------------------------------------------------------------------------------------------------
 # cnnc's own cost on a very deep spec
 # ------------------------------------------------------------------------------------------------
@@ -402,12 +430,16 @@ def bench_spec(stem, args, cnnc, cpu, outdir):
     weights = '-' if constant else os.path.join(d, 'weights.safetensors')
     per_round = max(1, -(-args.runs // args.rounds))
     rounds = {}                                  # (system, threads) -> [result of each round]
+    # Where the host has the vCPUs this instant, measured just before each multi-threaded process.
+    placement = lambda t: core_round_trip(args.core_latency) if t > 1 else None
     for rnd in range(args.rounds):
         for t in args.threads:
             if swift_ok and (t == 1 or threaded):
+                trip = placement(t)
                 r = stage(f'swift {t}T', lambda t=t: run_swift(d, 'bench', weights, t, per_round,
                                                               args.warmup, args.run_timeout))
                 if r:
+                    r['core_round_trip_ns'] = trip
                     out_bin = r.pop('output')
                     if rnd == 0:
                         acc = stage('accuracy', lambda: compare(out_bin, meta, d))
@@ -415,12 +447,16 @@ def bench_spec(stem, args, cnnc, cpu, outdir):
                             r.update(acc)
                     rounds.setdefault(('swift', t), []).append(r)
             if meta and not meta.get('onnx_error'):
+                trip = placement(t)
                 r = stage(f'onnxruntime {t}T', lambda t=t: worker_json('ort', stem, d, t, per_round, args))
                 if r:
+                    r['core_round_trip_ns'] = trip
                     rounds.setdefault(('ort', t), []).append(r)
             if meta:
+                trip = placement(t)
                 r = stage(f'pytorch {t}T', lambda t=t: worker_json('torch', stem, d, t, per_round, args))
                 if r:
+                    r['core_round_trip_ns'] = trip
                     rounds.setdefault(('torch', t), []).append(r)
     for t in args.threads:
         if swift_ok and t > 1 and not threaded:
@@ -451,6 +487,8 @@ def pooled(results):
     if times:
         r.update(stats_ms(times))
     r['round_medians_ms'] = [res.get('median_ms') for res in results]
+    r['round_core_round_trip_ns'] = [res.get('core_round_trip_ns') for res in results]
+    r.pop('core_round_trip_ns', None)
     r['peak_rss_bytes'] = max(res.get('peak_rss_bytes') or 0 for res in results)
     if all(res.get('peak_rss_kb') for res in results):
         top = max(results, key=lambda res: res['peak_rss_kb'])    # its own baseline with it
@@ -646,6 +684,56 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
+def placement_section(doc):
+    """'Core placement': each multi-threaded round with the core-to-core round trip measured just
+    before its process, and the cnnc/onnxruntime ratio over the rounds each system ran *near*
+    (round trip at most twice the run's smallest: the vCPUs on cores sharing an L3) and *far*."""
+    rows = [r for r in doc['rows'] if not r.get('skipped')]
+    trips = [x for r in rows for fw in ('swift', 'ort', 'torch') for t, res in (r.get(fw) or {}).items()
+             if res for x in (res.get('round_core_round_trip_ns') or []) if x]
+    if not trips:
+        return []
+    limit = 2 * min(trips)
+    near = lambda x: x is not None and x <= limit
+
+    def split(res):
+        """(near round medians, far round medians) of one system's pooled result."""
+        pairs = list(zip(res.get('round_medians_ms') or [], res.get('round_core_round_trip_ns') or []))
+        return ([m for m, x in pairs if m and near(x)], [m for m, x in pairs if m and x and not near(x)])
+
+    L = ['', '## Core placement (multi-threaded rounds)', '',
+         f'Before each multi-threaded process the harness times a core-to-core round trip '
+         f'(Benchmarks/limits/core_latency.swift). On a VM the host may put the two vCPUs on cores that '
+         f'share an L3 or on different dies, and move them between runs; every split layer hands its '
+         f'output to the other thread, so the placement moves 2-thread latencies for every system, not '
+         f'by the same amount. Smallest round trip in this run: {min(trips):.0f} ns, largest {max(trips):.0f} ns; '
+         f'a process counts as near at <= {limit:.0f} ns, else far. '
+         f'{sum(1 for x in trips if near(x))} of {len(trips)} processes ran near.', '',
+         '| spec | threads | cnnc round medians ms (round trip ns) | ORT round medians ms (round trip ns) | cnnc/ORT near | cnnc/ORT far |',
+         '|---|---|---|---|---|---|']
+    ratios = {'near': [], 'far': []}
+    for r in rows:
+        for t in doc['threads']:
+            s, o = (r.get('swift') or {}).get(t), (r.get('ort') or {}).get(t)
+            if t <= 1 or not s or not o:
+                continue
+            show = lambda res: ', '.join(f'{fmt(m, 2)} ({x:.0f})' if m and x else fmt(m, 2)
+                                         for m, x in zip(res.get('round_medians_ms') or [],
+                                                         res.get('round_core_round_trip_ns') or []))
+            (sn, sf), (on, of) = split(s), split(o)
+            rn = ratio(statistics.median(sn), statistics.median(on)) if sn and on else None
+            rf = ratio(statistics.median(sf), statistics.median(of)) if sf and of else None
+            ratios['near'].append(rn)
+            ratios['far'].append(rf)
+            L.append(f'| {r["spec"]} | {t} | {show(s)} | {show(o)} | {fmt(rn)} | {fmt(rf)} |')
+    for kind in ('near', 'far'):
+        g = geomean([ratio(1, x) for x in ratios[kind]])
+        n = sum(1 for x in ratios[kind] if x)
+        L.append(f'- geometric-mean speed-up of cnnc over onnxruntime, rounds both ran {kind}: '
+                 f'{fmt(g, 3) + "×" if g else "n/a"} ({n} rows)')
+    return L
+
+
 def markdown(doc):
     threads = doc['threads']
     rows = doc['rows']
@@ -688,6 +776,7 @@ def markdown(doc):
             n = sum(1 for r in rows if ratio(med(r, fw, t), med(r, 'swift', t)))
             L.append(f'- geometric-mean speed-up of cnnc over {label} at {t}T: '
                      f'{fmt(g, 3) + "×" if g else "n/a"} ({n} networks; >1 means cnnc is faster)')
+    L += placement_section(doc)
     L += ['', '## Build and memory', '',
           '| spec | codegen s | Model.swift lines | swiftc s | binary MB | init ms | peak RSS MB | model RSS MB | weights MB | peak activations MB | model RSS / (weights + activations) | ORT peak RSS MB | PyTorch peak RSS MB |',
           '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
@@ -794,6 +883,7 @@ def main():
            'versions': versions(), 'cnnc': cnnc, 'runs': args.runs, 'warmup': args.warmup, 'rounds': args.rounds,
            'threads': args.threads, 'rows': []}
     log(f'host -target-cpu: {cpu}; cnnc: {cnnc}; {len(stems)} spec(s)')
+    args.core_latency = build_core_latency(outdir) if max(args.threads) > 1 else None
 
     def save():
         json.dump(doc, open(os.path.join(outdir, 'results.json'), 'w'), indent=1, default=str)

@@ -2260,24 +2260,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2369,24 +2357,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2478,24 +2454,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2587,24 +2551,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2696,24 +2648,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2818,24 +2758,12 @@ public final class DenseNet121 {
             for t in 0..<4 {
               let ox = t &* 12
               Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<12 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
             do {
               let ox = 48
               Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 3136 &+ oy &* 56 &+ ox), 3136, valid)
             }
           }
         }
@@ -2889,7 +2817,7 @@ public final class DenseNet121 {
           for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
             let n = panel &* 32
             do {
-              Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
+              Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 25088 &+ n), 256, 32, 3136)
             }
           }
         }
@@ -2982,7 +2910,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -3045,25 +2973,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3118,7 +3034,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 160, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 160, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -3181,25 +3097,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3254,7 +3158,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -3317,25 +3221,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3410,7 +3302,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 224, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 224, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -3474,25 +3366,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3567,7 +3447,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -3631,25 +3511,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3724,7 +3592,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -3788,25 +3656,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -3881,7 +3737,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -3945,25 +3801,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4038,7 +3882,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4102,25 +3946,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4195,7 +4027,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4259,25 +4091,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4352,7 +4172,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4416,25 +4236,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4509,7 +4317,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4573,25 +4381,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4666,7 +4462,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4730,25 +4526,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 30)
             for t in 0..<2 {
               let ox = t &* 10
-              Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
-              Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -4811,11 +4595,11 @@ public final class DenseNet121 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 24 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 6272 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4827,7 +4611,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -4965,31 +4749,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1428736 &+ block &* 1024))
             let bias = UnsafePointer(weights + (1461504 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5001,7 +4786,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5053,14 +4838,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5109,31 +4888,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 7
       let endPanel = min(firstPanel &+ 7, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 27648)
-          for i in 0..<288 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 27648)
+            for i in 0..<288 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (59904 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1499104 &+ block &* 1152))
             let bias = UnsafePointer(weights + (1535968 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5145,7 +4925,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5197,14 +4977,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5253,31 +5027,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 6
       let endPanel = min(firstPanel &+ 6, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 30720)
-          for i in 0..<320 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 30720)
+            for i in 0..<320 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (66560 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1573632 &+ block &* 1280))
             let bias = UnsafePointer(weights + (1614592 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5289,7 +5064,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5341,14 +5116,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5397,31 +5166,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 33792)
-          for i in 0..<352 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 33792)
+            for i in 0..<352 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (73216 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1652320 &+ block &* 1408))
             let bias = UnsafePointer(weights + (1697376 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5433,7 +5203,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5485,14 +5255,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5541,31 +5305,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1735168 &+ block &* 1536))
             let bias = UnsafePointer(weights + (1784320 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5577,7 +5342,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5629,14 +5394,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5685,31 +5444,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 39936)
-          for i in 0..<416 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 39936)
+            for i in 0..<416 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (86528 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1822176 &+ block &* 1664))
             let bias = UnsafePointer(weights + (1875424 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5721,7 +5481,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5773,14 +5533,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5829,31 +5583,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 43008)
-          for i in 0..<448 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 43008)
+            for i in 0..<448 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (93184 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (1913344 &+ block &* 1792))
             let bias = UnsafePointer(weights + (1970688 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5865,7 +5620,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5917,14 +5672,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5973,31 +5722,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 46080)
-          for i in 0..<480 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 46080)
+            for i in 0..<480 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2008672 &+ block &* 1920))
             let bias = UnsafePointer(weights + (2070112 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6009,7 +5759,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6061,14 +5811,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6118,31 +5862,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2108160 &+ block &* 2048))
             let bias = UnsafePointer(weights + (2173696 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6154,7 +5899,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6206,14 +5951,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6263,31 +6002,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 52224)
-          for i in 0..<544 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 52224)
+            for i in 0..<544 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (113152 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2211808 &+ block &* 2176))
             let bias = UnsafePointer(weights + (2281440 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 544, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 544, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6299,7 +6039,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6351,14 +6091,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6408,31 +6142,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 55296)
-          for i in 0..<576 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 55296)
+            for i in 0..<576 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2319616 &+ block &* 2304))
             let bias = UnsafePointer(weights + (2393344 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6444,7 +6179,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6496,14 +6231,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6553,31 +6282,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 58368)
-          for i in 0..<608 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 58368)
+            for i in 0..<608 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (126464 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2431584 &+ block &* 2432))
             let bias = UnsafePointer(weights + (2509408 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 608, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 608, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6589,7 +6319,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6641,14 +6371,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6698,31 +6422,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 61440)
-          for i in 0..<640 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 61440)
+            for i in 0..<640 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (133120 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2547712 &+ block &* 2560))
             let bias = UnsafePointer(weights + (2629632 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 640, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 640, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6734,7 +6459,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6786,14 +6511,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6843,32 +6562,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 64512)
-          for i in 0..<672 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 64512)
+            for i in 0..<672 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (139776 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2668000 &+ block &* 2688))
             let bias = UnsafePointer(weights + (2754016 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 672, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 672, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6880,7 +6599,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6932,14 +6651,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6989,32 +6702,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 67584)
-          for i in 0..<704 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 67584)
+            for i in 0..<704 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (146432 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2792448 &+ block &* 2816))
             let bias = UnsafePointer(weights + (2882560 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 704, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 704, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7026,7 +6739,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7078,14 +6791,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7135,32 +6842,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 70656)
-          for i in 0..<736 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 70656)
+            for i in 0..<736 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (153088 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (2921056 &+ block &* 2944))
             let bias = UnsafePointer(weights + (3015264 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 736, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 736, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7172,7 +6879,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7224,14 +6931,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7281,32 +6982,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 73728)
-          for i in 0..<768 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 73728)
+            for i in 0..<768 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (159744 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3053824 &+ block &* 3072))
             let bias = UnsafePointer(weights + (3152128 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 768, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 768, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7318,7 +7019,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7370,14 +7071,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7427,32 +7122,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 76800)
-          for i in 0..<800 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 76800)
+            for i in 0..<800 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (166400 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3190752 &+ block &* 3200))
             let bias = UnsafePointer(weights + (3293152 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 800, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 800, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7464,7 +7159,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7516,14 +7211,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7573,32 +7262,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 79872)
-          for i in 0..<832 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 79872)
+            for i in 0..<832 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (173056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3331840 &+ block &* 3328))
             let bias = UnsafePointer(weights + (3438336 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 832, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 832, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7610,7 +7299,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7662,14 +7351,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7719,32 +7402,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 82944)
-          for i in 0..<864 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 82944)
+            for i in 0..<864 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (179712 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3477088 &+ block &* 3456))
             let bias = UnsafePointer(weights + (3587680 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 864, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 864, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7756,7 +7439,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7808,14 +7491,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7865,32 +7542,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 86016)
-          for i in 0..<896 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 86016)
+            for i in 0..<896 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (186368 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3626496 &+ block &* 3584))
             let bias = UnsafePointer(weights + (3741184 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 896, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 896, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7902,7 +7579,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7954,14 +7631,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -8011,32 +7682,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 89088)
-          for i in 0..<928 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 89088)
+            for i in 0..<928 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3780064 &+ block &* 3712))
             let bias = UnsafePointer(weights + (3898848 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 928, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 928, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8048,7 +7719,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8100,14 +7771,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -8157,32 +7822,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 92160)
-          for i in 0..<960 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 92160)
+            for i in 0..<960 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (3937792 &+ block &* 3840))
             let bias = UnsafePointer(weights + (4060672 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 960, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8194,7 +7859,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8246,14 +7911,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -8303,32 +7962,32 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 95232)
-          for i in 0..<992 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 95232)
+            for i in 0..<992 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(32, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (206336 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<32 {
             let a = UnsafePointer(weights + (4099680 &+ block &* 3968))
             let bias = UnsafePointer(weights + (4226656 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 992, 16, 16)
+                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 992, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8340,7 +7999,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8392,14 +8051,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -8462,11 +8115,11 @@ public final class DenseNet121 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8478,7 +8131,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8622,11 +8275,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8677,14 +8330,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8739,11 +8386,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 544, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 544, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8794,14 +8441,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8856,11 +8497,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 576, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 576, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8911,14 +8552,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8973,11 +8608,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 608, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 608, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9028,14 +8663,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9090,11 +8719,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 640, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 640, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9145,14 +8774,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9207,11 +8830,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 672, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 672, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9262,14 +8885,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9324,11 +8941,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 704, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 704, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9379,14 +8996,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9441,11 +9052,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 736, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 736, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9496,14 +9107,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9558,11 +9163,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 768, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 768, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9613,14 +9218,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9675,11 +9274,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 800, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 800, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9730,14 +9329,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9792,11 +9385,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9847,14 +9440,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9909,11 +9496,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 864, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 864, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9964,14 +9551,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -10026,11 +9607,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 896, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 896, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -10081,14 +9662,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -10143,11 +9718,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 928, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 928, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -10198,14 +9773,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -10260,11 +9829,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 960, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -10315,14 +9884,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -10377,11 +9940,11 @@ public final class DenseNet121 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 196 &+ n), 992, 49, 49)
+              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 992, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -10432,14 +9995,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  o[p] = stage[p &* 32 &+ lane]
-                }
-              }
+              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -11524,9 +11081,490 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel5(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x12 none lanes16. `stage`: `[12][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 12 floats.
+  @inline(never) private static func __kernel6(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x8 none lanes16. `stage`: `[8][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 8 floats.
+  @inline(never) private static func __kernel7(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11611,7 +11649,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11681,7 +11719,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12041,7 +12079,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12336,9 +12374,263 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x10 none lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 10 floats.
+  @inline(never) private static func __kernel12(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -12398,7 +12690,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12524,7 +12816,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -12594,7 +12886,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12858,9 +13150,295 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x7 none lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 7 floats.
+  @inline(never) private static func __kernel17(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12961,7 +13539,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -13025,7 +13603,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13118,7 +13696,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

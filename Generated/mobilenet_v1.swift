@@ -2790,24 +2790,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (135296 &+ block &* 1024))
             let bias = UnsafePointer(weights + (266368 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
@@ -2959,24 +2960,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (272000 &+ block &* 2048))
             let bias = UnsafePointer(weights + (534144 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
@@ -3128,24 +3130,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (539776 &+ block &* 2048))
             let bias = UnsafePointer(weights + (801920 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
@@ -3297,24 +3300,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (807552 &+ block &* 2048))
             let bias = UnsafePointer(weights + (1069696 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
@@ -3466,24 +3470,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (1075328 &+ block &* 2048))
             let bias = UnsafePointer(weights + (1337472 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
@@ -3635,24 +3640,25 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<128 {
             let a = UnsafePointer(weights + (1343104 &+ block &* 2048))
             let bias = UnsafePointer(weights + (1605248 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)

@@ -3712,24 +3712,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 10
       let endPanel = min(firstPanel &+ 10, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 18432)
-          for i in 0..<192 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 18432)
+            for i in 0..<192 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (39936 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (62000 &+ block &* 768))
             let bias = UnsafePointer(weights + (74288 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, y + (block &* 784 &+ n), 192, 96, 196)
@@ -3775,15 +3776,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(96, threads: threads, pool: pool) {
+    Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<96 {
           let a = UnsafePointer(weights + (74352 &+ block &* 256))
           let bias = UnsafePointer(weights + (98928 &+ block &* 4))
-          for panel in 0..<3 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
               Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
@@ -3937,24 +3938,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (103152 &+ block &* 1536))
             let bias = UnsafePointer(weights + (127728 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
@@ -4000,15 +4002,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(96, threads: threads, pool: pool) {
+    Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<96 {
           let a = UnsafePointer(weights + (127792 &+ block &* 256))
           let bias = UnsafePointer(weights + (152368 &+ block &* 4))
-          for panel in 0..<3 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
               Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
@@ -4162,24 +4164,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (156592 &+ block &* 1536))
             let bias = UnsafePointer(weights + (181168 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
@@ -4225,15 +4228,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(96, threads: threads, pool: pool) {
+    Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<96 {
           let a = UnsafePointer(weights + (181232 &+ block &* 256))
           let bias = UnsafePointer(weights + (205808 &+ block &* 4))
-          for panel in 0..<3 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
               Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
@@ -4386,24 +4389,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (210032 &+ block &* 1536))
             let bias = UnsafePointer(weights + (234608 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
@@ -4449,15 +4453,15 @@ public final class MobileNetV2 {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(96, threads: threads, pool: pool) {
+    Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<96 {
           let a = UnsafePointer(weights + (234672 &+ block &* 256))
           let bias = UnsafePointer(weights + (259248 &+ block &* 4))
-          for panel in 0..<3 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
               Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
@@ -4610,24 +4614,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(24, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<24 {
             let a = UnsafePointer(weights + (263472 &+ block &* 1536))
             let bias = UnsafePointer(weights + (300336 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
@@ -4683,24 +4688,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 9216)
-          for i in 0..<96 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 9216)
+            for i in 0..<96 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(144, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<144 {
             let a = UnsafePointer(weights + (300432 &+ block &* 384))
             let bias = UnsafePointer(weights + (355728 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
@@ -4855,24 +4861,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 55296)
-          for i in 0..<576 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 55296)
+            for i in 0..<576 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(24, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<24 {
             let a = UnsafePointer(weights + (362064 &+ block &* 2304))
             let bias = UnsafePointer(weights + (417360 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
@@ -4928,24 +4935,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 9216)
-          for i in 0..<96 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 9216)
+            for i in 0..<96 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(144, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<144 {
             let a = UnsafePointer(weights + (417456 &+ block &* 384))
             let bias = UnsafePointer(weights + (472752 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
@@ -5099,24 +5107,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 55296)
-          for i in 0..<576 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 55296)
+            for i in 0..<576 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(24, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<24 {
             let a = UnsafePointer(weights + (479088 &+ block &* 2304))
             let bias = UnsafePointer(weights + (534384 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
@@ -5172,24 +5181,25 @@ public final class MobileNetV2 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 9216)
-          for i in 0..<96 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 9216)
+            for i in 0..<96 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(144, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (19968 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<144 {
             let a = UnsafePointer(weights + (534480 &+ block &* 384))
             let bias = UnsafePointer(weights + (589776 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
                 Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)

@@ -508,17 +508,7 @@ public final class NiN {
             for t in 0..<3 {
               let ox = t &* 9
               Self.__kernel4(row + (ox &* 1), 96, 961, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 729 &+ oy &* 27 &+ ox)
-                for p in 0..<9 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 729 &+ oy &* 27 &+ ox), 729, valid)
             }
           }
         }
@@ -564,11 +554,11 @@ public final class NiN {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel5(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  Self.__kernel7(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -580,7 +570,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -637,11 +627,11 @@ public final class NiN {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 5832 &+ n), 256, 32, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel5(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
+                  Self.__kernel7(a, UnsafePointer(scratch), bias, stage, 256, 32, 32)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -653,7 +643,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -850,33 +840,13 @@ public final class NiN {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel8(row + (ox &* 1), 256, 225, packed, bias, stage)
+              Self.__kernel10(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
             do {
               let ox = 7
-              Self.__kernel7(row + (ox &* 1), 256, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel9(row + (ox &* 1), 256, 225, packed, bias, stage)
+              Self.__kernel11(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
           }
         }
@@ -901,31 +871,32 @@ public final class NiN {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(96, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<96 {
             let a = UnsafePointer(weights + (1684928 &+ block &* 1536))
             let bias = UnsafePointer(weights + (1832384 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -937,7 +908,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -973,31 +944,32 @@ public final class NiN {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(96, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<96 {
             let a = UnsafePointer(weights + (1832768 &+ block &* 1536))
             let bias = UnsafePointer(weights + (1980224 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1009,7 +981,7 @@ public final class NiN {
                   }
                 }
                 else {
-                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1208,18 +1180,8 @@ public final class NiN {
             let row = groupInput + (oy &* 8)
             for t in 0..<1 {
               let ox = t &* 6
-              Self.__kernel10(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 36 &+ oy &* 6 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel14(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
+              Self.__kernel11(UnsafePointer(stage), y + (firstChannel &* 36 &+ oy &* 6 &+ ox), 36, valid)
             }
           }
         }
@@ -1250,11 +1212,11 @@ public final class NiN {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel11(a, src + n, bias, y + (block &* 144 &+ n), 1024, 36, 36)
+              Self.__kernel15(a, src + n, bias, y + (block &* 144 &+ n), 1024, 36, 36)
             }
             else {
               if panel == 0 {
-                Self.__kernel12(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
+                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1295,11 +1257,11 @@ public final class NiN {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel13(a, src + n, bias, y + (block &* 180 &+ n), 1024, 36, 36)
+              Self.__kernel17(a, src + n, bias, y + (block &* 180 &+ n), 1024, 36, 36)
             }
             else {
               if panel == 0 {
-                Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
                 let valid = 5
                 for r in 0..<valid {
                   let c = block &* 5 &+ r
@@ -2109,9 +2071,300 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel5(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x9 relu lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 9 floats.
+  @inline(never) private static func __kernel6(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2214,7 +2467,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2481,7 +2734,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2714,9 +2967,613 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x7 relu lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 7 floats.
+  @inline(never) private static func __kernel10(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x6 relu lanes16. `stage`: `[6][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 6 floats.
+  @inline(never) private static func __kernel11(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2842,7 +3699,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2952,7 +3809,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row8 tile32x6 lanes16 fmatrue touch3.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3192,7 +4049,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3284,7 +4141,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows4 width48 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 48 floats `bStride` apart, `out`: 4 rows of 48 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3359,7 +4216,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows5 width64 relu lanes16 fmatrue.
   /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3470,7 +4327,7 @@ public final class NiN {
 
   /// SGEMM micro-kernel: gemm rows5 width48 relu lanes16 fmatrue.
   /// `a`: `[k][5]`, `b`: k rows of 48 floats `bStride` apart, `out`: 5 rows of 48 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

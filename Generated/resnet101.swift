@@ -1992,32 +1992,12 @@ public final class ResNet101 {
             for t in 0..<2 {
               let ox = t &* 10
               Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<10 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel11(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
             do {
               let ox = 20
               Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-                for p in 0..<8 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel12(UnsafePointer(stage), y + (firstChannel &* 784 &+ oy &* 28 &+ ox), 784, valid)
             }
           }
         }
@@ -2047,7 +2027,7 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -2130,7 +2110,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -2221,7 +2201,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -2282,7 +2262,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel15(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2305,7 +2285,7 @@ public final class ResNet101 {
                 let bias = UnsafePointer(weights + (1030192 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel16(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2339,7 +2319,7 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -2420,7 +2400,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -2481,7 +2461,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel15(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2504,7 +2484,7 @@ public final class ResNet101 {
                 let bias = UnsafePointer(weights + (1432384 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel16(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2538,7 +2518,7 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -2619,7 +2599,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -2680,7 +2660,7 @@ public final class ResNet101 {
                 to.update(repeating: 0, count: 30)
               }
             }
-            Self.__kernel12(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
+            Self.__kernel15(UnsafePointer(buffer.baseAddress!), 30, transformed + c &* 98, 12544, 7, 14)
           }
           do {
             let first = 0, end = 12
@@ -2703,7 +2683,7 @@ public final class ResNet101 {
                 let bias = UnsafePointer(weights + (1834576 &+ block &* 11))
                 let products = UnsafePointer(productBuffer + (block &- groupStart) &* 17248)
                 for r in 0..<valid {
-                  Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+                  Self.__kernel16(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
                 }
               }
             }
@@ -2737,7 +2717,7 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = 8
                 for r in 0..<valid {
                   let c = block &* 8 &+ r
@@ -2818,7 +2798,7 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel11(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel14(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 8
                   for r in 0..<valid {
                     let c = block &* 8 &+ r
@@ -2883,18 +2863,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 60)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel17(row + (ox &* 2), 256, 900, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -2919,31 +2889,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (2622176 &+ block &* 1024))
             let bias = UnsafePointer(weights + (2884320 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2955,7 +2926,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3022,11 +2993,11 @@ public final class ResNet101 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3038,7 +3009,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3092,32 +3063,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (3410656 &+ block &* 4096))
             let bias = UnsafePointer(weights + (3672800 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3129,7 +3100,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3172,7 +3143,7 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel23(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3188,7 +3159,7 @@ public final class ResNet101 {
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
@@ -3198,7 +3169,7 @@ public final class ResNet101 {
               let bias = UnsafePointer(weights + (4754400 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
-                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+                Self.__kernel25(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
               }
             }
           }
@@ -3226,31 +3197,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (4754688 &+ block &* 1024))
             let bias = UnsafePointer(weights + (5016832 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3266,7 +3238,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3307,32 +3279,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (5017856 &+ block &* 4096))
             let bias = UnsafePointer(weights + (5280000 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3344,7 +3316,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3387,7 +3359,7 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel23(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3403,7 +3375,7 @@ public final class ResNet101 {
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
@@ -3413,7 +3385,7 @@ public final class ResNet101 {
               let bias = UnsafePointer(weights + (6361600 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
-                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+                Self.__kernel25(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
               }
             }
           }
@@ -3441,31 +3413,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (6361888 &+ block &* 1024))
             let bias = UnsafePointer(weights + (6624032 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3481,7 +3454,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3522,32 +3495,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (6625056 &+ block &* 4096))
             let bias = UnsafePointer(weights + (6887200 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3559,7 +3532,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3602,7 +3575,7 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel23(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3618,7 +3591,7 @@ public final class ResNet101 {
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
@@ -3628,7 +3601,7 @@ public final class ResNet101 {
               let bias = UnsafePointer(weights + (7968800 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
-                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+                Self.__kernel25(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
               }
             }
           }
@@ -3656,31 +3629,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (7969088 &+ block &* 1024))
             let bias = UnsafePointer(weights + (8231232 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3696,7 +3670,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3737,32 +3711,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (8232256 &+ block &* 4096))
             let bias = UnsafePointer(weights + (8494400 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3774,7 +3748,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3817,7 +3791,7 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel23(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelParts(22, threads: threads, pool: pool) {
         part, first, end in
@@ -3833,7 +3807,7 @@ public final class ResNet101 {
                 let results = productBuffer + ((block &- groupStart) &* 9408 &+ xi &* 588)
                 for tilePanel in 0..<2 {
                   let firstTile = min(tilePanel &* 32, 17)
-                  Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+                  Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
                 }
               }
             }
@@ -3843,7 +3817,7 @@ public final class ResNet101 {
               let bias = UnsafePointer(weights + (9576000 &+ block &* 12))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 9408)
               for r in 0..<valid {
-                Self.__kernel21(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+                Self.__kernel25(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
               }
             }
           }
@@ -3871,31 +3845,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (9576288 &+ block &* 1024))
             let bias = UnsafePointer(weights + (9838432 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3911,7 +3886,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3952,32 +3927,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (9839456 &+ block &* 4096))
             let bias = UnsafePointer(weights + (10101600 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3989,7 +3964,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4041,18 +4016,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4079,31 +4044,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (10691936 &+ block &* 1024))
             let bias = UnsafePointer(weights + (10954080 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4119,7 +4085,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4160,32 +4126,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (10955104 &+ block &* 4096))
             let bias = UnsafePointer(weights + (11217248 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4197,7 +4163,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4249,18 +4215,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4287,31 +4243,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (11807584 &+ block &* 1024))
             let bias = UnsafePointer(weights + (12069728 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4327,7 +4284,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4368,32 +4325,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (12070752 &+ block &* 4096))
             let bias = UnsafePointer(weights + (12332896 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4405,7 +4362,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4457,18 +4414,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4495,31 +4442,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (12923232 &+ block &* 1024))
             let bias = UnsafePointer(weights + (13185376 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4535,7 +4483,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4576,32 +4524,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (13186400 &+ block &* 4096))
             let bias = UnsafePointer(weights + (13448544 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4613,7 +4561,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4665,18 +4613,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4703,31 +4641,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (14038880 &+ block &* 1024))
             let bias = UnsafePointer(weights + (14301024 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4743,7 +4682,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4784,32 +4723,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (14302048 &+ block &* 4096))
             let bias = UnsafePointer(weights + (14564192 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4821,7 +4760,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4873,18 +4812,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4911,31 +4840,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (15154528 &+ block &* 1024))
             let bias = UnsafePointer(weights + (15416672 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4951,7 +4881,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4992,32 +4922,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (15417696 &+ block &* 4096))
             let bias = UnsafePointer(weights + (15679840 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5029,7 +4959,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5081,18 +5011,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5119,31 +5039,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (16270176 &+ block &* 1024))
             let bias = UnsafePointer(weights + (16532320 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5159,7 +5080,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5200,32 +5121,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (16533344 &+ block &* 4096))
             let bias = UnsafePointer(weights + (16795488 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5237,7 +5158,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5289,18 +5210,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5327,31 +5238,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (17385824 &+ block &* 1024))
             let bias = UnsafePointer(weights + (17647968 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5367,7 +5279,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5408,32 +5320,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (17648992 &+ block &* 4096))
             let bias = UnsafePointer(weights + (17911136 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5445,7 +5357,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5497,18 +5409,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5535,31 +5437,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (18501472 &+ block &* 1024))
             let bias = UnsafePointer(weights + (18763616 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5575,7 +5478,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5616,32 +5519,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (18764640 &+ block &* 4096))
             let bias = UnsafePointer(weights + (19026784 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5653,7 +5556,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5705,18 +5608,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5743,31 +5636,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (19617120 &+ block &* 1024))
             let bias = UnsafePointer(weights + (19879264 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5783,7 +5677,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5824,32 +5718,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (19880288 &+ block &* 4096))
             let bias = UnsafePointer(weights + (20142432 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5861,7 +5755,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5913,18 +5807,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5951,31 +5835,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (20732768 &+ block &* 1024))
             let bias = UnsafePointer(weights + (20994912 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5991,7 +5876,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6032,32 +5917,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (20995936 &+ block &* 4096))
             let bias = UnsafePointer(weights + (21258080 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6069,7 +5954,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6121,18 +6006,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6159,31 +6034,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (21848416 &+ block &* 1024))
             let bias = UnsafePointer(weights + (22110560 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6199,7 +6075,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6240,32 +6116,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (22111584 &+ block &* 4096))
             let bias = UnsafePointer(weights + (22373728 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6277,7 +6153,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6329,18 +6205,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6367,31 +6233,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (22964064 &+ block &* 1024))
             let bias = UnsafePointer(weights + (23226208 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6407,7 +6274,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6448,32 +6315,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (23227232 &+ block &* 4096))
             let bias = UnsafePointer(weights + (23489376 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6485,7 +6352,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6537,18 +6404,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6575,31 +6432,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (24079712 &+ block &* 1024))
             let bias = UnsafePointer(weights + (24341856 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6615,7 +6473,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6656,32 +6514,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (24342880 &+ block &* 4096))
             let bias = UnsafePointer(weights + (24605024 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6693,7 +6551,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6745,18 +6603,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6783,31 +6631,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (25195360 &+ block &* 1024))
             let bias = UnsafePointer(weights + (25457504 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6823,7 +6672,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6864,32 +6713,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (25458528 &+ block &* 4096))
             let bias = UnsafePointer(weights + (25720672 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6901,7 +6750,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6953,18 +6802,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6991,31 +6830,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (26311008 &+ block &* 1024))
             let bias = UnsafePointer(weights + (26573152 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7031,7 +6871,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7072,32 +6912,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (26574176 &+ block &* 4096))
             let bias = UnsafePointer(weights + (26836320 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7109,7 +6949,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7161,18 +7001,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7199,31 +7029,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (27426656 &+ block &* 1024))
             let bias = UnsafePointer(weights + (27688800 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7239,7 +7070,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7280,32 +7111,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (27689824 &+ block &* 4096))
             let bias = UnsafePointer(weights + (27951968 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7317,7 +7148,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7369,18 +7200,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7407,31 +7228,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (28542304 &+ block &* 1024))
             let bias = UnsafePointer(weights + (28804448 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7447,7 +7269,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7488,32 +7310,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 98304)
+            for i in 0..<1024 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(64, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<64 {
             let a = UnsafePointer(weights + (28805472 &+ block &* 4096))
             let bias = UnsafePointer(weights + (29067616 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7525,7 +7347,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7577,18 +7399,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel27(row + (ox &* 1), 256, 256, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7615,31 +7427,32 @@ public final class ResNet101 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(256, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<256 {
             let a = UnsafePointer(weights + (29657952 &+ block &* 1024))
             let bias = UnsafePointer(weights + (29920096 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel22(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel26(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
+                  Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7655,7 +7468,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel19(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7717,11 +7530,11 @@ public final class ResNet101 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7733,7 +7546,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7787,18 +7600,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 32)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel28(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -7829,11 +7632,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
+              Self.__kernel29(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel29(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -7885,11 +7688,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 196 &+ n), 1024, 49, 49)
+              Self.__kernel29(a, src + n, bias, y + (block &* 196 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                Self.__kernel29(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -7948,11 +7751,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
+              Self.__kernel30(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel30(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8004,18 +7807,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel31(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8048,11 +7841,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+              Self.__kernel32(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel29(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8098,11 +7891,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel26(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
+              Self.__kernel30(a, src + n, bias, y + (block &* 196 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel30(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -8154,18 +7947,8 @@ public final class ResNet101 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel31(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8198,11 +7981,11 @@ public final class ResNet101 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel28(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+              Self.__kernel32(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel25(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel29(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9673,9 +9456,554 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel10(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x10 relu lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 10 floats.
+  @inline(never) private static func __kernel11(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x8 relu lanes16. `stage`: `[8][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 8 floats.
+  @inline(never) private static func __kernel12(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows8 width16 none lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -9735,7 +10063,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -9803,7 +10131,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel15(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -9866,7 +10194,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel16(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -9933,7 +10261,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10197,9 +10525,327 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x7 relu lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 7 floats.
+  @inline(never) private static func __kernel18(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10300,7 +10946,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10364,7 +11010,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10490,7 +11136,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10558,7 +11204,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel23(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -10622,7 +11268,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10742,7 +11388,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel21(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel25(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -10808,7 +11454,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue residual.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10963,7 +11609,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11230,7 +11876,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel28(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11501,7 +12147,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11576,7 +12222,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11669,7 +12315,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel31(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11940,7 +12586,7 @@ public final class ResNet101 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue residual.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

@@ -594,17 +594,7 @@ public final class SqueezeNet1_1 {
             for t in 0..<5 {
               let ox = t &* 11
               Self.__kernel3(row + (ox &* 1), 16, 3249, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
-                for p in 0..<11 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel5(UnsafePointer(stage), y + (firstChannel &* 3025 &+ oy &* 55 &+ ox), 3025, valid)
             }
           }
         }
@@ -757,17 +747,7 @@ public final class SqueezeNet1_1 {
             for t in 0..<5 {
               let ox = t &* 11
               Self.__kernel3(row + (ox &* 1), 16, 3249, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
-                for p in 0..<11 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel5(UnsafePointer(stage), y + (firstChannel &* 3025 &+ oy &* 55 &+ ox), 3025, valid)
             }
           }
         }
@@ -951,7 +931,7 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel4(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
@@ -967,7 +947,7 @@ public final class SqueezeNet1_1 {
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -977,7 +957,7 @@ public final class SqueezeNet1_1 {
               let bias = UnsafePointer(weights + (101568 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
               for r in 0..<valid {
-                Self.__kernel6(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -1138,7 +1118,7 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel4(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelParts(12, threads: threads, pool: pool) {
         part, first, end in
@@ -1154,7 +1134,7 @@ public final class SqueezeNet1_1 {
                 let results = productBuffer + ((block &- groupStart) &* 34496 &+ xi &* 2156)
                 for tilePanel in 0..<7 {
                   let firstTile = min(tilePanel &* 32, 164)
-                  Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+                  Self.__kernel7(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
                 }
               }
             }
@@ -1164,7 +1144,7 @@ public final class SqueezeNet1_1 {
               let bias = UnsafePointer(weights + (181744 &+ block &* 11))
               let products = UnsafePointer(productBuffer + (block &- groupStart) &* 34496)
               for r in 0..<valid {
-                Self.__kernel6(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+                Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
               }
             }
           }
@@ -1341,31 +1321,32 @@ public final class SqueezeNet1_1 {
       let firstPanel = chunk &* 8
       let endPanel = min(firstPanel &+ 8, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 24576)
-          for i in 0..<256 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 24576)
+            for i in 0..<256 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(12, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<12 {
             let a = UnsafePointer(weights + (181888 &+ block &* 1024))
             let bias = UnsafePointer(weights + (194176 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 256, 80, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 256, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1377,7 +1358,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1403,22 +1384,22 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelParts(48, threads: threads, pool: pool) {
+    Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<48 {
           let a = UnsafePointer(weights + (194224 &+ block &* 192))
           let bias = UnsafePointer(weights + (203440 &+ block &* 4))
-          for panel in 0..<2 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1430,7 +1411,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1480,33 +1461,13 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel9(row + (ox &* 1), 48, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel13(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
             do {
               let ox = 7
-              Self.__kernel10(row + (ox &* 1), 48, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
           }
         }
@@ -1536,31 +1497,32 @@ public final class SqueezeNet1_1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(12, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<12 {
             let a = UnsafePointer(weights + (286768 &+ block &* 1536))
             let bias = UnsafePointer(weights + (305200 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1572,7 +1534,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1598,22 +1560,22 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
-    Self.parallelParts(48, threads: threads, pool: pool) {
+    Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<48 {
           let a = UnsafePointer(weights + (305248 &+ block &* 192))
           let bias = UnsafePointer(weights + (314464 &+ block &* 4))
-          for panel in 0..<2 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1625,7 +1587,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1675,33 +1637,13 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel9(row + (ox &* 1), 48, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel13(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
             do {
               let ox = 7
-              Self.__kernel10(row + (ox &* 1), 48, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+              Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
           }
         }
@@ -1731,31 +1673,32 @@ public final class SqueezeNet1_1 {
       let firstPanel = chunk &* 5
       let endPanel = min(firstPanel &+ 5, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 36864)
-          for i in 0..<384 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 36864)
+            for i in 0..<384 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (397792 &+ block &* 1536))
             let bias = UnsafePointer(weights + (422368 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1767,7 +1710,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1793,22 +1736,22 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(64, threads: threads, pool: pool) {
+    Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<64 {
           let a = UnsafePointer(weights + (422432 &+ block &* 256))
           let bias = UnsafePointer(weights + (438816 &+ block &* 4))
-          for panel in 0..<2 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1820,7 +1763,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1870,33 +1813,13 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel9(row + (ox &* 1), 64, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel13(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
             do {
               let ox = 7
-              Self.__kernel10(row + (ox &* 1), 64, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
           }
         }
@@ -1926,31 +1849,32 @@ public final class SqueezeNet1_1 {
       let firstPanel = chunk &* 4
       let endPanel = min(firstPanel &+ 4, 2)
       let packedEnd = min(endPanel, 1)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 49152)
-          for i in 0..<512 {
-            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      // each thread packs its share of the chunk and runs every weight block over it
+      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
+        part, first, end in
+        for slot in first..<end {
+          let panel = firstPanel &+ slot
+          if panel < packedEnd {
+            let to = packedPanels + (slot &* 49152)
+            for i in 0..<512 {
+              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+            }
           }
         }
-      }
-      Self.parallelParts(16, threads: threads, pool: pool) {
-        part, first, end in
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
+          for block in 0..<16 {
             let a = UnsafePointer(weights + (586784 &+ block &* 2048))
             let bias = UnsafePointer(weights + (619552 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
+            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1962,7 +1886,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1988,22 +1912,22 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelParts(64, threads: threads, pool: pool) {
+    Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in first..<end {
+        for block in 0..<64 {
           let a = UnsafePointer(weights + (619616 &+ block &* 256))
           let bias = UnsafePointer(weights + (636000 &+ block &* 4))
-          for panel in 0..<2 {
+          for panel in first..<end {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -2015,7 +1939,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -2065,33 +1989,13 @@ public final class SqueezeNet1_1 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel9(row + (ox &* 1), 64, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<7 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel13(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
             do {
               let ox = 7
-              Self.__kernel10(row + (ox &* 1), 64, 225, packed, bias, stage)
-              for lane in 0..<valid {
-                let c = firstChannel &+ lane
-                let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-                for p in 0..<6 {
-                  do {
-                    var v = stage[p &* 32 &+ lane]
-                    v = v > 0 ? v : 0
-                    o[p] = v
-                  }
-                }
-              }
+              Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+              Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 13 &+ ox), 169, valid)
             }
           }
         }
@@ -2142,11 +2046,11 @@ public final class SqueezeNet1_1 {
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel8(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
+                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2158,7 +2062,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2884,8 +2788,331 @@ public final class SqueezeNet1_1 {
     UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel4(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x11 relu lanes16. `stage`: `[11][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 11 floats.
+  @inline(never) private static func __kernel5(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r0[10], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r1[10], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r2[10], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r3[10], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r4[10], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r5[10], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r6[10], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r7[10], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r8[10], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r9[10], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r10[10], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r11[10], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r12[10], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r13[10], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r14[10], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r15[10], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r0[10], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r1[10], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r2[10], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r3[10], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r4[10], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r5[10], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r6[10], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r7[10], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r8[10], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r9[10], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r10[10], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r11[10], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r12[10], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r13[10], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r14[10], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 40).storeBytes(of: r15[10], as: Float.self)
+      }
+    }
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -2949,7 +3176,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3060,7 +3287,7 @@ public final class SqueezeNet1_1 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel6(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -3126,7 +3353,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3252,7 +3479,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3362,7 +3589,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3629,7 +3856,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3860,6 +4087,610 @@ public final class SqueezeNet1_1 {
     UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+  }
+
+  /// Transposed store: direct store tile32x7 relu lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 7 floats.
+  @inline(never) private static func __kernel13(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x6 relu lanes16. `stage`: `[6][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 6 floats.
+  @inline(never) private static func __kernel14(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
   }
 
   // MARK: - Threading

@@ -20,6 +20,7 @@ final class ConvolutionKernelTests: XCTestCase {
     dw1: dwconv 3x3 p1 | relu6
     dw2: dwconv 3x3 s2 p1 floor
     e: conv 17 5x5 p2
+    k: conv 24 3x3 p1 | relu6
     dw3: dwconv 5x5 s2 pad=2,1,2,1 floor | relu
     f: conv 32 1x1 s2
     fc1: fc 10
@@ -55,6 +56,24 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
     XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
     XCTAssertTrue(source.contains("Self.parallelParts("), "large layers are threaded")
+    // relu (a, g: 20 columns as 2 tiles of 10), relu6 (k) and no follower (h: 20 columns, more
+    // than one vector) store tiles transposed in registers; d's leaky relu keeps the
+    // value-by-value copy.
+    for shape in ["tile32x10 relu", "tile16x20 none", "tile16x5 relu6"] {
+      XCTAssertTrue(source.contains("Transposed store: direct store \(shape) lanes"), shape)
+    }
+    XCTAssertTrue(source.contains("for lane in 0..<valid"), "a leaky relu tile is copied value by value")
+  }
+
+  /// The transposed tile store with 8 lanes (3 shuffle rounds, pieces of 4/2/1) on an AVX2
+  /// target, against the interpreter; AVX2 code runs on every x86-64 host these tests run on.
+  func testTransposedStoreWithEightLanes() throws {
+    #if arch(x86_64)
+    let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths", generatedFor: "haswell")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile16x10 relu lanes8"))
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
   }
 
   /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because

@@ -215,15 +215,17 @@ extension Convolution {
   /// Whether the threads of a 1x1 layer each take a range of the panels (pixels) and run all
   /// weight blocks over it (packing their share of every chunk first when `packsPanels`),
   /// rather than splitting the blocks: when the weights are small enough for every core to read
-  /// them all (≤ 1 MB) and there are enough panels to share evenly (≥ 8). Split by blocks,
+  /// them all (≤ 1 MB) and there are at least 2 panels. Split by blocks,
   /// each core read the half of every panel that the other core had written (or packed), from
   /// that core's L2: ResNet-50's packed 56² 1x1 layers ran 1.41x faster on 2 threads than on 1,
   /// and SqueezeNet 1.1's squeeze layers (3 blocks of 11 channels, read in place) slower on 2
   /// than on 1 (features.4.squeeze 0.102 ms at 1 thread, 0.177 at 2 split by blocks, 0.071 by
-  /// panels; MobileNetV2 at 2 threads 5.51 → 4.89 ms, interleaved profiles).
+  /// panels; MobileNetV2 at 2 threads 5.51 → 4.89 ms, interleaved profiles). Two panels are
+  /// enough: SqueezeNet 1.1's 13² squeeze layers (a 96- and an 80-pixel panel) took 0.053–0.086
+  /// ms by panels against 0.061–0.092 by blocks, the network 3.91 against 3.97 ms at 2 threads.
   static func threadsOwnPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
-    return k * context.output.channels * 4 <= 1 << 20 && pointwisePanels(context).panels >= 8
+    return k * context.output.channels * 4 <= 1 << 20 && pointwisePanels(context).panels >= 2
   }
 
   /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
