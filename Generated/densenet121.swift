@@ -2206,11 +2206,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer1.relu2 (relu)
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (9600 &+ block &* 512))
           let bias = UnsafePointer(weights + (17792 &+ block &* 8))
@@ -2303,11 +2303,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer2.relu2 (relu)
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 64) {
-        let chunkEnd = min(chunkFirst &+ 64, end)
+      for chunkFirst in stride(from: first, to: end, by: 32) {
+        let chunkEnd = min(chunkFirst &+ 32, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (55008 &+ block &* 768))
           let bias = UnsafePointer(weights + (67296 &+ block &* 8))
@@ -2400,11 +2400,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer3.relu2 (relu)
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 48) {
-        let chunkEnd = min(chunkFirst &+ 48, end)
+      for chunkFirst in stride(from: first, to: end, by: 24) {
+        let chunkEnd = min(chunkFirst &+ 24, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (104576 &+ block &* 1024))
           let bias = UnsafePointer(weights + (120960 &+ block &* 8))
@@ -2497,11 +2497,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer4.relu2 (relu)
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 6 chunk(s) of 19 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 38) {
-        let chunkEnd = min(chunkFirst &+ 38, end)
+      for chunkFirst in stride(from: first, to: end, by: 19) {
+        let chunkEnd = min(chunkFirst &+ 19, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (158304 &+ block &* 1280))
           let bias = UnsafePointer(weights + (178784 &+ block &* 8))
@@ -2594,11 +2594,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer5.relu2 (relu)
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 7 chunk(s) of 16 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 32) {
-        let chunkEnd = min(chunkFirst &+ 32, end)
+      for chunkFirst in stride(from: first, to: end, by: 16) {
+        let chunkEnd = min(chunkFirst &+ 16, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (216192 &+ block &* 1536))
           let bias = UnsafePointer(weights + (240768 &+ block &* 8))
@@ -2691,11 +2691,11 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer6.relu2 (relu)
   private func features_denseblock1_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 8 chunk(s) of 13 panels
     let packedPanels = scratch + 0
-    for chunk in 0..<4 {
-      let firstPanel = chunk &* 27
-      let endPanel = min(firstPanel &+ 27, 98)
+    for chunk in 0..<8 {
+      let firstPanel = chunk &* 13
+      let endPanel = min(firstPanel &+ 13, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2793,11 +2793,11 @@ public final class DenseNet121 {
   // conv 56x56x256 -> 56x56x128, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 9 chunk(s) of 12 panels
     let packedPanels = scratch + 0
-    for chunk in 0..<5 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 98)
+    for chunk in 0..<9 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2894,42 +2894,45 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<16 {
-          let a = UnsafePointer(weights + (377600 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (393984 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (377600 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (393984 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel9(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3018,42 +3021,45 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<16 {
-          let a = UnsafePointer(weights + (431328 &+ block &* 1280))
-          let bias = UnsafePointer(weights + (451808 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 160, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 160, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 19) {
+          let chunkEnd = min(chunkFirst &+ 19, end)
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (431328 &+ block &* 1280))
+            let bias = UnsafePointer(weights + (451808 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 160, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 160, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel9(a, src + 768, bias, stage, 160, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 160, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3142,42 +3148,45 @@ public final class DenseNet121 {
   private func features_denseblock2_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<16 {
-          let a = UnsafePointer(weights + (489216 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (513792 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<16 {
+            let a = UnsafePointer(weights + (489216 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (513792 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel9(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3271,11 +3280,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
     let packedPanels = scratch + 3584
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 27
-      let endPanel = min(firstPanel &+ 27, 25)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 13
+      let endPanel = min(firstPanel &+ 13, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3290,7 +3299,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (175616 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (96768 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (551264 &+ block &* 1792))
@@ -3416,11 +3425,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3435,7 +3444,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (617472 &+ block &* 2048))
@@ -3561,11 +3570,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 10 panels
     let packedPanels = scratch + 4608
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 21
-      let endPanel = min(firstPanel &+ 21, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 10
+      let endPanel = min(firstPanel &+ 10, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3580,7 +3589,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (198144 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (96768 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (687840 &+ block &* 2304))
@@ -3706,11 +3715,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 9 panels
     let packedPanels = scratch + 5120
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 19
-      let endPanel = min(firstPanel &+ 19, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 9
+      let endPanel = min(firstPanel &+ 9, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3725,7 +3734,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (97280 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (762368 &+ block &* 2560))
@@ -3851,11 +3860,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 4 chunk(s) of 8 panels
     let packedPanels = scratch + 5632
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 17
-      let endPanel = min(firstPanel &+ 17, 25)
+    for chunk in 0..<4 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3870,7 +3879,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (197120 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (95744 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (841056 &+ block &* 2816))
@@ -3996,11 +4005,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 4 chunk(s) of 8 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 16
-      let endPanel = min(firstPanel &+ 16, 25)
+    for chunk in 0..<4 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4015,7 +4024,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (202752 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (104448 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (923904 &+ block &* 3072))
@@ -4141,11 +4150,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 4 chunk(s) of 7 panels
     let packedPanels = scratch + 6656
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 14
-      let endPanel = min(firstPanel &+ 14, 25)
+    for chunk in 0..<4 {
+      let firstPanel = chunk &* 7
+      let endPanel = min(firstPanel &+ 7, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4160,7 +4169,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (1010912 &+ block &* 3328))
@@ -4286,11 +4295,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 7168
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 13
-      let endPanel = min(firstPanel &+ 13, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4305,7 +4314,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193536 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (93184 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (1102080 &+ block &* 3584))
@@ -4431,11 +4440,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4450,7 +4459,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (192000 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (1197408 &+ block &* 3840))
@@ -4568,11 +4577,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4587,7 +4596,7 @@ public final class DenseNet121 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<32 {
             let a = UnsafePointer(weights + (1296896 &+ block &* 4096))
@@ -4743,11 +4752,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4882,11 +4891,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 7 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
     let packedPanels = scratch + 4608
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 7
-      let endPanel = min(firstPanel &+ 7, 3)
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5021,11 +5030,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 6 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
     let packedPanels = scratch + 5120
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 6
-      let endPanel = min(firstPanel &+ 6, 3)
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5160,11 +5169,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 5632
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5299,11 +5308,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5438,11 +5447,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6656
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5577,11 +5586,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7168
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5716,11 +5725,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5856,11 +5865,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5996,11 +6005,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8704
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -6136,11 +6145,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 9216
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -6276,11 +6285,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 9728
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -6416,11 +6425,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 10240
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -6556,11 +6565,11 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 10752
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -8088,14 +8097,13 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 3 chunk(s) of 1 panels
     let packedPanels = scratch + 16384
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 1
+      let endPanel = min(firstPanel &+ 1, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
+      for slot in 0..<1 {
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -8107,7 +8115,7 @@ public final class DenseNet121 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (114688 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4265728 &+ block &* 4096))
@@ -8263,7 +8271,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8374,7 +8382,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8485,7 +8493,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8596,7 +8604,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8707,7 +8715,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8818,7 +8826,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -8929,7 +8937,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9040,7 +9048,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9151,7 +9159,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9262,7 +9270,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9373,7 +9381,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9484,7 +9492,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9595,7 +9603,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9706,7 +9714,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9817,7 +9825,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9928,7 +9936,7 @@ public final class DenseNet121 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {

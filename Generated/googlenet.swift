@@ -982,11 +982,11 @@ public final class GoogLeNet {
   // in place: relu2 (relu)
   private func conv2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<8 {
           let a = UnsafePointer(weights + (9472 &+ block &* 512))
           let bias = UnsafePointer(weights + (13568 &+ block &* 8))
@@ -1124,42 +1124,45 @@ public final class GoogLeNet {
   private func inception3a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (210448 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (222736 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (210448 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (222736 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1177,42 +1180,45 @@ public final class GoogLeNet {
   private func inception3a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 8 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (222800 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (241232 &+ block &* 12))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<8 {
+            let a = UnsafePointer(weights + (222800 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (241232 &+ block &* 12))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1293,42 +1299,45 @@ public final class GoogLeNet {
   private func inception3a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 2 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 2 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (444224 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (447296 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<2 {
+            let a = UnsafePointer(weights + (444224 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (447296 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1503,42 +1512,45 @@ public final class GoogLeNet {
   private func inception3a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (451952 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (458096 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (451952 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (458096 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1566,11 +1578,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1585,7 +1597,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (458128 &+ block &* 2048))
@@ -1640,11 +1652,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1659,7 +1671,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (491024 &+ block &* 2048))
@@ -1777,11 +1789,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1796,7 +1808,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (917344 &+ block &* 2048))
@@ -2017,11 +2029,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2036,7 +2048,7 @@ public final class GoogLeNet {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<8 {
             let a = UnsafePointer(weights + (974832 &+ block &* 2048))
@@ -2236,11 +2248,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 48 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 48 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2310,11 +2322,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2428,11 +2440,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 4 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 4 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2652,11 +2664,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 7680
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2731,11 +2743,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2805,11 +2817,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2923,11 +2935,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3147,11 +3159,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3226,11 +3238,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3300,11 +3312,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3416,11 +3428,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3640,11 +3652,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3719,11 +3731,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3793,11 +3805,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 36 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 36 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3911,11 +3923,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4151,11 +4163,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4230,11 +4242,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8448
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4304,11 +4316,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8448
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4420,11 +4432,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8448
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4644,11 +4656,11 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8448
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4830,7 +4842,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 64 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 64 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4876,7 +4888,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4964,7 +4976,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 8 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 8 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5160,7 +5172,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5211,7 +5223,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 64 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 64 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5257,7 +5269,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5346,7 +5358,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 8 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 8 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5542,7 +5554,7 @@ public final class GoogLeNet {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -9710,7 +9722,7 @@ public final class GoogLeNet {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 200704 &+ parts &* 256, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
+    max(1, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

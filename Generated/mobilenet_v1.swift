@@ -910,11 +910,11 @@ public final class MobileNetV1 {
   // in place: layers.0.pw_relu (relu)
   private func layers_0_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
+    // 8 blocks of 8 channels x 392 panels of 32 pixels, in 5 chunk(s) of 96 panels
     Self.parallelParts(392, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 192) {
-        let chunkEnd = min(chunkFirst &+ 192, end)
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
         for block in 0..<8 {
           let a = UnsafePointer(weights + (1216 &+ block &* 256))
           let bias = UnsafePointer(weights + (3264 &+ block &* 8))
@@ -1447,11 +1447,11 @@ public final class MobileNetV1 {
   // in place: layers.1.pw_relu (relu)
   private func layers_1_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (3968 &+ block &* 512))
           let bias = UnsafePointer(weights + (12160 &+ block &* 8))
@@ -1831,11 +1831,11 @@ public final class MobileNetV1 {
   // in place: layers.2.pw_relu (relu)
   private func layers_2_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 48) {
-        let chunkEnd = min(chunkFirst &+ 48, end)
+      for chunkFirst in stride(from: first, to: end, by: 24) {
+        let chunkEnd = min(chunkFirst &+ 24, end)
         for block in 0..<16 {
           let a = UnsafePointer(weights + (13568 &+ block &* 1024))
           let bias = UnsafePointer(weights + (29952 &+ block &* 8))
@@ -2259,42 +2259,45 @@ public final class MobileNetV1 {
   private func layers_3_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<32 {
-          let a = UnsafePointer(weights + (31360 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (64128 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel5(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<32 {
+            let a = UnsafePointer(weights + (31360 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (64128 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel5(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2609,11 +2612,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 4096
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2628,7 +2631,7 @@ public final class MobileNetV1 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (200704 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (102400 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<32 {
             let a = UnsafePointer(weights + (66944 &+ block &* 2048))
@@ -2784,11 +2787,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2954,11 +2957,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3124,11 +3127,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3294,11 +3297,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3464,11 +3467,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3634,11 +3637,11 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3803,7 +3806,7 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
     Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3972,7 +3975,7 @@ public final class MobileNetV1 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4795,7 +4798,7 @@ public final class MobileNetV1 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 200704 &+ parts &* 256, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
+    max(1, 153232 &+ parts &* 1680, 0 &+ parts &* 13008)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

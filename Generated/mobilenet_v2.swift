@@ -1204,11 +1204,11 @@ public final class MobileNetV2 {
   // folded: features.1.conv.2 (bn)
   private func features_1_conv_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 2 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
+    // 2 blocks of 8 channels x 392 panels of 32 pixels, in 5 chunk(s) of 96 panels
     Self.parallelParts(392, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 192) {
-        let chunkEnd = min(chunkFirst &+ 192, end)
+      for chunkFirst in stride(from: first, to: end, by: 96) {
+        let chunkEnd = min(chunkFirst &+ 96, end)
         for block in 0..<2 {
           let a = UnsafePointer(weights + (1216 &+ block &* 256))
           let bias = UnsafePointer(weights + (1728 &+ block &* 8))
@@ -1229,11 +1229,11 @@ public final class MobileNetV2 {
   // in place: features.2.conv.0.2 (relu6)
   private func features_2_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 12 channels x 392 panels of 32 pixels, in 2 chunk(s) of 384 panels
+    // 8 blocks of 12 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
     Self.parallelParts(392, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 384) {
-        let chunkEnd = min(chunkFirst &+ 384, end)
+      for chunkFirst in stride(from: first, to: end, by: 192) {
+        let chunkEnd = min(chunkFirst &+ 192, end)
         for block in 0..<8 {
           let a = UnsafePointer(weights + (1744 &+ block &* 192))
           let bias = UnsafePointer(weights + (3280 &+ block &* 12))
@@ -1783,11 +1783,11 @@ public final class MobileNetV2 {
   // in place: identity1 (identity)
   private func features_2_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 64) {
-        let chunkEnd = min(chunkFirst &+ 64, end)
+      for chunkFirst in stride(from: first, to: end, by: 32) {
+        let chunkEnd = min(chunkFirst &+ 32, end)
         for block in 0..<2 {
           let a = UnsafePointer(weights + (4336 &+ block &* 1152))
           let bias = UnsafePointer(weights + (6640 &+ block &* 12))
@@ -1808,7 +1808,7 @@ public final class MobileNetV2 {
   // in place: features.3.conv.0.2 (relu6)
   private func features_3_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
+    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 128 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       for block in 0..<12 {
@@ -2206,11 +2206,11 @@ public final class MobileNetV2 {
   // fused: add1 (add): + identity1, in the store
   private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
+    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 21 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 42) {
-        let chunkEnd = min(chunkFirst &+ 42, end)
+      for chunkFirst in stride(from: first, to: end, by: 21) {
+        let chunkEnd = min(chunkFirst &+ 21, end)
         for block in 0..<2 {
           let a = UnsafePointer(weights + (11712 &+ block &* 1728))
           let bias = UnsafePointer(weights + (15168 &+ block &* 12))
@@ -2231,7 +2231,7 @@ public final class MobileNetV2 {
   // in place: features.4.conv.0.2 (relu6)
   private func features_4_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
+    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 128 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
       for block in 0..<12 {
@@ -2669,42 +2669,45 @@ public final class MobileNetV2 {
   private func features_4_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (20240 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (24848 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 144, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 144, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 21) {
+          let chunkEnd = min(chunkFirst &+ 21, end)
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (20240 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (24848 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 6272 &+ n), 144, 784, 784)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 144, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel8(a, src + 768, bias, stage, 144, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 144, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2722,7 +2725,7 @@ public final class MobileNetV2 {
   private func features_5_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3081,42 +3084,45 @@ public final class MobileNetV2 {
   private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (33136 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (39280 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (33136 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (39280 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                if panel == 24 {
+                  Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                    }
                   }
                 }
               }
@@ -3134,7 +3140,7 @@ public final class MobileNetV2 {
   private func features_6_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3492,42 +3498,45 @@ public final class MobileNetV2 {
   private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    // 4 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (47568 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (53712 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 16) {
+          let chunkEnd = min(chunkFirst &+ 16, end)
+          for block in 0..<4 {
+            let a = UnsafePointer(weights + (47568 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (53712 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel11(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784, x1 + (block &* 6272 &+ n))
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                if panel == 24 {
+                  Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 192, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p] + x1[c &* 784 &+ n &+ p]
+                    }
                   }
                 }
               }
@@ -3545,7 +3554,7 @@ public final class MobileNetV2 {
   private func features_7_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3706,11 +3715,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
     let packedPanels = scratch + 3072
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 10
-      let endPanel = min(firstPanel &+ 10, 3)
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3775,7 +3784,7 @@ public final class MobileNetV2 {
   private func features_8_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3932,11 +3941,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4001,7 +4010,7 @@ public final class MobileNetV2 {
   private func features_9_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4158,11 +4167,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4227,7 +4236,7 @@ public final class MobileNetV2 {
   private func features_10_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4383,11 +4392,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4452,7 +4461,7 @@ public final class MobileNetV2 {
   private func features_11_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(3, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4608,11 +4617,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 6144
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4682,11 +4691,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
     let packedPanels = scratch + 1536
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 21
-      let endPanel = min(firstPanel &+ 21, 3)
+      let firstPanel = chunk &* 10
+      let endPanel = min(firstPanel &+ 10, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4855,11 +4864,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 9216
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -4929,11 +4938,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
     let packedPanels = scratch + 1536
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 21
-      let endPanel = min(firstPanel &+ 21, 3)
+      let firstPanel = chunk &* 10
+      let endPanel = min(firstPanel &+ 10, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5101,11 +5110,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 9216
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5175,11 +5184,11 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
     let packedPanels = scratch + 1536
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 21
-      let endPanel = min(firstPanel &+ 21, 3)
+      let firstPanel = chunk &* 10
+      let endPanel = min(firstPanel &+ 10, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -5346,7 +5355,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5392,7 +5401,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5565,7 +5574,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5611,7 +5620,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5783,7 +5792,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -5829,7 +5838,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
     Self.parallelParts(160, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -6000,7 +6009,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 64 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 64 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -6046,7 +6055,7 @@ public final class MobileNetV2 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 256 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
+    // 256 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
     Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {

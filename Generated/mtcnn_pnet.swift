@@ -424,7 +424,7 @@ public final class MTCNNPNet {
       row.update(from: src + (i &* 1 &+ 0), count: 1)
       (row + 1).update(repeating: 0, count: 15)
     }
-    // 1 blocks of 2 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
+    // 1 blocks of 2 channels x 1 panels of 64 pixels, in 1 chunk(s) of 48 panels
     do {
       let part = 0, first = 0, end = 1
       do {
@@ -486,7 +486,7 @@ public final class MTCNNPNet {
       row.update(from: src + (i &* 1 &+ 0), count: 1)
       (row + 1).update(repeating: 0, count: 15)
     }
-    // 1 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
+    // 1 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 48 panels
     do {
       let part = 0, first = 0, end = 1
       do {

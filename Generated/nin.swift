@@ -318,14 +318,14 @@ public final class NiN {
   private func cccp1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 3 chunk(s) of 32 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 64) {
-          let chunkEnd = min(chunkFirst &+ 64, end)
+        for chunkFirst in stride(from: first, to: end, by: 32) {
+          let chunkEnd = min(chunkFirst &+ 32, end)
           for block in 0..<8 {
             let a = UnsafePointer(weights + (34944 &+ block &* 1152))
             let bias = UnsafePointer(weights + (44160 &+ block &* 12))
@@ -373,14 +373,14 @@ public final class NiN {
   private func cccp2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 3 chunk(s) of 32 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 64) {
-          let chunkEnd = min(chunkFirst &+ 64, end)
+        for chunkFirst in stride(from: first, to: end, by: 32) {
+          let chunkEnd = min(chunkFirst &+ 32, end)
           for block in 0..<8 {
             let a = UnsafePointer(weights + (44256 &+ block &* 1152))
             let bias = UnsafePointer(weights + (53472 &+ block &* 12))
@@ -527,11 +527,11 @@ public final class NiN {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 23)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -546,7 +546,7 @@ public final class NiN {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<32 {
             let a = UnsafePointer(weights + (668224 &+ block &* 2048))
@@ -600,11 +600,11 @@ public final class NiN {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 23)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -619,7 +619,7 @@ public final class NiN {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<32 {
             let a = UnsafePointer(weights + (734016 &+ block &* 2048))
@@ -865,11 +865,11 @@ public final class NiN {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 30720
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -938,11 +938,11 @@ public final class NiN {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 30720
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1200,7 +1200,7 @@ public final class NiN {
       row.update(from: src + (i &* 36 &+ 0), count: 36)
       (row + 36).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 256 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(256, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1245,7 +1245,7 @@ public final class NiN {
       row.update(from: src + (i &* 36 &+ 0), count: 36)
       (row + 36).update(repeating: 0, count: 12)
     }
-    // 200 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 200 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(200, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -4420,7 +4420,7 @@ public final class NiN {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 188416 &+ parts &* 256, 92256 &+ parts &* 288, 67584 &+ parts &* 384, 0 &+ parts &* 17808)
+    max(1, 106496 &+ parts &* 256, 92256 &+ parts &* 288, 67584 &+ parts &* 384, 0 &+ parts &* 17808)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

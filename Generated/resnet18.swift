@@ -956,7 +956,7 @@ public final class ResNet18 {
     }
     let src = UnsafePointer(subsampled)
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1266,11 +1266,11 @@ public final class ResNet18 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
     let packedPanels = scratch + 27136
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 16
-      let endPanel = min(firstPanel &+ 16, 3)
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1550,7 +1550,7 @@ public final class ResNet18 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
+    // 128 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
     Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       do {

@@ -923,11 +923,11 @@ public final class ResNet50 {
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<8 {
           let a = UnsafePointer(weights + (9472 &+ block &* 512))
           let bias = UnsafePointer(weights + (13568 &+ block &* 8))
@@ -1010,11 +1010,11 @@ public final class ResNet50 {
   // folded: layer1.0.bn3 (bn)
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<32 {
           let a = UnsafePointer(weights + (81296 &+ block &* 512))
           let bias = UnsafePointer(weights + (97680 &+ block &* 8))
@@ -1034,11 +1034,11 @@ public final class ResNet50 {
   // folded: layer1.0.downsample.1 (bn)
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<32 {
           let a = UnsafePointer(weights + (97936 &+ block &* 512))
           let bias = UnsafePointer(weights + (114320 &+ block &* 8))
@@ -1076,11 +1076,11 @@ public final class ResNet50 {
   // in place: relu5 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 9 chunk(s) of 12 panels
     let packedPanels = scratch + 0
-    for chunk in 0..<5 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 98)
+    for chunk in 0..<9 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1178,11 +1178,11 @@ public final class ResNet50 {
   // in place: relu7 (relu), identity2 (identity)
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<32 {
           let a = UnsafePointer(weights + (198688 &+ block &* 512))
           let bias = UnsafePointer(weights + (215072 &+ block &* 8))
@@ -1203,11 +1203,11 @@ public final class ResNet50 {
   // in place: relu8 (relu)
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 8 blocks of 8 channels x 98 panels of 32 pixels, in 9 chunk(s) of 12 panels
     let packedPanels = scratch + 0
-    for chunk in 0..<5 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 98)
+    for chunk in 0..<9 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1305,11 +1305,11 @@ public final class ResNet50 {
   // in place: relu10 (relu)
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
     Self.parallelParts(98, threads: threads, pool: pool) {
       part, first, end in
-      for chunkFirst in stride(from: first, to: end, by: 96) {
-        let chunkEnd = min(chunkFirst &+ 96, end)
+      for chunkFirst in stride(from: first, to: end, by: 48) {
+        let chunkEnd = min(chunkFirst &+ 48, end)
         for block in 0..<32 {
           let a = UnsafePointer(weights + (299440 &+ block &* 512))
           let bias = UnsafePointer(weights + (315824 &+ block &* 8))
@@ -1330,11 +1330,11 @@ public final class ResNet50 {
   // in place: relu11 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    // 16 blocks of 8 channels x 98 panels of 32 pixels, in 9 chunk(s) of 12 panels
     let packedPanels = scratch + 0
-    for chunk in 0..<5 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 98)
+    for chunk in 0..<9 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 98)
       let packedEnd = min(endPanel, 98)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1416,42 +1416,45 @@ public final class ResNet50 {
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<64 {
-          let a = UnsafePointer(weights + (496560 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (562096 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (496560 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (562096 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1484,11 +1487,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     let packedPanels = scratch + 204800
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 25)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1503,7 +1506,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (401408 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (303104 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<64 {
             let a = UnsafePointer(weights + (562608 &+ block &* 2048))
@@ -1575,11 +1578,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1594,7 +1597,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (694192 &+ block &* 4096))
@@ -1708,49 +1711,52 @@ public final class ResNet50 {
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<64 {
-          let a = UnsafePointer(weights + (1030336 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (1095872 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (1030336 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1095872 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
@@ -1774,11 +1780,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1793,7 +1799,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (1096384 &+ block &* 4096))
@@ -1907,49 +1913,52 @@ public final class ResNet50 {
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<64 {
-          let a = UnsafePointer(weights + (1432528 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (1498064 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (1432528 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1498064 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
@@ -1973,11 +1982,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 16 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1992,7 +2001,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<16 {
             let a = UnsafePointer(weights + (1498576 &+ block &* 4096))
@@ -2106,49 +2115,52 @@ public final class ResNet50 {
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
-    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 64 blocks of 8 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelParts(25, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<64 {
-          let a = UnsafePointer(weights + (1834720 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (1900256 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 24 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
+          for block in 0..<64 {
+            let a = UnsafePointer(weights + (1834720 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1900256 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 24 {
+                Self.__kernel7(a, src + n, bias, y + (block &* 6272 &+ n), 128, 784, 784, x1 + (block &* 6272 &+ n))
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel13(a, src + 768, bias, stage, 128, 784, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    do {
-                      var v = s[p] + x1[c &* 784 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      do {
+                        var v = s[p] + x1[c &* 784 &+ n &+ p]
+                        v = v > 0 ? v : 0
+                        o[p] = v
+                      }
                     }
                   }
                 }
@@ -2172,11 +2184,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 784 &+ 768), count: 16)
       (row + 16).update(repeating: 0, count: 0)
     }
-    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    // 32 blocks of 8 channels x 25 panels of 32 pixels, in 5 chunk(s) of 6 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 12
-      let endPanel = min(firstPanel &+ 12, 25)
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 25)
       let packedEnd = min(endPanel, 24)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2191,7 +2203,7 @@ public final class ResNet50 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (204800 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<32 {
             let a = UnsafePointer(weights + (1900768 &+ block &* 4096))
@@ -2288,11 +2300,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2372,11 +2384,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
     let packedPanels = scratch + 108544
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
       for slot in 0..<2 {
         let panel = firstPanel &+ slot
@@ -2596,11 +2608,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -2812,11 +2824,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3011,11 +3023,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3210,11 +3222,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3409,11 +3421,11 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 4096
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
       let packedEnd = min(endPanel, 2)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -3491,14 +3503,13 @@ public final class ResNet50 {
       row.update(from: src + (i &* 196 &+ 192), count: 4)
       (row + 4).update(repeating: 0, count: 12)
     }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 3 chunk(s) of 1 panels
     let packedPanels = scratch + 16384
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 1
+      let endPanel = min(firstPanel &+ 1, 3)
       let packedEnd = min(endPanel, 2)
-      Self.parallelFor(2, threads: threads, pool: pool) {
-        slot in
+      for slot in 0..<1 {
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3510,7 +3521,7 @@ public final class ResNet50 {
       Self.parallelParts(128, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (212992 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (114688 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9972000 &+ block &* 4096))
@@ -3608,7 +3619,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
     Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3664,7 +3675,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
     Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3817,7 +3828,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
     Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -3957,7 +3968,7 @@ public final class ResNet50 {
       row.update(from: src + (i &* 49 &+ 0), count: 49)
       (row + 49).update(repeating: 0, count: 15)
     }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
     Self.parallelParts(512, threads: threads, pool: pool) {
       part, first, end in
       do {

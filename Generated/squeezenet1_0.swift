@@ -463,14 +463,14 @@ public final class SqueezeNet1_0 {
   private func features_3_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 3 chunk(s) of 32 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 64) {
-          let chunkEnd = min(chunkFirst &+ 64, end)
+        for chunkFirst in stride(from: first, to: end, by: 32) {
+          let chunkEnd = min(chunkFirst &+ 32, end)
           for block in 0..<2 {
             let a = UnsafePointer(weights + (14208 &+ block &* 768))
             let bias = UnsafePointer(weights + (15744 &+ block &* 8))
@@ -518,7 +518,7 @@ public final class SqueezeNet1_0 {
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -621,14 +621,14 @@ public final class SqueezeNet1_0 {
   private func features_4_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 4 chunk(s) of 24 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 48) {
-          let chunkEnd = min(chunkFirst &+ 48, end)
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
           for block in 0..<2 {
             let a = UnsafePointer(weights + (26128 &+ block &* 1024))
             let bias = UnsafePointer(weights + (28176 &+ block &* 8))
@@ -676,7 +676,7 @@ public final class SqueezeNet1_0 {
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -779,14 +779,14 @@ public final class SqueezeNet1_0 {
   private func features_5_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    // 4 blocks of 8 channels x 92 panels of 32 pixels, in 4 chunk(s) of 24 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 48) {
-          let chunkEnd = min(chunkFirst &+ 48, end)
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
           for block in 0..<4 {
             let a = UnsafePointer(weights + (38560 &+ block &* 1024))
             let bias = UnsafePointer(weights + (42656 &+ block &* 8))
@@ -834,7 +834,7 @@ public final class SqueezeNet1_0 {
   private func features_5_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 92 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(92, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1011,11 +1011,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 23)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1030,7 +1030,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (114640 &+ block &* 2048))
@@ -1079,7 +1079,7 @@ public final class SqueezeNet1_0 {
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1198,11 +1198,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 23)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1217,7 +1217,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (194816 &+ block &* 3072))
@@ -1266,7 +1266,7 @@ public final class SqueezeNet1_0 {
   private func features_8_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
+    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 64 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1386,11 +1386,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 3 chunk(s) of 8 panels
     let packedPanels = scratch + 12288
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 16
-      let endPanel = min(firstPanel &+ 16, 23)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1405,7 +1405,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (110592 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (364224 &+ block &* 4608))
@@ -1454,7 +1454,7 @@ public final class SqueezeNet1_0 {
   private func features_9_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
+    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 64 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1557,11 +1557,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 8 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    // 8 blocks of 8 channels x 23 panels of 32 pixels, in 3 chunk(s) of 8 panels
     let packedPanels = scratch + 12288
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 16
-      let endPanel = min(firstPanel &+ 16, 23)
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1576,7 +1576,7 @@ public final class SqueezeNet1_0 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (208896 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (110592 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<8 {
             let a = UnsafePointer(weights + (475248 &+ block &* 3072))
@@ -1625,7 +1625,7 @@ public final class SqueezeNet1_0 {
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 32 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1874,11 +1874,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 40960
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1942,7 +1942,7 @@ public final class SqueezeNet1_0 {
   private func features_12_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
-    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -2051,11 +2051,11 @@ public final class SqueezeNet1_0 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 40960
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       for slot in 0..<1 {
         let panel = firstPanel &+ slot
@@ -6454,7 +6454,7 @@ public final class SqueezeNet1_0 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 208896 &+ parts &* 384, 193728 &+ parts &* 112896, 0 &+ parts &* 253840)
+    max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 253840)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -463,42 +463,45 @@ public final class SqueezeNet1_1 {
   private func features_3_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 2 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    // 2 blocks of 8 channels x 95 panels of 32 pixels, in 2 chunk(s) of 48 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (1792 &+ block &* 512))
-          let bias = UnsafePointer(weights + (2816 &+ block &* 8))
-          for panel in first..<end {
-            let n = panel &* 32
-            if panel != 94 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 64, 3025, 3025)
-            }
-            else {
-              if panel == 94 {
-                Self.__kernel2(a, src + 2993, bias, stage, 64, 3025, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 3025 &+ n)
-                  let s = stage + (r &* 32 &+ 15)
-                  for p in 0..<17 {
-                    o[p] = s[p]
-                  }
-                }
+        for chunkFirst in stride(from: first, to: end, by: 48) {
+          let chunkEnd = min(chunkFirst &+ 48, end)
+          for block in 0..<2 {
+            let a = UnsafePointer(weights + (1792 &+ block &* 512))
+            let bias = UnsafePointer(weights + (2816 &+ block &* 8))
+            for panel in chunkFirst..<chunkEnd {
+              let n = panel &* 32
+              if panel != 94 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 24200 &+ n), 64, 3025, 3025)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 64, 3025, 32)
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 3025 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 94 {
+                  Self.__kernel2(a, src + 2993, bias, stage, 64, 3025, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 32 &+ 15)
+                    for p in 0..<17 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 64, 3025, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -515,7 +518,7 @@ public final class SqueezeNet1_1 {
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -613,14 +616,14 @@ public final class SqueezeNet1_1 {
   private func features_4_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 2 blocks of 8 channels x 95 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    // 2 blocks of 8 channels x 95 panels of 32 pixels, in 4 chunk(s) of 24 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
         let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
         let stage = buffer.baseAddress!
-        for chunkFirst in stride(from: first, to: end, by: 48) {
-          let chunkEnd = min(chunkFirst &+ 48, end)
+        for chunkFirst in stride(from: first, to: end, by: 24) {
+          let chunkEnd = min(chunkFirst &+ 24, end)
           for block in 0..<2 {
             let a = UnsafePointer(weights + (13200 &+ block &* 1024))
             let bias = UnsafePointer(weights + (15248 &+ block &* 8))
@@ -668,7 +671,7 @@ public final class SqueezeNet1_1 {
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 17 pixels: a 32-wide panel that overlaps the one before
-    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    // 8 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelParts(95, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -811,7 +814,7 @@ public final class SqueezeNet1_1 {
   private func features_6_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -863,7 +866,7 @@ public final class SqueezeNet1_1 {
   private func features_6_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -982,11 +985,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 729 &+ 704), count: 25)
       (row + 25).update(repeating: 0, count: 7)
     }
-    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    // 4 blocks of 8 channels x 23 panels of 32 pixels, in 2 chunk(s) of 12 panels
     let packedPanels = scratch + 8192
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 24
-      let endPanel = min(firstPanel &+ 24, 23)
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 23)
       let packedEnd = min(endPanel, 22)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1001,7 +1004,7 @@ public final class SqueezeNet1_1 {
           }
         }
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (188416 &+ part &* 256), count: 256)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 256), count: 256)
           let stage = buffer.baseAddress!
           for block in 0..<4 {
             let a = UnsafePointer(weights + (101712 &+ block &* 2048))
@@ -1050,7 +1053,7 @@ public final class SqueezeNet1_1 {
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
-    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 16 blocks of 8 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelParts(23, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1315,11 +1318,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
     let packedPanels = scratch + 20480
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 2)
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1383,7 +1386,7 @@ public final class SqueezeNet1_1 {
   private func features_9_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
-    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
+    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 21 panels
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1491,11 +1494,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 30720
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1559,7 +1562,7 @@ public final class SqueezeNet1_1 {
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
-    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
+    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 21 panels
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1667,11 +1670,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 30720
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1735,7 +1738,7 @@ public final class SqueezeNet1_1 {
   private func features_11_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
-    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -1843,11 +1846,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 40960
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       // each thread packs its share of the chunk and runs every weight block over it
       Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
@@ -1911,7 +1914,7 @@ public final class SqueezeNet1_1 {
   private func features_12_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
-    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 16 panels
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
@@ -2020,11 +2023,11 @@ public final class SqueezeNet1_1 {
       row.update(from: src + (i &* 169 &+ 96), count: 73)
       (row + 73).update(repeating: 0, count: 7)
     }
-    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
     let packedPanels = scratch + 40960
     for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 2)
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 2)
       let packedEnd = min(endPanel, 1)
       for slot in 0..<1 {
         let panel = firstPanel &+ slot
@@ -4698,7 +4701,7 @@ public final class SqueezeNet1_1 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 188416 &+ parts &* 256, 129152 &+ parts &* 103488)
+    max(1, 129152 &+ parts &* 103488)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

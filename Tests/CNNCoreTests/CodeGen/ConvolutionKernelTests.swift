@@ -155,7 +155,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   /// A 1x1 layer deep enough (256 channels in) that its panels are copied contiguous chunk by
-  /// chunk: two chunks, the second holding the overlapping last panel, 4 blocks of 12 channels
+  /// chunk: four chunks of 12 panels (384 KB), the last holding the partial last panel, 4 blocks of 12 channels
   /// (the last partial); its weights are small, so each thread packs a share of every chunk's
   /// panels and runs all blocks over it (`threadsOwnPanels`).
   func testPackedPanelChunksAgreeWithInterpreter() throws {
@@ -167,14 +167,14 @@ final class ConvolutionKernelTests: XCTestCase {
 
       """
     let source = try checkThreadsAndInterpreter(spec, type: "PackedChunks")
-    XCTAssertTrue(source.contains("in 2 chunk(s) of 24 panels"), "two chunks")
+    XCTAssertTrue(source.contains("in 4 chunk(s) of 12 panels"), "four chunks")
     XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 37)"), "p packs its panels per chunk")
     XCTAssertTrue(source.contains("each thread packs its share of the chunk"), "p's threads own panels")
   }
 
   /// 1x1 layers read in place with small weights split their panels between threads, each
   /// running every weight block over its own: `s` (256 channels in, 2 blocks of 8) a chunk of
-  /// 24 panels at a time, `e` (16 in) all its panels at once.
+  /// 12 panels at a time, `e` (16 in) all its panels at once.
   func testUnpackedSmallWeightLayersSplitPanels() throws {
     let source = try checkThreadsAndInterpreter("""
       network SqueezePanels
@@ -183,8 +183,8 @@ final class ConvolutionKernelTests: XCTestCase {
       e: conv 64 1x1 | relu
 
       """, type: "SqueezePanels")
-    XCTAssertTrue(source.contains("2 blocks of 8 channels x 38 panels of 32 pixels, in 2 chunk(s) of 24 panels"), "s's cut")
-    XCTAssertTrue(source.contains("for chunkFirst in stride(from: first, to: end, by: 24)"), "s runs its panels chunk by chunk")
+    XCTAssertTrue(source.contains("2 blocks of 8 channels x 38 panels of 32 pixels, in 4 chunk(s) of 12 panels"), "s's cut")
+    XCTAssertTrue(source.contains("for chunkFirst in stride(from: first, to: end, by: 12)"), "s runs its panels chunk by chunk")
     XCTAssertEqual(source.components(separatedBy: "Self.parallelParts(38,").count - 1, 2, "both split their 38 panels")
     XCTAssertFalse(source.contains("for block in first..<end"), "neither splits blocks")
   }
