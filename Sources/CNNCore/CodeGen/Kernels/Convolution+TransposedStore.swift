@@ -1,0 +1,100 @@
+/// The direct kernel's tile store (`Convolution+Direct.swift`): its register tile holds output
+/// channels in the vector lanes, and the C,H,W output wants pixels, so each tile is transposed
+/// in registers on its way out.
+extension Convolution {
+  /// The shared function that stores one tile's `stage` (`[column][channel]`, `width` columns
+  /// of `channelTile` channels) into the output rows of its `valid` channels, clamped; nil
+  /// when the fused followers are not a plain clamp (they then run value by value).
+  ///
+  /// The tile's accumulators hold channels in their lanes, the output wants pixels: the
+  /// function transposes `lanes` x `lanes` squares in registers (`lanes`-bit rotations of
+  /// (column, channel): `log2(lanes)` rounds of even/odd half shuffles, `vpermt2ps` on
+  /// AVX-512), clamps whole vectors and stores each channel's columns as a few vector pieces.
+  /// The scalar copy it replaces (a strided load, a compare and a store per value) took 22 %
+  /// of SqueezeNet 1.1's 55² expand3x3 layer (0.64 ms; 0.49 without any store, onnxruntime
+  /// 0.486); transposed, 0.545 ms (1 thread, AMD EPYC VM).
+  static func transposedStore(_ context: KernelContext, width: Int) -> String? {
+    let lanes = context.lanes
+    guard let clamp = vectorClamp(context), lanes >= 4, lanes & (lanes - 1) == 0 else { return nil }
+    let tile = channelTile(context)
+    let vectors = tile / lanes
+    let vector = context.vectorType
+    let rounds = lanes.trailingZeroBitCount
+    let unshuffle = context.helpers?.function("unshuffle lanes\(lanes)") { name in
+      """
+      /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+      @inline(__always) private static func \(name)(_ a: \(vector), _ b: \(vector)) -> (\(vector), \(vector)) {
+        (\(vector)(lowHalf: a.evenHalf, highHalf: b.evenHalf), \(vector)(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+      }
+      """
+    } ?? "missingHelpers"
+    let key = "direct store tile\(tile)x\(width) \(clamp) lanes\(lanes)"
+    let body = { (name: String) -> String in
+      var out = SwiftEmitter()
+      out.line("/// Transposed store: \(key). `stage`: `[\(width)][\(tile)]`; channel `c < valid` goes to")
+      out.line("/// `out + c * plane`, \(width) floats.")
+      out.block("@inline(never) private static func \(name)(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int)") { out in
+        out.line("let zero = \(vector)(repeating: 0)")
+        if clamp == .relu6 { out.line("let six = \(vector)(repeating: 6)") }
+        for v in 0..<vectors {
+          for first in stride(from: 0, to: width, by: lanes) {
+            let columns = min(lanes, width - first)
+            out.block("do") { out in
+              for r in 0..<lanes {
+                let load = "UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: \(((first + r) * tile + v * lanes) * 4), as: \(vector).self)"
+                out.line("var r\(r) = \(r < columns ? load : "zero")")
+              }
+              out.block("for _ in 0..<\(rounds)") { out in
+                for i in 0..<lanes / 2 {
+                  out.line("let (e\(i), o\(i)) = Self.\(unshuffle)(r\(2 * i), r\(2 * i + 1))")
+                }
+                for i in 0..<lanes / 2 {
+                  out.line("r\(i) = e\(i)")
+                  out.line("r\(i + lanes / 2) = o\(i)")
+                }
+              }
+              for c in 0..<lanes {
+                let channel = v * lanes + c
+                out.block("if \(channel) < valid") { out in
+                  if clamp != .none { out.line("r\(c) = r\(c).replacing(with: zero, where: r\(c) .< zero)") }
+                  if clamp == .relu6 { out.line("r\(c) = r\(c).replacing(with: six, where: r\(c) .> six)") }
+                  out.line("let o = UnsafeMutableRawPointer(out + (\(channel) &* plane &+ \(first)))")
+                  storePieces("r\(c)", lanes: lanes, count: columns).forEach { out.line($0) }
+                }
+              }
+            }
+          }
+        }
+      }
+      var text = out.text
+      while text.hasSuffix("\n") { text.removeLast() }
+      return text
+    }
+    return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+
+  /// Statements storing the first `count` lanes of the `lanes`-wide vector `value` at `o` (a
+  /// raw pointer): the largest halves first (11 of 16: lanes 0–7, 8–9, then 10).
+  static func storePieces(_ value: String, lanes: Int, count: Int) -> [String] {
+    var statements: [String] = []
+    var offset = 0
+    var size = lanes
+    while offset < count {
+      while size > count - offset { size /= 2 }
+      if size == 1 {
+        statements.append("(o + \(offset * 4)).storeBytes(of: \(value)[\(offset)], as: Float.self)")
+      } else {
+        // The piece [offset, offset + size) as a chain of halves down from the whole vector.
+        var path = value
+        var length = lanes
+        while length > size {
+          length /= 2
+          path += offset & length != 0 ? ".highHalf" : ".lowHalf"
+        }
+        statements.append("(o + \(offset * 4)).storeBytes(of: \(path), as: SIMD\(size)<Float>.self)")
+      }
+      offset += size
+    }
+    return statements
+  }
+}
