@@ -327,12 +327,13 @@ public final class LeNet5 {
             for t in 0..<1 {
               let ox = t &* 10
               Self.__kernel3(row + (ox &* 1), 6, 196, packed, bias, stage)
+              Self.__kernel5(UnsafePointer(stage), y + (firstChannel &* 100 &+ oy &* 10 &+ ox), 100, valid)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 100 &+ oy &* 10 &+ ox)
                 for p in 0..<10 {
                   do {
-                    var v = stage[p &* 16 &+ lane]
+                    var v = o[p]
                     v = Self.__kernel2(v)
                     o[p] = v
                   }
@@ -743,6 +744,141 @@ public final class LeNet5 {
     UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+  }
+
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel4(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile16x10 none lanes16. `stage`: `[10][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 10 floats.
+  @inline(never) private static func __kernel5(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
   }
 
   // MARK: - Threading

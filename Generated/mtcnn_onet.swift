@@ -585,12 +585,13 @@ public final class MTCNNONet {
             for t in 0..<1 {
               let ox = t &* 8
               Self.__kernel5(row + (ox &* 1), 64, 100, packed, bias, stage)
+              Self.__kernel7(UnsafePointer(stage), y + (firstChannel &* 64 &+ oy &* 8 &+ ox), 64, valid)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 64 &+ oy &* 8 &+ ox)
                 for p in 0..<8 {
                   do {
-                    var v = stage[p &* 32 &+ lane]
+                    var v = o[p]
                     v = v > 0 ? v : v * weights[71792 &+ c]
                     o[p] = v
                   }
@@ -717,13 +718,14 @@ public final class MTCNNONet {
             let row = groupInput + (oy &* 4)
             for t in 0..<1 {
               let ox = t &* 3
-              Self.__kernel6(row + (ox &* 1), 64, 16, packed, bias, stage)
+              Self.__kernel8(row + (ox &* 1), 64, 16, packed, bias, stage)
+              Self.__kernel9(UnsafePointer(stage), y + (firstChannel &* 9 &+ oy &* 3 &+ ox), 9, valid)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 9 &+ oy &* 3 &+ ox)
                 for p in 0..<3 {
                   do {
-                    var v = stage[p &* 32 &+ lane]
+                    var v = o[p]
                     v = v > 0 ? v : v * weights[104752 &+ c]
                     o[p] = v
                   }
@@ -1567,10 +1569,237 @@ public final class MTCNNONet {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel6(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x8 none lanes16. `stage`: `[8][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 8 floats.
+  @inline(never) private static func __kernel7(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel6(r0, r1)
+        let (e1, o1) = Self.__kernel6(r2, r3)
+        let (e2, o2) = Self.__kernel6(r4, r5)
+        let (e3, o3) = Self.__kernel6(r6, r7)
+        let (e4, o4) = Self.__kernel6(r8, r9)
+        let (e5, o5) = Self.__kernel6(r10, r11)
+        let (e6, o6) = Self.__kernel6(r12, r13)
+        let (e7, o7) = Self.__kernel6(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel6(r0, r1)
+        let (e1, o1) = Self.__kernel6(r2, r3)
+        let (e2, o2) = Self.__kernel6(r4, r5)
+        let (e3, o3) = Self.__kernel6(r6, r7)
+        let (e4, o4) = Self.__kernel6(r8, r9)
+        let (e5, o5) = Self.__kernel6(r10, r11)
+        let (e6, o6) = Self.__kernel6(r12, r13)
+        let (e7, o7) = Self.__kernel6(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+      }
+    }
+  }
+
   /// Direct convolution tile: 32 channels x 3 columns; direct k2x2 s1 d1x1 row4 tile32x3 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1643,6 +1872,260 @@ public final class MTCNNONet {
     UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+  }
+
+  /// Transposed store: direct store tile32x3 none lanes16. `stage`: `[3][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 3 floats.
+  @inline(never) private static func __kernel9(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel6(r0, r1)
+        let (e1, o1) = Self.__kernel6(r2, r3)
+        let (e2, o2) = Self.__kernel6(r4, r5)
+        let (e3, o3) = Self.__kernel6(r6, r7)
+        let (e4, o4) = Self.__kernel6(r8, r9)
+        let (e5, o5) = Self.__kernel6(r10, r11)
+        let (e6, o6) = Self.__kernel6(r12, r13)
+        let (e7, o7) = Self.__kernel6(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r0[2], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r1[2], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r2[2], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r3[2], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r4[2], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r5[2], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r6[2], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r7[2], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r8[2], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r9[2], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r10[2], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r11[2], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r12[2], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r13[2], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r14[2], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r15[2], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel6(r0, r1)
+        let (e1, o1) = Self.__kernel6(r2, r3)
+        let (e2, o2) = Self.__kernel6(r4, r5)
+        let (e3, o3) = Self.__kernel6(r6, r7)
+        let (e4, o4) = Self.__kernel6(r8, r9)
+        let (e5, o5) = Self.__kernel6(r10, r11)
+        let (e6, o6) = Self.__kernel6(r12, r13)
+        let (e7, o7) = Self.__kernel6(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r0[2], as: Float.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r1[2], as: Float.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r2[2], as: Float.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r3[2], as: Float.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r4[2], as: Float.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r5[2], as: Float.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r6[2], as: Float.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r7[2], as: Float.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r8[2], as: Float.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r9[2], as: Float.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r10[2], as: Float.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r11[2], as: Float.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r12[2], as: Float.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r13[2], as: Float.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r14[2], as: Float.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r15[2], as: Float.self)
+      }
+    }
   }
 
   // MARK: - Threading

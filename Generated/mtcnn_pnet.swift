@@ -355,12 +355,13 @@ public final class MTCNNPNet {
             for t in 0..<1 {
               let ox = t &* 3
               Self.__kernel1(row + (ox &* 1), 10, 25, packed, bias, stage)
+              Self.__kernel3(UnsafePointer(stage), y + (firstChannel &* 9 &+ oy &* 3 &+ ox), 9, valid)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 9 &+ oy &* 3 &+ ox)
                 for p in 0..<3 {
                   do {
-                    var v = stage[p &* 16 &+ lane]
+                    var v = o[p]
                     v = v > 0 ? v : v * weights[1760 &+ c]
                     o[p] = v
                   }
@@ -394,13 +395,14 @@ public final class MTCNNPNet {
             let row = groupInput + (oy &* 3)
             for t in 0..<1 {
               let ox = t &* 1
-              Self.__kernel2(row + (ox &* 1), 16, 9, packed, bias, stage)
+              Self.__kernel4(row + (ox &* 1), 16, 9, packed, bias, stage)
+              Self.__kernel5(UnsafePointer(stage), y + (firstChannel &* 1 &+ oy &* 1 &+ ox), 1, valid)
               for lane in 0..<valid {
                 let c = firstChannel &+ lane
                 let o = y + (c &* 1 &+ oy &* 1 &+ ox)
                 for p in 0..<1 {
                   do {
-                    var v = stage[p &* 32 &+ lane]
+                    var v = o[p]
                     v = v > 0 ? v : v * weights[6416 &+ c]
                     o[p] = v
                   }
@@ -436,11 +438,11 @@ public final class MTCNNPNet {
           for panel in first..<end {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2 &+ n), 32, 1, 1)
+              Self.__kernel6(a, src + n, bias, y + (block &* 2 &+ n), 32, 1, 1)
             }
             else {
               if panel == 0 {
-                Self.__kernel4(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
+                Self.__kernel7(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
                 let valid = 2
                 for r in 0..<valid {
                   let c = block &* 2 &+ r
@@ -498,11 +500,11 @@ public final class MTCNNPNet {
           for panel in first..<end {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 4 &+ n), 32, 1, 1)
+              Self.__kernel8(a, src + n, bias, y + (block &* 4 &+ n), 32, 1, 1)
             }
             else {
               if panel == 0 {
-                Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
+                Self.__kernel9(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -680,10 +682,145 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
   }
 
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel2(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile16x3 none lanes16. `stage`: `[3][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 3 floats.
+  @inline(never) private static func __kernel3(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel2(r0, r1)
+        let (e1, o1) = Self.__kernel2(r2, r3)
+        let (e2, o2) = Self.__kernel2(r4, r5)
+        let (e3, o3) = Self.__kernel2(r6, r7)
+        let (e4, o4) = Self.__kernel2(r8, r9)
+        let (e5, o5) = Self.__kernel2(r10, r11)
+        let (e6, o6) = Self.__kernel2(r12, r13)
+        let (e7, o7) = Self.__kernel2(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r0[2], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r1[2], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r2[2], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r3[2], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r4[2], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r5[2], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r6[2], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r7[2], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r8[2], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r9[2], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r10[2], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r11[2], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r12[2], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r13[2], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r14[2], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 8).storeBytes(of: r15[2], as: Float.self)
+      }
+    }
+  }
+
   /// Direct convolution tile: 32 channels x 1 columns; direct k3x3 s1 d1x1 row3 tile32x1 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
@@ -761,9 +898,231 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x1 none lanes16. `stage`: `[1][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 1 floats.
+  @inline(never) private static func __kernel5(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel2(r0, r1)
+        let (e1, o1) = Self.__kernel2(r2, r3)
+        let (e2, o2) = Self.__kernel2(r4, r5)
+        let (e3, o3) = Self.__kernel2(r6, r7)
+        let (e4, o4) = Self.__kernel2(r8, r9)
+        let (e5, o5) = Self.__kernel2(r10, r11)
+        let (e6, o6) = Self.__kernel2(r12, r13)
+        let (e7, o7) = Self.__kernel2(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel2(r0, r1)
+        let (e1, o1) = Self.__kernel2(r2, r3)
+        let (e2, o2) = Self.__kernel2(r4, r5)
+        let (e3, o3) = Self.__kernel2(r6, r7)
+        let (e4, o4) = Self.__kernel2(r8, r9)
+        let (e5, o5) = Self.__kernel2(r10, r11)
+        let (e6, o6) = Self.__kernel2(r12, r13)
+        let (e7, o7) = Self.__kernel2(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
+      }
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows2 width64 none lanes16 fmatrue.
   /// `a`: `[k][2]`, `b`: k rows of 64 floats `bStride` apart, `out`: 2 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -808,7 +1167,7 @@ public final class MTCNNPNet {
 
   /// SGEMM micro-kernel: gemm rows2 width16 none lanes16 fmatrue.
   /// `a`: `[k][2]`, `b`: k rows of 16 floats `bStride` apart, `out`: 2 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -848,7 +1207,7 @@ public final class MTCNNPNet {
 
   /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -923,7 +1282,7 @@ public final class MTCNNPNet {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])

@@ -57,12 +57,13 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
     XCTAssertTrue(source.contains("Self.parallelParts("), "large layers are threaded")
     // relu (a, g: 20 columns as 2 tiles of 10), relu6 (k) and no follower (h: 20 columns, more
-    // than one vector) store tiles transposed in registers; d's leaky relu keeps the
-    // value-by-value copy.
-    for shape in ["tile32x10 relu", "tile16x20 none", "tile16x5 relu6"] {
+    // than one vector) store tiles transposed in registers, clamped there; d's leaky relu
+    // (10 columns of 32 channels) is stored unclamped and applied over the stored rows.
+    for shape in ["tile32x10 relu", "tile16x20 none", "tile16x5 relu6", "tile32x10 none"] {
       XCTAssertTrue(source.contains("Transposed store: direct store \(shape) lanes"), shape)
     }
-    XCTAssertTrue(source.contains("for lane in 0..<valid"), "a leaky relu tile is copied value by value")
+    XCTAssertTrue(source.contains("var v = o[p]"), "d's leaky relu runs over the stored rows")
+    XCTAssertFalse(source.contains("stage[p &* "), "no tile is copied value by value")
   }
 
   /// The transposed tile store with 8 lanes (3 shuffle rounds, pieces of 4/2/1) on an AVX2
