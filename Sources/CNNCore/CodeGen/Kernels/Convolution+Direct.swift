@@ -70,27 +70,17 @@ extension Convolution {
           out.line("let row = groupInput + (oy &* \(g.strideH * g.paddedW))")
           func store(_ columns: Int, _ out: inout SwiftEmitter) {
             let clamp = vectorClamp(context)
-            if let name = transposedStore(context, width: columns, clamp: clamp ?? .none) {
-              out.line("Self.\(name)(UnsafePointer(stage), y + (firstChannel &* \(plane) &+ oy &* \(output.width) &+ ox), \(plane), valid)")
-              if clamp == nil {
-                // Other followers (tanh, leaky relu, …) over each channel's stored columns:
-                // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see
-                // `transposedStore`).
-                out.block("for lane in 0..<valid") { out in
-                  out.line("let c = firstChannel &+ lane")
-                  out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
-                  out.block(forLoop("p", columns)) { out in
-                    context.store("o[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
-                  }
-                }
-              }
-              return
-            }
+            let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
+            out.line("Self.\(name)(UnsafePointer(stage), y + (firstChannel &* \(plane) &+ oy &* \(output.width) &+ ox), \(plane), valid)")
+            guard clamp == nil else { return }
+            // Other followers (tanh, leaky relu, …) over each channel's stored columns:
+            // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see
+            // `transposedStore`).
             out.block("for lane in 0..<valid") { out in
               out.line("let c = firstChannel &+ lane")
               out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
               out.block(forLoop("p", columns)) { out in
-                context.store("stage[p &* \(tile) &+ lane]", to: "o[p]", channel: "c").forEach { out.line($0) }
+                context.store("o[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
               }
             }
           }

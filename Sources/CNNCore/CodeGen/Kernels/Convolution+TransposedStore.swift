@@ -4,7 +4,7 @@
 extension Convolution {
   /// The shared function that stores one tile's `stage` (`[column][channel]`, `width` columns
   /// of `channelTile` channels) into the output rows of its `valid` channels with `clamp`
-  /// applied; nil for a vector width it cannot transpose. Followers that are not a clamp run
+  /// applied. Followers that are not a clamp run
   /// afterwards over the stored rows, where each channel's columns are contiguous
   /// (`emitDirect`).
   ///
@@ -18,9 +18,9 @@ extension Convolution {
   /// clamp the copy read the stage with a stride and ran it value by value: LeNet-5's conv2 +
   /// tanh 13 → 6 µs stored first and mapped over the contiguous rows (the network 32 → 26 µs;
   /// onnxruntime 31).
-  static func transposedStore(_ context: KernelContext, width: Int, clamp: GEMM.Clamp) -> String? {
+  static func transposedStore(_ context: KernelContext, width: Int, clamp: GEMM.Clamp) -> String {
     let lanes = context.lanes
-    guard lanes >= 4, lanes & (lanes - 1) == 0 else { return nil }
+    precondition(lanes >= 4 && lanes & (lanes - 1) == 0, "SwiftGenerator.lanes gives 4, 8 or 16")
     let tile = channelTile(context)
     let vectors = tile / lanes
     let vector = context.vectorType
@@ -61,8 +61,7 @@ extension Convolution {
               for c in 0..<lanes {
                 let channel = v * lanes + c
                 out.block("if \(channel) < valid") { out in
-                  if clamp != .none { out.line("r\(c) = r\(c).replacing(with: zero, where: r\(c) .< zero)") }
-                  if clamp == .relu6 { out.line("r\(c) = r\(c).replacing(with: six, where: r\(c) .> six)") }
+                  clamp.statements(clamping: "r\(c)").forEach { out.line($0) }
                   out.line("let o = UnsafeMutableRawPointer(out + (\(channel) &* plane &+ \(first)))")
                   storePieces("r\(c)", lanes: lanes, count: columns).forEach { out.line($0) }
                 }

@@ -517,8 +517,7 @@ extension Convolution {
           }
           if clamp != .none {
             for name in ["y00", "y01", "y10", "y11"] {
-              out.line("\(name) = \(name).replacing(with: zero, where: \(name) .< zero)")
-              if clamp == .relu6 { out.line("\(name) = \(name).replacing(with: six, where: \(name) .> six)") }
+              clamp.statements(clamping: name).forEach { out.line($0) }
             }
           }
           out.line("let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)")

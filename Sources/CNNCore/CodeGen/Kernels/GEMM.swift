@@ -28,6 +28,18 @@ enum GEMM {
   /// A clamp the micro-kernel applies to whole vectors before it stores them.
   enum Clamp: String {
     case none, relu, relu6
+
+    /// Statements clamping the vector variable `name` in place; they need `zero` (and `six`
+    /// for relu6) in scope. `replacing(with:where:)` compiles to vmaxps/vminps (codegen-notes
+    /// pitfall 2).
+    func statements(clamping name: String) -> [String] {
+      switch self {
+      case .none: return []
+      case .relu: return ["\(name) = \(name).replacing(with: zero, where: \(name) .< zero)"]
+      case .relu6: return Clamp.relu.statements(clamping: name)
+        + ["\(name) = \(name).replacing(with: six, where: \(name) .> six)"]
+      }
+    }
   }
 
   /// Independent accumulators needed to keep the FMA units busy: 2 per cycle x 4 cycles of
@@ -112,13 +124,7 @@ enum GEMM {
             }
           }
           for v in 0..<vectors {
-            // `replacing(with:where:)` compiles to vmaxps/vminps (codegen-notes pitfall 2).
-            if clamp != .none {
-              out.line("c\(r)_\(v) = c\(r)_\(v).replacing(with: zero, where: c\(r)_\(v) .< zero)")
-            }
-            if clamp == .relu6 {
-              out.line("c\(r)_\(v) = c\(r)_\(v).replacing(with: six, where: c\(r)_\(v) .> six)")
-            }
+            clamp.statements(clamping: "c\(r)_\(v)").forEach { out.line($0) }
             out.line("(o\(r) + \(v * lanes * 4)).storeBytes(of: c\(r)_\(v), as: \(vector).self)")
           }
         }
