@@ -11,7 +11,8 @@
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
-// Activation arena: 5682048 bytes; peak live activations 5682048 bytes.
+// Arena: 5682048 bytes: activations 5682048 (peak live 5682048) and the
+// work memory of 15 steps in the gaps they leave.
 
 import Foundation
 
@@ -151,7 +152,9 @@ public final class SqueezeNet1_0 {
 
   /// Packed weights, 1374424 floats.
   private let weights: UnsafeMutablePointer<Float>
-  /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
+  /// Activations: every step's output at a fixed offset (see docs/codegen.md); and the work
+  /// memory of the steps that declare their own `scratch`, in a gap the activations leave while
+  /// they run (up to 2 threads), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
   /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
   /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
@@ -323,6 +326,7 @@ public final class SqueezeNet1_0 {
   // conv 224x224x3 -> 109x109x96, kernel 7x7 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 1140576 : self.scratch
     let src = x0
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
     Self.parallelParts(248, threads: threads, pool: pool) {
@@ -568,6 +572,7 @@ public final class SqueezeNet1_0 {
   // conv 54x54x16 -> 54x54x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 419904 : self.scratch
     for c in 0..<16 {
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
@@ -726,6 +731,7 @@ public final class SqueezeNet1_0 {
   // conv 54x54x16 -> 54x54x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 419904 : self.scratch
     for c in 0..<16 {
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
@@ -884,6 +890,7 @@ public final class SqueezeNet1_0 {
   // conv 54x54x32 -> 54x54x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.5.expand3x3_activation (relu)
   private func features_5_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 839808 : self.scratch
     // Winograd F(2x2, 3x3): 27x27 tiles, 3 block(s) of 9 tile row(s)
     let zero = UnsafePointer(weights + 114628)
     // each thread: its blocks of tile rows, every channel block over them
@@ -1004,6 +1011,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x256 -> 27x27x32, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 0 : self.scratch
     let src = x0
     // the last 25 pixels, zero-filled to 32
     for i in 0..<256 {
@@ -1129,6 +1137,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 209952 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
@@ -1191,6 +1200,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x256 -> 27x27x48, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.8.squeeze_activation (relu)
   private func features_8_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 314928 : self.scratch
     let src = x0
     // the last 25 pixels, zero-filled to 32
     for i in 0..<256 {
@@ -1316,6 +1326,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x48 -> 27x27x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.8.expand3x3_activation (relu)
   private func features_8_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 314928 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<48 {
       let plane = scratch + (c &* 900)
@@ -1379,6 +1390,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x384 -> 27x27x48, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 314928 : self.scratch
     let src = x0
     // the last 25 pixels, zero-filled to 32
     for i in 0..<384 {
@@ -1504,6 +1516,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x48 -> 27x27x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 314928 : self.scratch
     for c in 0..<48 {
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
@@ -1550,6 +1563,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x384 -> 27x27x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 419904 : self.scratch
     let src = x0
     // the last 25 pixels, zero-filled to 32
     for i in 0..<384 {
@@ -1675,6 +1689,7 @@ public final class SqueezeNet1_0 {
   // conv 27x27x64 -> 27x27x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 419904 : self.scratch
     for c in 0..<64 {
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
@@ -1867,6 +1882,7 @@ public final class SqueezeNet1_0 {
   // conv 13x13x512 -> 13x13x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 266352 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<512 {
@@ -1992,6 +2008,7 @@ public final class SqueezeNet1_0 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.12.expand3x3_activation (relu)
   private func features_12_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 0 : self.scratch
     for c in 0..<64 {
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
@@ -2044,6 +2061,7 @@ public final class SqueezeNet1_0 {
   // conv 13x13x512 -> 13x13x1000, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 255536 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<512 {
@@ -6452,9 +6470,10 @@ public final class SqueezeNet1_0 {
   // MARK: - Threading
 
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
-  /// each thread's work buffer).
+  /// each thread's work buffer); up to 2 threads, steps with work memory in the
+  /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 253840)
+    parts > 2 ? max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 253840) : max(1, 0 &+ parts &* 1024)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -11,7 +11,8 @@
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
-// Activation arena: 3928576 bytes; peak live activations 3928576 bytes.
+// Arena: 3928576 bytes: activations 3928576 (peak live 3928576) and the
+// work memory of 10 steps in the gaps they leave.
 
 import Foundation
 
@@ -151,7 +152,9 @@ public final class SqueezeNet1_1 {
 
   /// Packed weights, 1296968 floats.
   private let weights: UnsafeMutablePointer<Float>
-  /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
+  /// Activations: every step's output at a fixed offset (see docs/codegen.md); and the work
+  /// memory of the steps that declare their own `scratch`, in a gap the activations leave while
+  /// they run (up to 2 threads), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
   /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
   /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
@@ -568,6 +571,7 @@ public final class SqueezeNet1_1 {
   // conv 55x55x16 -> 55x55x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 435600 : self.scratch
     for c in 0..<16 {
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
@@ -721,6 +725,7 @@ public final class SqueezeNet1_1 {
   // conv 55x55x16 -> 55x55x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 435600 : self.scratch
     for c in 0..<16 {
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
@@ -916,6 +921,7 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.6.expand3x3_activation (relu)
   private func features_6_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 209952 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
@@ -978,6 +984,7 @@ public final class SqueezeNet1_1 {
   // conv 27x27x256 -> 27x27x32, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 209952 : self.scratch
     let src = x0
     // the last 25 pixels, zero-filled to 32
     for i in 0..<256 {
@@ -1103,6 +1110,7 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 209952 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
@@ -1311,6 +1319,7 @@ public final class SqueezeNet1_1 {
   // conv 13x13x256 -> 13x13x48, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 0 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<256 {
@@ -1487,6 +1496,7 @@ public final class SqueezeNet1_1 {
   // conv 13x13x384 -> 13x13x48, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 73008 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<384 {
@@ -1663,6 +1673,7 @@ public final class SqueezeNet1_1 {
   // conv 13x13x384 -> 13x13x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.11.squeeze_activation (relu)
   private func features_11_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<384 {
@@ -1839,6 +1850,7 @@ public final class SqueezeNet1_1 {
   // conv 13x13x512 -> 13x13x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<512 {
@@ -2016,6 +2028,7 @@ public final class SqueezeNet1_1 {
   // conv 13x13x512 -> 13x13x1000, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 255536 : self.scratch
     let src = x0
     // the last 73 pixels, zero-filled to 80
     for i in 0..<512 {
@@ -4699,9 +4712,10 @@ public final class SqueezeNet1_1 {
   // MARK: - Threading
 
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
-  /// each thread's work buffer).
+  /// each thread's work buffer); up to 2 threads, steps with work memory in the
+  /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 129152 &+ parts &* 103488)
+    parts > 2 ? max(1, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1680)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

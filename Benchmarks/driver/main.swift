@@ -97,7 +97,7 @@ struct Bench {
     for (pointer, count) in zip(outputs, Model.outputCounts) {
       bytes.append(UnsafeBufferPointer(start: pointer, count: count))
     }
-    FileManager.default.createFile(atPath: args[6], contents: bytes)
+    guard FileManager.default.createFile(atPath: args[6], contents: bytes) else { fail("cannot write \(args[6])") }
 
     let sorted = times.sorted()
     let median = sorted.isEmpty ? 0 : (sorted.count % 2 == 1 ? sorted[sorted.count / 2]

@@ -1,36 +1,101 @@
-/// Where every step's output lives in one activation arena.
+/// Where every step's output, and every step's work memory, lives in one arena.
 ///
 /// The storages and their lifetimes come from `Liveness`, the model the report's
 /// `peakActivationBytes` uses too; this file only assigns each storage an offset. No two storages
-/// alive at the same step may overlap, so the arena is at least the live maximum (`peakBytes`);
-/// the placement below reaches it on every spec in `Specs/` (MemoryPlanTests).
+/// alive at the same step may overlap, so the activations need at least the live maximum
+/// (`peakBytes`); the placement below reaches it on every spec in `Specs/` (MemoryPlanTests).
 ///
 /// Placement is greedy over lifetime intervals, as TFLite's arena planner: take the storages in
 /// some order and put each one in a free gap among the already placed storages whose lifetimes
 /// overlap it. Several orders (largest first, chronological, longest-lived first, largest area
 /// first) and two gap rules (best fit, lowest offset) are tried; the smallest arena wins, ties to
 /// the first tried, so the plan is deterministic.
+///
+/// A step's work memory (zero-padded input, packed panels, each thread's Winograd buffers, for
+/// `Threading.plannedThreads` threads) is alive only while the step runs, so it can go into a
+/// gap the activations leave at that step, as onnxruntime and TVM plan workspaces with the
+/// tensors; `MemoryTarget` chooses the steps whose work memory does (`keepingWork`).
 struct BufferPlan {
   /// Float offset of each step's output in the arena.
   var offsets: [Int]
   /// Float offset of each `Liveness` storage.
   var storageOffsets: [Int]
-  /// Floats the arena holds.
+  /// Float offset of each step's work memory (`scratch` in the step), nil where it needs none;
+  /// a multiple of 16 floats (a cache line).
+  var workOffsets: [Int?]
+  /// Floats of each step's work memory (0: none).
+  var workCounts: [Int]
+  /// Floats the activations take (the storages' extent).
+  var activationCount: Int
+  /// Floats the arena holds: the activations and every step's work memory.
   var arenaCount: Int
   /// The live maximum in bytes, network input excluded (the report's `peakActivationBytes`).
   var peakBytes: Int
 
-  init(_ lowered: LoweredNetwork) {
+  /// The plan for `lowered`, with `workFloats[i]` floats of work memory for step `i` (none
+  /// where the array is shorter).
+  init(_ lowered: LoweredNetwork, workFloats: [Int] = []) {
     let liveness = lowered.liveness
     let peak = liveness.peakElements ?? 0
     peakBytes = peak * 4
     let (storageOffsets, extent) = Self.place(liveness.storages, bound: peak)
     self.storageOffsets = storageOffsets
-    arenaCount = extent
+    activationCount = extent
     offsets = lowered.steps.map { step in
       let placement = liveness.placements[step.layer]
       return storageOffsets[placement.storage] + placement.offset
     }
+    var arenaCount = extent
+    workCounts = lowered.steps.indices.map { $0 < workFloats.count ? max(0, workFloats[$0]) : 0 }
+    workOffsets = zip(lowered.steps, workCounts).map { step, floats in
+      guard floats > 0 else { return nil }
+      let during = Self.span(step)
+      let busy = liveness.storages.indices
+        .filter { liveness.storages[$0].first <= during.last && during.first <= liveness.storages[$0].last }
+        .map { (start: storageOffsets[$0], end: storageOffsets[$0] + liveness.storages[$0].elements) }
+      let offset = Self.gap(of: floats, among: busy, alignment: 16)
+      arenaCount = max(arenaCount, offset + floats)
+      return offset
+    }
+    self.arenaCount = arenaCount
+  }
+
+  /// The same plan with work memory in the arena only for `steps` (the others keep the class's
+  /// `scratch` buffer: `MemoryTarget`). Work placements never overlap one another (each is
+  /// alive during its own step only), so dropping some leaves the rest valid.
+  func keepingWork(of steps: Set<Int>) -> BufferPlan {
+    var plan = self
+    plan.arenaCount = activationCount
+    for index in workOffsets.indices {
+      if steps.contains(index), let offset = workOffsets[index] {
+        plan.arenaCount = max(plan.arenaCount, offset + workCounts[index])
+      } else {
+        plan.workOffsets[index] = nil
+        plan.workCounts[index] = 0
+      }
+    }
+    return plan
+  }
+
+  /// The layers a step runs (its own, its followers, a fused residual `add`): its work memory
+  /// must not overlap anything alive during any of them.
+  static func span(_ step: LoweredNetwork.Step) -> (first: Int, last: Int) {
+    (step.layer, ([step.layer, step.residual?.add ?? step.layer] + step.followers).max()!)
+  }
+
+  /// The lowest `alignment`-aligned offset of the smallest gap between `busy` blocks that holds
+  /// `size` floats, or the aligned end of the highest block.
+  static func gap(of size: Int, among busy: [(start: Int, end: Int)], alignment: Int) -> Int {
+    func aligned(_ offset: Int) -> Int { (offset + alignment - 1) / alignment * alignment }
+    var chosen: (offset: Int, gap: Int)?
+    var cursor = 0
+    for block in busy.sorted(by: { $0.start < $1.start }) {
+      let start = aligned(cursor)
+      let gap = block.start - start
+      if gap >= size, chosen == nil || gap < chosen!.gap { chosen = (start, gap) }
+      cursor = max(cursor, block.end)
+    }
+    return chosen?.offset ?? aligned(cursor)
   }
 
   typealias Interval = Liveness.Storage

@@ -1,28 +1,69 @@
 /// The members of the generated network class.
+///
+/// The steps' kernels are emitted first (`init`), each into its own text, because what a step
+/// needs of `scratch` is known only once its kernel is written, and that work memory may be
+/// placed in the arena with the activations (`BufferPlan`, `MemoryTarget`), whose size the
+/// class's storage and the file's header state before any step.
 struct ClassEmitter {
   var lowered: LoweredNetwork
-  var plan: BufferPlan
   var layout: WeightLayout
   var lanes: Int
   var source: SourceFile
-  /// Whether kernels may use fused multiply-add (see `KernelContext.fma`).
-  var fma: Bool = true
-  /// Whether `fc` kernels load ahead in their weight stream (`SwiftGenerator.touchesAhead`).
-  var touchesAhead: Bool = true
   /// Shared kernel functions, emitted after the steps.
-  let helpers = KernelHelpers()
+  let helpers: KernelHelpers
+  /// Where activations and the steps' work memory live.
+  let plan: BufferPlan
+  /// Each step's comment lines and kernel body (unindented), in step order.
+  private let stepComments: [[String]]
+  private let stepBodies: [String]
+  /// Each step's needs of `scratch`.
+  private let stepNeeds: [Set<KernelHelpers.ScratchNeed>]
+
+  /// Emits every step's kernel (`fma`, `touchesAhead`: see `KernelContext`) and plans the arena.
+  init(lowered: LoweredNetwork, layout: WeightLayout, lanes: Int, source: SourceFile,
+       fma: Bool = true, touchesAhead: Bool = true) {
+    self.lowered = lowered
+    self.layout = layout
+    self.lanes = lanes
+    self.source = source
+    let helpers = KernelHelpers()
+    var offsets = layout.layerOffsets
+    for (key, value) in layout.stepOffsets { offsets[key] = value }
+    var comments: [[String]] = []
+    var bodies: [String] = []
+    var needs: [Set<KernelHelpers.ScratchNeed>] = []
+    for step in lowered.steps {
+      helpers.beginStep()
+      let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
+                                  weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
+                                  fma: fma, touchesAhead: touchesAhead, helpers: helpers)
+      comments.append(StepComment.lines(step, context: context, source: source))
+      var body = SwiftEmitter()
+      Self.emitKernel(context, &body)
+      bodies.append(body.text)
+      needs.append(helpers.stepNeeds)
+    }
+    self.helpers = helpers
+    stepComments = comments
+    stepBodies = bodies
+    stepNeeds = needs
+    let work = needs.map { need in need.map { $0.shared + Threading.plannedThreads * $0.part }.max() ?? 0 }
+    let placed = BufferPlan(lowered, workFloats: work)
+    plan = placed.keepingWork(of: MemoryTarget.stepsWithWorkInArena(
+      placed, needs: needs, weightFloats: layout.count, lowered: lowered))
+  }
 
   private var checked: CheckedNetwork { lowered.checked }
   private var outputCounts: [Int] { checked.network.outputs.map { lowered.shape($0).elementCount ?? 0 } }
 
-  mutating func emit(_ out: inout SwiftEmitter) {
+  func emit(_ out: inout SwiftEmitter) {
     let functionNames = lowered.steps.map { out.uniqueName(checked.layers[$0.layer].name) }
     emitConstants(&out)
     emitStorage(&out)
     emitForward(functionNames, &out)
-    for (index, step) in lowered.steps.enumerated() {
+    for index in lowered.steps.indices {
       out.line()
-      emitStep(step, index: index, name: functionNames[index], &out)
+      emitStep(index, name: functionNames[index], &out)
     }
     if !helpers.order.isEmpty {
       out.line()
@@ -77,7 +118,14 @@ struct ClassEmitter {
   private func emitStorage(_ out: inout SwiftEmitter) {
     out.line("/// Packed weights, \(layout.count) floats.")
     out.line("private let weights: UnsafeMutablePointer<Float>")
-    out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md), \(plan.arenaCount) floats.")
+    let inArena = plan.workOffsets.contains { $0 != nil }
+    if inArena {
+      out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md); and the work")
+      out.line("/// memory of the steps that declare their own `scratch`, in a gap the activations leave while")
+      out.line("/// they run (up to \(Threading.plannedThreads) threads), \(plan.arenaCount) floats.")
+    } else {
+      out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md), \(plan.arenaCount) floats.")
+    }
     out.line("private let arena: UnsafeMutablePointer<Float>")
     out.line("/// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's")
     out.line("/// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),")
@@ -128,17 +176,30 @@ struct ClassEmitter {
 
   /// `scratchCount(parts:)`: the largest `shared + parts * part` over the steps' needs (those
   /// another need covers dropped; each convolution records its own scratch as a need with no
-  /// part), and `partIntStride`.
+  /// part) — up to `Threading.plannedThreads` threads only of the steps whose work memory is
+  /// not in the arena — and `partIntStride`.
   private func emitScratchCount(_ out: inout SwiftEmitter) {
-    let needs = helpers.scratchNeeds
-    let kept = needs.filter { need in
-      !needs.contains { $0 != need && $0.shared >= need.shared && $0.part >= need.part }
-    }.sorted { ($0.part, $0.shared) < ($1.part, $1.shared) }
-    let terms = ["1"] + kept.map { $0.part == 0 ? "\($0.shared)" : "\($0.shared) &+ parts &* \($0.part)" }
+    func terms(_ needs: Set<KernelHelpers.ScratchNeed>) -> String {
+      let kept = needs.filter { need in
+        !needs.contains { $0 != need && $0.shared >= need.shared && $0.part >= need.part }
+      }.sorted { ($0.part, $0.shared) < ($1.part, $1.shared) }
+      let terms = ["1"] + kept.map { $0.part == 0 ? "\($0.shared)" : "\($0.shared) &+ parts &* \($0.part)" }
+      return terms.count == 1 ? "1" : "max(\(terms.joined(separator: ", ")))"
+    }
+    let outside = stepNeeds.indices.filter { plan.workOffsets[$0] == nil }
+      .reduce(into: Set<KernelHelpers.ScratchNeed>()) { $0.formUnion(stepNeeds[$1]) }
     out.line("/// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then")
-    out.line("/// each thread's work buffer).")
-    out.block("private static func scratchCount(parts: Int) -> Int") { out in
-      out.line(terms.count == 1 ? "1" : "max(\(terms.joined(separator: ", ")))")
+    if outside == helpers.scratchNeeds {
+      out.line("/// each thread's work buffer).")
+      out.block("private static func scratchCount(parts: Int) -> Int") { out in
+        out.line(terms(helpers.scratchNeeds))
+      }
+    } else {
+      out.line("/// each thread's work buffer); up to \(Threading.plannedThreads) threads, steps with work memory in the")
+      out.line("/// arena need none.")
+      out.block("private static func scratchCount(parts: Int) -> Int") { out in
+        out.line("parts > \(Threading.plannedThreads) ? \(terms(helpers.scratchNeeds)) : \(terms(outside))")
+      }
     }
     out.line("/// Ints of each thread's `partInts`.")
     out.line("private static let partIntStride = \(max(16, Threading.cacheLines(helpers.partInts)))")
@@ -236,24 +297,26 @@ struct ClassEmitter {
     }
   }
 
-  private func emitStep(_ step: LoweredNetwork.Step, index: Int, name: String, _ out: inout SwiftEmitter) {
-    let layer = checked.layers[step.layer]
-    var offsets = layout.layerOffsets
-    for (key, value) in layout.stepOffsets { offsets[key] = value }
-    let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
-                                weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
-                                fma: fma, touchesAhead: touchesAhead, helpers: helpers)
-    for line in StepComment.lines(step, context: context, source: source) { out.line("// " + line) }
-    let inputs = lowered.inputs(of: step).indices.map { "_ x\($0): UnsafePointer<Float>" }
+  private func emitStep(_ index: Int, name: String, _ out: inout SwiftEmitter) {
+    for line in stepComments[index] { out.line("// " + line) }
+    let inputs = lowered.inputs(of: lowered.steps[index]).indices.map { "_ x\($0): UnsafePointer<Float>" }
     out.block("private func \(name)(\(inputs.joined(separator: ", ")), _ y: UnsafeMutablePointer<Float>)") { out in
-      switch layer.kind {
-      case .conv, .dwconv: Convolution.emit(context, &out)
-      case .deconv: Deconvolution.emit(context, &out)
-      case .fc: FullyConnected.emit(context, &out)
-      case .maxpool, .avgpool, .gap, .gmp, .adaptiveavgpool, .spp: Pooling.emit(context, &out)
-      case .flatten, .upsample, .zeropad, .concat, .add, .lrn: Shaping.emit(context, &out)
-      default: Elementwise.emitCopy(context, &out)
+      if let offset = plan.workOffsets[index] {
+        out.line("let scratch = threads <= \(Threading.plannedThreads) ? arena + \(offset) : self.scratch")
       }
+      let body = stepBodies[index]
+      if !body.isEmpty { out.lines(String(body.dropLast())) }
+    }
+  }
+
+  private static func emitKernel(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    switch context.layer.kind {
+    case .conv, .dwconv: Convolution.emit(context, &out)
+    case .deconv: Deconvolution.emit(context, &out)
+    case .fc: FullyConnected.emit(context, &out)
+    case .maxpool, .avgpool, .gap, .gmp, .adaptiveavgpool, .spp: Pooling.emit(context, &out)
+    case .flatten, .upsample, .zeropad, .concat, .add, .lrn: Shaping.emit(context, &out)
+    default: Elementwise.emitCopy(context, &out)
     }
   }
 }

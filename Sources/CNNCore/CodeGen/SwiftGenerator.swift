@@ -73,21 +73,20 @@ public enum SwiftGenerator {
   public static func generate(_ checked: CheckedNetwork, source: SourceFile, commandLine: String,
                               targetCPU: String?) -> String {
     let lowered = LoweredNetwork(checked)
-    let plan = BufferPlan(lowered)
     let targetCPU = targetCPU ?? hostCPU()
     let lanes = lanes(forTargetCPU: targetCPU)
     let layout = WeightLayout(lowered, lanes: lanes)
+    let members = ClassEmitter(lowered: lowered, layout: layout, lanes: lanes, source: source,
+                               fma: hasFMA(targetCPU: targetCPU),
+                               touchesAhead: touchesAhead(targetCPU: targetCPU))
     var out = SwiftEmitter()
     let name = typeName(checked.network.name)
     emitHeader(checked, source: source, commandLine: commandLine, targetCPU: targetCPU,
-               lanes: lanes, plan: plan, &out)
+               lanes: lanes, plan: members.plan, &out)
     out.line("import Foundation")
     out.line()
     out.line("/// The `\(checked.network.name)` forward pass; not thread-safe (one instance per thread).")
     out.block("public final class \(name)") { out in
-      var members = ClassEmitter(lowered: lowered, plan: plan, layout: layout, lanes: lanes,
-                                 source: source, fma: hasFMA(targetCPU: targetCPU),
-                                 touchesAhead: touchesAhead(targetCPU: targetCPU))
       members.emit(&out)
     }
     return out.text
@@ -123,7 +122,13 @@ public enum SwiftGenerator {
     out.line("//")
     out.line("// Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.")
     out.line("// Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.")
-    out.line("// Activation arena: \(plan.arenaCount * 4) bytes; peak live activations \(plan.peakBytes) bytes.")
+    let steps = plan.workOffsets.filter { $0 != nil }.count
+    if steps == 0 {
+      out.line("// Activation arena: \(plan.arenaCount * 4) bytes; peak live activations \(plan.peakBytes) bytes.")
+    } else {
+      out.line("// Arena: \(plan.arenaCount * 4) bytes: activations \(plan.activationCount * 4) (peak live \(plan.peakBytes)) and the")
+      out.line("// work memory of \(steps) steps in the gaps they leave.")
+    }
     out.line()
   }
 

@@ -203,8 +203,9 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("Self.parallelParts(225,"), "225 blocks of 4 channels between threads")
   }
 
-  /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
-  /// returns the generated source.
+  /// Generates `spec`, runs it with 1, 2 and 3 threads (bit-identical; the third thread takes
+  /// the steps' work memory out of the arena, which is planned for two) and against the
+  /// interpreter; returns the generated source.
   @discardableResult
   func checkThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) throws -> String {
     let driver = """
@@ -217,11 +218,15 @@ final class ConvolutionKernelTests: XCTestCase {
           let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
           let one = try \(type)(weights: URL(fileURLWithPath: "w.safetensors"), threads: 1)
           let two = try \(type)(weights: URL(fileURLWithPath: "w.safetensors"), threads: 2)
+          let three = try \(type)(weights: URL(fileURLWithPath: "w.safetensors"), threads: 3)
           let a = one.forward(input)
           let b = two.forward(input)
+          let d = three.forward(input)
           one.threads = 2
           let c = one.forward(input)
-          print(a == b && a == c ? "identical" : "different")
+          one.threads = 3
+          let e = one.forward(input)
+          print(a == b && a == c && a == d && a == e ? "identical" : "different")
           var output = Data()
           a.withUnsafeBufferPointer { output.append($0) }
           try output.write(to: URL(fileURLWithPath: "out.bin"))

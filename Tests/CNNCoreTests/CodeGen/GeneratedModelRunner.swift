@@ -43,7 +43,7 @@ enum GeneratedModelRunner {
     let source = SwiftGenerator.generate(network, source: compilation.source,
                                          commandLine: "cnnc test", targetCPU: cpu)
     let key = SwiftGenerator.specHash(compilation.source.bytes) + "-"
-      + SwiftGenerator.specHash(Array(source.utf8)) + "-" + (cpu ?? "generic")
+      + SwiftGenerator.specHash(Array(source.utf8)) + "-" + (cpu ?? "generic") + "-" + driverVersion
     let directory = FileManager.default.temporaryDirectory
       .appendingPathComponent("cnnc-codegen-cache").appendingPathComponent(key)
     let binary = directory.appendingPathComponent("model")
@@ -65,14 +65,17 @@ enum GeneratedModelRunner {
     return binary
   }
 
-  /// Runs the compiled model; the outputs in `output` order, or the printed error.
-  static func run(specPath: String, weightsPath: String?, inputPath: String) throws -> Result<[[Float]], Failure> {
+  /// Runs the compiled model (on `threads` threads, else the generated default); the outputs
+  /// in `output` order, or the printed error.
+  static func run(specPath: String, weightsPath: String?, inputPath: String,
+                  threads: Int? = nil) throws -> Result<[[Float]], Failure> {
     let binary = try binary(specPath: specPath)
     let (_, network) = try compilation(specPath)
     let outputPath = FileManager.default.temporaryDirectory
       .appendingPathComponent("cnnc-out-\(getpid())-\(UUID().uuidString).bin").path
     defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    let result = try execute(binary.path, [weightsPath ?? "-", inputPath, outputPath], in: nil)
+    let result = try execute(binary.path, [weightsPath ?? "-", inputPath, outputPath] + (threads.map { ["\($0)"] } ?? []),
+                             in: nil)
     guard result.status == 0 else { return .failure(Failure(description: result.output)) }
     let data = try Data(contentsOf: URL(fileURLWithPath: outputPath))
     let flat = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -149,6 +152,10 @@ enum GeneratedModelRunner {
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 
+  /// Part of the binary cache's key: changes with `driver`'s text.
+  private static let driverVersion = "d2"
+
+  /// `model WEIGHTS|- INPUT OUTPUT [THREADS]`.
   private static func driver(_ typeName: String, constant: Bool) -> String {
     // A `file://` argument goes through `init(weights: URL)`, a path through `init(weightsPath:)`.
     let load = "arguments[1].hasPrefix(\"file://\") ? try \(typeName)(weights: URL(string: arguments[1])!) : try \(typeName)(weightsPath: arguments[1])"
@@ -162,6 +169,7 @@ enum GeneratedModelRunner {
           let arguments = CommandLine.arguments
           do {
             let model = \(make)
+            if arguments.count > 4, let threads = Int(arguments[4]) { model.threads = threads }
             let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
             let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             var output = Data()

@@ -112,7 +112,7 @@ final class ThreadPoolTests: XCTestCase {
   /// Runs `binary`; fails (and kills it) if it is still running after `timeout` seconds.
   private func runWithWatchdog(_ binary: URL, in directory: URL, timeout: TimeInterval) throws -> String {
     let log = directory.appendingPathComponent("out.txt")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    XCTAssertTrue(FileManager.default.createFile(atPath: log.path, contents: nil), log.path)
     let handle = try FileHandle(forWritingTo: log)
     defer { try? handle.close() }
     let process = Process()

@@ -82,8 +82,12 @@ final class KernelHelpers {
   private(set) var order: [String] = []
   private var bodies: [String: String] = [:]
   /// What the steps need of `scratch` (`Threading.emitPartBuffer`): `shared` floats for the
-  /// step, then `part` floats for each thread. The class sizes `scratch` for the largest sum.
+  /// step, then `part` floats for each thread. The class sizes its `scratch` buffer by the
+  /// largest sum (`ClassEmitter.emitScratchCount`).
   private(set) var scratchNeeds: Set<ScratchNeed> = []
+  /// The needs of the step being emitted (`beginStep` clears them): its work memory, which may
+  /// go into the arena instead (`MemoryTarget`).
+  private(set) var stepNeeds: Set<ScratchNeed> = []
   /// The most Ints any step takes per thread (`Threading.emitPartInts`).
   private(set) var partInts = 0
 
@@ -91,7 +95,12 @@ final class KernelHelpers {
     var shared, part: Int
   }
 
-  func reserve(_ need: ScratchNeed) { scratchNeeds.insert(need) }
+  func reserve(_ need: ScratchNeed) {
+    scratchNeeds.insert(need)
+    stepNeeds.insert(need)
+  }
+
+  func beginStep() { stepNeeds = [] }
 
   func reservePart(ints: Int) { partInts = max(partInts, ints) }
 
