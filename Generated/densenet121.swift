@@ -1505,230 +1505,230 @@ public final class DenseNet121 {
       (weights + 2107136).update(from: norm.scale, count: 512)
       (weights + 2107648).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2108160)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 32, into: weights + 2108160)
     Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2173824)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
       (weights + 2210720).update(from: norm.scale, count: 544)
       (weights + 2211264).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2211808)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 32, into: weights + 2211808)
     Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2281568)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
       (weights + 2318464).update(from: norm.scale, count: 576)
       (weights + 2319040).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2319616)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 2319616)
     Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2393472)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
       (weights + 2430368).update(from: norm.scale, count: 608)
       (weights + 2430976).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2431584)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 32, into: weights + 2431584)
     Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2509536)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
       (weights + 2546432).update(from: norm.scale, count: 640)
       (weights + 2547072).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 2547712)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 32, into: weights + 2547712)
     Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2629760)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
       (weights + 2666656).update(from: norm.scale, count: 672)
       (weights + 2667328).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 2668000)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 32, into: weights + 2668000)
     Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2754144)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
       (weights + 2791040).update(from: norm.scale, count: 704)
       (weights + 2791744).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 2792448)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 32, into: weights + 2792448)
     Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2882688)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
       (weights + 2919584).update(from: norm.scale, count: 736)
       (weights + 2920320).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 2921056)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 32, into: weights + 2921056)
     Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3015392)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
       (weights + 3052288).update(from: norm.scale, count: 768)
       (weights + 3053056).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3053824)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 32, into: weights + 3053824)
     Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3152256)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
       (weights + 3189152).update(from: norm.scale, count: 800)
       (weights + 3189952).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3190752)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 32, into: weights + 3190752)
     Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3293280)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
       (weights + 3330176).update(from: norm.scale, count: 832)
       (weights + 3331008).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3331840)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 32, into: weights + 3331840)
     Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3438464)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
       (weights + 3475360).update(from: norm.scale, count: 864)
       (weights + 3476224).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3477088)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 32, into: weights + 3477088)
     Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3587808)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
       (weights + 3624704).update(from: norm.scale, count: 896)
       (weights + 3625600).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 3626496)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 32, into: weights + 3626496)
     Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3741312)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
       (weights + 3778208).update(from: norm.scale, count: 928)
       (weights + 3779136).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 3780064)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 32, into: weights + 3780064)
     Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3898976)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
       (weights + 3935872).update(from: norm.scale, count: 960)
       (weights + 3936832).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 3937792)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 32, into: weights + 3937792)
     Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4060800)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
       (weights + 4097696).update(from: norm.scale, count: 992)
       (weights + 4098688).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4099680)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 32, into: weights + 4099680)
     Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4226784)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
       (weights + 4263680).update(from: norm.scale, count: 1024)
       (weights + 4264704).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4265728)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 32, into: weights + 4265728)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
       (weights + 4790528).update(from: norm.scale, count: 512)
       (weights + 4791040).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 4791552)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 32, into: weights + 4791552)
     Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4857216)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
       (weights + 4894112).update(from: norm.scale, count: 544)
       (weights + 4894656).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 4895200)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 32, into: weights + 4895200)
     Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4964960)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
       (weights + 5001856).update(from: norm.scale, count: 576)
       (weights + 5002432).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 5003008)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 5003008)
     Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5076864)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
       (weights + 5113760).update(from: norm.scale, count: 608)
       (weights + 5114368).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 5114976)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 32, into: weights + 5114976)
     Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5192928)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
       (weights + 5229824).update(from: norm.scale, count: 640)
       (weights + 5230464).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 5231104)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 32, into: weights + 5231104)
     Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5313152)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
       (weights + 5350048).update(from: norm.scale, count: 672)
       (weights + 5350720).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 5351392)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 32, into: weights + 5351392)
     Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5437536)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
       (weights + 5474432).update(from: norm.scale, count: 704)
       (weights + 5475136).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 5475840)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 32, into: weights + 5475840)
     Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5566080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
       (weights + 5602976).update(from: norm.scale, count: 736)
       (weights + 5603712).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 5604448)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 32, into: weights + 5604448)
     Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5698784)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
       (weights + 5735680).update(from: norm.scale, count: 768)
       (weights + 5736448).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 5737216)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 32, into: weights + 5737216)
     Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5835648)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
       (weights + 5872544).update(from: norm.scale, count: 800)
       (weights + 5873344).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 5874144)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 32, into: weights + 5874144)
     Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5976672)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
       (weights + 6013568).update(from: norm.scale, count: 832)
       (weights + 6014400).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 6015232)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 32, into: weights + 6015232)
     Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6121856)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
       (weights + 6158752).update(from: norm.scale, count: 864)
       (weights + 6159616).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 6160480)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 32, into: weights + 6160480)
     Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6271200)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
       (weights + 6308096).update(from: norm.scale, count: 896)
       (weights + 6308992).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 6309888)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 32, into: weights + 6309888)
     Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6424704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
       (weights + 6461600).update(from: norm.scale, count: 928)
       (weights + 6462528).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 6463456)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 32, into: weights + 6463456)
     Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6582368)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
       (weights + 6619264).update(from: norm.scale, count: 960)
       (weights + 6620224).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 6621184)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 32, into: weights + 6621184)
     Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6744192)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
       (weights + 6781088).update(from: norm.scale, count: 992)
       (weights + 6782080).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 6783072)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 32, into: weights + 6783072)
     Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6910176)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
@@ -5859,67 +5859,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer9.relu2 (relu)
   private func features_denseblock3_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<512 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 8192
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 49152)
-            for i in 0..<512 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2108160 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (2173696 &+ block &* 32))
+        let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2108160 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2173696 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5999,67 +5961,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer10.relu2 (relu)
   private func features_denseblock3_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<544 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 8704
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 52224)
-            for i in 0..<544 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2211808 &+ block &* 17408))
+        let bias = UnsafePointer(weights + (2281440 &+ block &* 32))
+        let groupInput = src + (group &* 106624)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (113152 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2211808 &+ block &* 2176))
-            let bias = UnsafePointer(weights + (2281440 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 544, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 544, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 544, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6139,67 +6063,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer11.relu2 (relu)
   private func features_denseblock3_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<576 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 9216
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 55296)
-            for i in 0..<576 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2319616 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (2393344 &+ block &* 32))
+        let groupInput = src + (group &* 112896)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (119808 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2319616 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (2393344 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 576, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 576, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6279,67 +6165,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer12.relu2 (relu)
   private func features_denseblock3_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<608 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 9728
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 58368)
-            for i in 0..<608 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2431584 &+ block &* 19456))
+        let bias = UnsafePointer(weights + (2509408 &+ block &* 32))
+        let groupInput = src + (group &* 119168)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (126464 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2431584 &+ block &* 2432))
-            let bias = UnsafePointer(weights + (2509408 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 608, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 608, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 608, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6419,67 +6267,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer13.relu2 (relu)
   private func features_denseblock3_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<640 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 10240
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 61440)
-            for i in 0..<640 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2547712 &+ block &* 20480))
+        let bias = UnsafePointer(weights + (2629632 &+ block &* 32))
+        let groupInput = src + (group &* 125440)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (133120 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2547712 &+ block &* 2560))
-            let bias = UnsafePointer(weights + (2629632 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 640, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 640, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 640, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6559,67 +6369,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer14.relu2 (relu)
   private func features_denseblock3_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<672 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 10752
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 64512)
-            for i in 0..<672 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2668000 &+ block &* 21504))
+        let bias = UnsafePointer(weights + (2754016 &+ block &* 32))
+        let groupInput = src + (group &* 131712)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (139776 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2668000 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (2754016 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 672, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 672, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 672, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6699,67 +6471,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer15.relu2 (relu)
   private func features_denseblock3_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<704 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 11264
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 67584)
-            for i in 0..<704 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2792448 &+ block &* 22528))
+        let bias = UnsafePointer(weights + (2882560 &+ block &* 32))
+        let groupInput = src + (group &* 137984)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (146432 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2792448 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (2882560 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 704, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 704, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 704, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6839,67 +6573,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer16.relu2 (relu)
   private func features_denseblock3_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<736 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 11776
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 70656)
-            for i in 0..<736 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2921056 &+ block &* 23552))
+        let bias = UnsafePointer(weights + (3015264 &+ block &* 32))
+        let groupInput = src + (group &* 144256)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153088 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2921056 &+ block &* 2944))
-            let bias = UnsafePointer(weights + (3015264 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 736, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 736, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 736, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6979,67 +6675,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer17.relu2 (relu)
   private func features_denseblock3_denselayer17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<768 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 12288
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 73728)
-            for i in 0..<768 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3053824 &+ block &* 24576))
+        let bias = UnsafePointer(weights + (3152128 &+ block &* 32))
+        let groupInput = src + (group &* 150528)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (159744 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3053824 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (3152128 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 768, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 768, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 768, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7119,67 +6777,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer18.relu2 (relu)
   private func features_denseblock3_denselayer18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<800 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 12800
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 76800)
-            for i in 0..<800 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3190752 &+ block &* 25600))
+        let bias = UnsafePointer(weights + (3293152 &+ block &* 32))
+        let groupInput = src + (group &* 156800)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (166400 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3190752 &+ block &* 3200))
-            let bias = UnsafePointer(weights + (3293152 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 800, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 800, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 800, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7259,67 +6879,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer19.relu2 (relu)
   private func features_denseblock3_denselayer19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<832 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 13312
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 79872)
-            for i in 0..<832 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3331840 &+ block &* 26624))
+        let bias = UnsafePointer(weights + (3438336 &+ block &* 32))
+        let groupInput = src + (group &* 163072)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (173056 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3331840 &+ block &* 3328))
-            let bias = UnsafePointer(weights + (3438336 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 832, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 832, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 832, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7399,67 +6981,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer20.relu2 (relu)
   private func features_denseblock3_denselayer20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<864 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 13824
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 82944)
-            for i in 0..<864 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3477088 &+ block &* 27648))
+        let bias = UnsafePointer(weights + (3587680 &+ block &* 32))
+        let groupInput = src + (group &* 169344)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (179712 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3477088 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (3587680 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 864, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 864, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 864, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7539,67 +7083,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer21.relu2 (relu)
   private func features_denseblock3_denselayer21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<896 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 14336
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 86016)
-            for i in 0..<896 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3626496 &+ block &* 28672))
+        let bias = UnsafePointer(weights + (3741184 &+ block &* 32))
+        let groupInput = src + (group &* 175616)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (186368 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3626496 &+ block &* 3584))
-            let bias = UnsafePointer(weights + (3741184 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 896, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 896, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 896, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7679,67 +7185,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer22.relu2 (relu)
   private func features_denseblock3_denselayer22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<928 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 14848
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 89088)
-            for i in 0..<928 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3780064 &+ block &* 29696))
+        let bias = UnsafePointer(weights + (3898848 &+ block &* 32))
+        let groupInput = src + (group &* 181888)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (193024 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3780064 &+ block &* 3712))
-            let bias = UnsafePointer(weights + (3898848 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 928, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 928, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 928, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7819,67 +7287,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer23.relu2 (relu)
   private func features_denseblock3_denselayer23_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<960 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 15360
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 92160)
-            for i in 0..<960 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (3937792 &+ block &* 30720))
+        let bias = UnsafePointer(weights + (4060672 &+ block &* 32))
+        let groupInput = src + (group &* 188160)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (199680 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (3937792 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (4060672 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 960, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 960, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7959,67 +7389,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer24.relu2 (relu)
   private func features_denseblock3_denselayer24_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<992 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 15872
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 95232)
-            for i in 0..<992 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (4099680 &+ block &* 31744))
+        let bias = UnsafePointer(weights + (4226656 &+ block &* 32))
+        let groupInput = src + (group &* 194432)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (206336 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (4099680 &+ block &* 3968))
-            let bias = UnsafePointer(weights + (4226656 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 992, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 992, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 992, 196, packed, bias, stage)
+              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -8091,66 +7483,29 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<1024 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 3 chunk(s) of 1 panels
-    let packedPanels = scratch + 16384
-    for chunk in 0..<3 {
-      let firstPanel = chunk &* 1
-      let endPanel = min(firstPanel &+ 1, 3)
-      let packedEnd = min(endPanel, 2)
-      for slot in 0..<1 {
-        let panel = firstPanel &+ slot
-        if panel < packedEnd {
-          let to = packedPanels + (slot &* 98304)
-          for i in 0..<1024 {
-            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-          }
-        }
-      }
-      Self.parallelParts(128, threads: threads, pool: pool) {
-        part, first, end in
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 16
+        let firstChannel = group &* 512 &+ (block % 16) &* 32
+        let valid = block % 16 == 15 ? 32 : 32
+        let packed = UnsafePointer(weights + (4265728 &+ block &* 32768))
+        let bias = UnsafePointer(weights + (4790016 &+ block &* 32))
+        let groupInput = src + (group &* 200704)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (114688 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in first..<end {
-            let a = UnsafePointer(weights + (4265728 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (4790016 &+ block &* 4))
-            for panel in firstPanel..<endPanel {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel18(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel18(row + (ox &* 1), 1024, 196, packed, bias, stage)
+              Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel19(row + (ox &* 1), 1024, 196, packed, bias, stage)
+              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -8265,39 +7620,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer1.relu2 (relu)
   private func features_denseblock4_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<512 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4791552 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (4857088 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (4791552 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (4857088 &+ block &* 32))
+        let groupInput = src + (group &* 25088)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8338,7 +7683,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8376,39 +7721,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer2.relu2 (relu)
   private func features_denseblock4_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<544 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (34816 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4895200 &+ block &* 2176))
-          let bias = UnsafePointer(weights + (4964832 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 544, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (4895200 &+ block &* 17408))
+        let bias = UnsafePointer(weights + (4964832 &+ block &* 32))
+        let groupInput = src + (group &* 26656)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 544, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 544, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8449,7 +7784,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8487,39 +7822,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer3.relu2 (relu)
   private func features_denseblock4_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<576 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (36864 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5003008 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (5076736 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 576, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5003008 &+ block &* 18432))
+        let bias = UnsafePointer(weights + (5076736 &+ block &* 32))
+        let groupInput = src + (group &* 28224)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8560,7 +7885,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8598,39 +7923,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer4.relu2 (relu)
   private func features_denseblock4_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<608 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (38912 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5114976 &+ block &* 2432))
-          let bias = UnsafePointer(weights + (5192800 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 608, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5114976 &+ block &* 19456))
+        let bias = UnsafePointer(weights + (5192800 &+ block &* 32))
+        let groupInput = src + (group &* 29792)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 608, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 608, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8671,7 +7986,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8709,39 +8024,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer5.relu2 (relu)
   private func features_denseblock4_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<640 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5231104 &+ block &* 2560))
-          let bias = UnsafePointer(weights + (5313024 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 640, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5231104 &+ block &* 20480))
+        let bias = UnsafePointer(weights + (5313024 &+ block &* 32))
+        let groupInput = src + (group &* 31360)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 640, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 640, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8782,7 +8087,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8820,39 +8125,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer6.relu2 (relu)
   private func features_denseblock4_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<672 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (43008 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5351392 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (5437408 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 672, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5351392 &+ block &* 21504))
+        let bias = UnsafePointer(weights + (5437408 &+ block &* 32))
+        let groupInput = src + (group &* 32928)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 672, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 672, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8893,7 +8188,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -8931,39 +8226,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer7.relu2 (relu)
   private func features_denseblock4_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<704 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (45056 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5475840 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (5565952 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 704, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5475840 &+ block &* 22528))
+        let bias = UnsafePointer(weights + (5565952 &+ block &* 32))
+        let groupInput = src + (group &* 34496)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 704, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 704, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9004,7 +8289,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9042,39 +8327,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer8.relu2 (relu)
   private func features_denseblock4_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<736 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (47104 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5604448 &+ block &* 2944))
-          let bias = UnsafePointer(weights + (5698656 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 736, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5604448 &+ block &* 23552))
+        let bias = UnsafePointer(weights + (5698656 &+ block &* 32))
+        let groupInput = src + (group &* 36064)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 736, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 736, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9115,7 +8390,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9153,39 +8428,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer9.relu2 (relu)
   private func features_denseblock4_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<768 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 2 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5737216 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (5835520 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 768, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5737216 &+ block &* 24576))
+        let bias = UnsafePointer(weights + (5835520 &+ block &* 32))
+        let groupInput = src + (group &* 37632)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 768, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 768, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9226,7 +8491,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9264,39 +8529,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer10.relu2 (relu)
   private func features_denseblock4_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<800 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (51200 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (5874144 &+ block &* 3200))
-          let bias = UnsafePointer(weights + (5976544 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 800, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (5874144 &+ block &* 25600))
+        let bias = UnsafePointer(weights + (5976544 &+ block &* 32))
+        let groupInput = src + (group &* 39200)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 800, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 800, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9337,7 +8592,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9375,39 +8630,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer11.relu2 (relu)
   private func features_denseblock4_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<832 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6015232 &+ block &* 3328))
-          let bias = UnsafePointer(weights + (6121728 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 832, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6015232 &+ block &* 26624))
+        let bias = UnsafePointer(weights + (6121728 &+ block &* 32))
+        let groupInput = src + (group &* 40768)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9448,7 +8693,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9486,39 +8731,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer12.relu2 (relu)
   private func features_denseblock4_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<864 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (55296 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6160480 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (6271072 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 864, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6160480 &+ block &* 27648))
+        let bias = UnsafePointer(weights + (6271072 &+ block &* 32))
+        let groupInput = src + (group &* 42336)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 864, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 864, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9559,7 +8794,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9597,39 +8832,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer13.relu2 (relu)
   private func features_denseblock4_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<896 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (57344 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6309888 &+ block &* 3584))
-          let bias = UnsafePointer(weights + (6424576 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 896, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6309888 &+ block &* 28672))
+        let bias = UnsafePointer(weights + (6424576 &+ block &* 32))
+        let groupInput = src + (group &* 43904)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 896, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 896, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9670,7 +8895,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9708,39 +8933,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer14.relu2 (relu)
   private func features_denseblock4_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<928 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (59392 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6463456 &+ block &* 3712))
-          let bias = UnsafePointer(weights + (6582240 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 928, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6463456 &+ block &* 29696))
+        let bias = UnsafePointer(weights + (6582240 &+ block &* 32))
+        let groupInput = src + (group &* 45472)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 928, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 928, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9781,7 +8996,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9819,39 +9034,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer15.relu2 (relu)
   private func features_denseblock4_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<960 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6621184 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (6744064 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 960, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6621184 &+ block &* 30720))
+        let bias = UnsafePointer(weights + (6744064 &+ block &* 32))
+        let groupInput = src + (group &* 47040)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9892,7 +9097,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -9930,39 +9135,29 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer16.relu2 (relu)
   private func features_denseblock4_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<992 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (63488 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6783072 &+ block &* 3968))
-          let bias = UnsafePointer(weights + (6910048 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 196 &+ n), 992, 49, 49)
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (6783072 &+ block &* 31744))
+        let bias = UnsafePointer(weights + (6910048 &+ block &* 32))
+        let groupInput = src + (group &* 48608)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel23(row + (ox &* 1), 992, 49, packed, bias, stage)
+              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
-            else {
-              if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel24(row + (ox &* 1), 992, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -10003,7 +9198,7 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel21(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -13444,267 +12639,1661 @@ public final class DenseNet121 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    var c0_4 = bias0
-    var c0_5 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    var c1_4 = bias1
-    var c1_5 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    var c2_4 = bias2
-    var c2_5 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var c3_4 = bias3
-    var c3_5 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
-      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      c0_4 = Self.__kernel1(c0_4, b4, a0)
-      c0_5 = Self.__kernel1(c0_5, b5, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      c1_4 = Self.__kernel1(c1_4, b4, a1)
-      c1_5 = Self.__kernel1(c1_5, b5, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      c2_4 = Self.__kernel1(c2_4, b4, a2)
-      c2_5 = Self.__kernel1(c2_5, b5, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      c3_4 = Self.__kernel1(c3_4, b4, a3)
-      c3_5 = Self.__kernel1(c3_5, b5, a3)
-      ai += 4
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 12 columns; direct k1x1 s1 d1x1 row14 tile32x12 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    var a0_10 = b0
+    var a0_11 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var a1_10 = b1
+    var a1_11 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      xi += plane
+      wi += 32
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
-    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
-    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
-    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
-    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var ai = a
-    var bi = b
-    var c0_0_odd = SIMD16<Float>()
-    var c1_0_odd = SIMD16<Float>()
-    var c2_0_odd = SIMD16<Float>()
-    var c3_0_odd = SIMD16<Float>()
-    for _ in 0..<(k >> 1) {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0_odd = ai[4]
-      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
-      let a1_odd = ai[5]
-      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
-      let a2_odd = ai[6]
-      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
-      let a3_odd = ai[7]
-      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
-      ai += 8
-      bi += bStride &* 2
+  /// Direct convolution tile: 32 channels x 4 columns; direct k1x1 s1 d1x1 row14 tile32x4 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+      }
+      xi += plane
+      wi += 32
     }
-    if k & 1 != 0 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-    }
-    c0_0 += c0_0_odd
-    c1_0 += c1_0_odd
-    c2_0 += c2_0_odd
-    c3_0 += c3_0_odd
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      ai += 4
-      bi += bStride
-    }
+  /// Transposed store: direct store tile32x12 relu lanes16. `stage`: `[12][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 12 floats.
+  @inline(never) private static func __kernel20(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x4 relu lanes16. `stage`: `[4][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 4 floats.
+  @inline(never) private static func __kernel21(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x4 none lanes16. `stage`: `[4][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 4 floats.
+  @inline(never) private static func __kernel22(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s1 d1x1 row7 tile32x10 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      xi += plane
+      wi += 32
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+  }
+
+  /// Direct convolution tile: 32 channels x 9 columns; direct k1x1 s1 d1x1 row7 tile32x9 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      xi += plane
+      wi += 32
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+  }
+
+  /// Transposed store: direct store tile32x10 relu lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 10 floats.
+  @inline(never) private static func __kernel25(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x9 relu lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 9 floats.
+  @inline(never) private static func __kernel26(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

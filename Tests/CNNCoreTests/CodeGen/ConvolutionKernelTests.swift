@@ -190,6 +190,41 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(source.contains("for block in first..<end"), "neither splits blocks")
   }
 
+  /// 1x1 layers on planes of at most 14x14 with 128 or more input channels, whole tiles of 32
+  /// output channels and 256 KB of weights run on the direct kernel (AVX-512): `flat` walks its
+  /// 13x13 plane as one row of 169 (14 tiles of 12 columns and one of 1), `strided` its 7x7
+  /// output row by row from every other input pixel; `wide` (a 21x21 plane), `light` (64 KB of
+  /// weights) and `narrow` (32 input channels) keep the GEMM. Generated for `znver4`
+  /// whatever the host (SIMD16 code runs on any x86-64).
+  func testSmallPlanePointwiseLayersRunDirect() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network SmallPlanes
+      input 13x13x128
+      flat: conv 512 1x1 | relu
+      strided: conv 128 1x1 s2 | relu6
+      up: upsample 3
+      wide: conv 512 1x1 | leakyrelu 0.1
+      pool: maxpool 3
+      light: conv 32 1x1
+      narrow: conv 2048 1x1
+
+      """, type: "SmallPlanes", generatedFor: "znver4")
+    func body(_ name: String) -> String {
+      guard let start = source.range(of: "private func \(name)(") else { return "" }
+      let rest = source[start.upperBound...]
+      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
+    }
+    XCTAssertTrue(body("flat").contains("for t in 0..<14"), "flat: 14 tiles of 12 in one row")
+    XCTAssertTrue(body("flat").contains("let ox = 168"), "flat: the last column")
+    XCTAssertTrue(body("strided").contains("for oy in 0..<7"), "strided: row by row")
+    for name in ["flat", "strided"] {
+      XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
+    }
+    for name in ["narrow", "light", "wide"] {
+      XCTAssertFalse(body(name).contains("let packed = UnsafePointer(weights"), "\(name) keeps the GEMM")
+    }
+  }
+
   /// Packed panels under 1.08 MB of weights (300 -> 900 channels): the threads split the copy,
   /// then the weight blocks, so each weight is read once.
   func testWeightHeavyPackedLayerSplitsBlocks() throws {

@@ -13,10 +13,42 @@ extension Convolution {
     return g.outPerGroup >= 2 * context.lanes ? 2 * context.lanes : context.lanes
   }
 
+  /// Whether a 1x1 layer runs on this kernel rather than the GEMM of `emitPointwise`: planes of
+  /// at most 14x14 pixels, whose GEMM panels of 32 pixels leave lanes empty (7x7: 49 of 64),
+  /// with at least 128 input channels (fewer, and storing each tile costs more than it saves:
+  /// MobileNetV2's 14² 96 -> 576 expansions 0.21 -> 0.24 ms) and output channels in whole
+  /// tiles of two vectors (SqueezeNet's 13² 384 -> 48 squeeze lost a quarter of a tile: 0.063 ->
+  /// 0.075 ms), with at least 256 KB of weights (below, the GEMM's threads split the pixels, each
+  /// reading what its own core wrote; these split channel blocks, each reading every pixel:
+  /// SqueezeNet 1.1's 13² 384 -> 64 squeeze, 98 KB, 0.077 -> 0.118 ms at 2 threads on two dies),
+  /// without a fused residual (`emitPointwise` adds it), on AVX-512 (the target it was measured
+  /// on). Interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512 layers 0.96
+  /// -> 0.92 ms (onnxruntime 0.92), its 7² 1024 -> 1024 1.20 -> 1.09; ResNet-50 76.0 -> 73.7 ms,
+  /// NiN 21.46 -> 20.99, DenseNet-121 54.38 -> 54.10; 2 threads: MobileNetV1 6.44 -> 5.90,
+  /// ResNet-50 48.2 -> 45.6, GoogLeNet 18.55 -> 17.45 (far placement).
+  static func pointwiseRunsDirect(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 1 && g.kernelW == 1
+      && !g.needsPadding && context.step.residual == nil && context.lanes == 16
+      && context.output.height * context.output.width <= 196
+      && g.inPerGroup >= 128 && g.outPerGroup % (2 * context.lanes) == 0
+      && g.inPerGroup * g.outPerGroup >= 65_536
+  }
+
+  /// Output rows and columns the kernel walks: a 1x1 stride-1 layer's plane is one row (its
+  /// input and output pixels are both contiguous), so 7x7 planes make tiles of 10 columns, not 7.
+  static func directRows(_ context: KernelContext) -> (rows: Int, columns: Int) {
+    let g = geometry(context)
+    if g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && !g.needsPadding {
+      return (1, context.output.height * context.output.width)
+    }
+    return (context.output.height, context.output.width)
+  }
+
   /// Tile widths: `(full width, count of full tiles, remainder width)`.
   static func tileWidths(_ context: KernelContext) -> (width: Int, full: Int, rest: Int) {
     let maxWidth = channelTile(context) > context.lanes ? 12 : 24
-    let outWidth = context.output.width
+    let outWidth = directRows(context).columns
     let tiles = (outWidth + maxWidth - 1) / maxWidth
     let width = (outWidth + tiles - 1) / tiles
     return (width, outWidth / width, outWidth % width)
@@ -33,7 +65,8 @@ extension Convolution {
     // Layers whose packed weights exceed L2 read each block's weights from L3/DRAM on its first
     // tile call and from L2 on the others; each call also touches `touch` cache lines per input
     // channel of the next block, so that stream overlaps the arithmetic of every call.
-    let calls = output.height * (full + (rest > 0 ? 1 : 0))
+    let (rows, rowLength) = directRows(context)
+    let calls = rows * (full + (rest > 0 ? 1 : 0))
     let blockFloats = inner * tile
     let largeWeights = g.groups * blocks * blockFloats * 4 > 2 * 1024 * 1024 && calls > 1
     let touch = largeWeights ? blockFloats / calls / g.inPerGroup / 16 : 0
@@ -43,12 +76,12 @@ extension Convolution {
     let plane = output.height * output.width
     // Note: an odd number of channel blocks (DenseNet's 32-channel 3x3 layers are one block)
     // would leave a thread idle; such steps also split their rows in two.
-    let rowSplit = (g.groups * blocks) % 2 == 1 && output.height >= 2 ? 2 : 1
+    let rowSplit = (g.groups * blocks) % 2 == 1 && rows >= 2 ? 2 : 1
     let items = g.groups * blocks * rowSplit
     let parallel = Threading.worthSplitting(work: macs(context), iterations: items)
     let rowLoop = rowSplit == 1 || !parallel
-      ? forLoop("oy", output.height)
-      : "for oy in (half &* \(output.height) / 2)..<((half &+ 1) &* \(output.height) / 2)"
+      ? forLoop("oy", rows)
+      : "for oy in (half &* \(rows) / 2)..<((half &+ 1) &* \(rows) / 2)"
     Threading.emitPartLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
                            parallel: parallel, &out) { out in
       if parallel && rowSplit > 1 {
@@ -71,14 +104,14 @@ extension Convolution {
           func store(_ columns: Int, _ out: inout SwiftEmitter) {
             let clamp = vectorClamp(context)
             let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
-            out.line("Self.\(name)(UnsafePointer(stage), y + (firstChannel &* \(plane) &+ oy &* \(output.width) &+ ox), \(plane), valid)")
+            out.line("Self.\(name)(UnsafePointer(stage), y + (firstChannel &* \(plane) &+ oy &* \(rowLength) &+ ox), \(plane), valid)")
             guard clamp == nil else { return }
             // Other followers (tanh, leaky relu, …) over each channel's stored columns:
             // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see
             // `transposedStore`).
             out.block("for lane in 0..<valid") { out in
               out.line("let c = firstChannel &+ lane")
-              out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
+              out.line("let o = y + (c &* \(plane) &+ oy &* \(rowLength) &+ ox)")
               out.block(forLoop("p", columns)) { out in
                 context.store("o[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
               }

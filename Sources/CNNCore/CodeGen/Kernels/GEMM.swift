@@ -139,11 +139,12 @@ enum GEMM {
 
 extension Convolution {
   /// 1x1, one group, no padding: a plain GEMM on the C,H,W input (no im2col); with a stride,
-  /// on a subsampled copy of it.
+  /// on a subsampled copy of it. (Small planes with many channels take the direct kernel
+  /// instead: `pointwiseRunsDirect`.)
   static func isPointwise(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 1 && g.kernelW == 1
-      && !g.needsPadding
+      && !g.needsPadding && !pointwiseRunsDirect(context)
   }
 
   /// Pixels per GEMM panel.
