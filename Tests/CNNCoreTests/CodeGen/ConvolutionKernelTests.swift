@@ -3,8 +3,9 @@ import Foundation
 import XCTest
 
 /// The convolution paths (direct register tiles with channel and column remainders, 1x1 GEMM
-/// with a narrow last panel, strided and large kernels) against the naive interpreter, and
-/// threading: `threads = 2` must give bit-identical results to `threads = 1`.
+/// with a narrow last panel, small-plane 1x1 layers on the direct kernel, strided and large
+/// kernels) against the naive interpreter, and threading: `threads = 2` and `3` must give
+/// bit-identical results to `threads = 1`.
 final class ConvolutionKernelTests: XCTestCase {
   /// Layers big enough (>= 4 M MACs) that `h` and `g` run their outer loop on several threads.
   static let spec = """
