@@ -25,6 +25,8 @@ struct BufferPlan {
   var workOffsets: [Int?]
   /// Floats of each step's work memory (0: none).
   var workCounts: [Int]
+  /// Steps whose work memory is in the arena.
+  var stepsWithWork: Int { workOffsets.lazy.filter { $0 != nil }.count }
   /// Floats the activations take (the storages' extent).
   var activationCount: Int
   /// Floats the arena holds: the activations and every step's work memory.

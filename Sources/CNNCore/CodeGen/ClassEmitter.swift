@@ -47,7 +47,7 @@ struct ClassEmitter {
     stepComments = comments
     stepBodies = bodies
     stepNeeds = needs
-    let work = needs.map { need in need.map { $0.shared + Threading.plannedThreads * $0.part }.max() ?? 0 }
+    let work = needs.map { $0.floats(parts: Threading.plannedThreads) }
     let placed = BufferPlan(lowered, workFloats: work)
     plan = placed.keepingWork(of: MemoryTarget.stepsWithWorkInArena(
       placed, needs: needs, weightFloats: layout.count, lowered: lowered))
@@ -118,8 +118,7 @@ struct ClassEmitter {
   private func emitStorage(_ out: inout SwiftEmitter) {
     out.line("/// Packed weights, \(layout.count) floats.")
     out.line("private let weights: UnsafeMutablePointer<Float>")
-    let inArena = plan.workOffsets.contains { $0 != nil }
-    if inArena {
+    if plan.stepsWithWork > 0 {
       out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md); and the work")
       out.line("/// memory of the steps that declare their own `scratch`, in a gap the activations leave while")
       out.line("/// they run (up to \(Threading.plannedThreads) threads), \(plan.arenaCount) floats.")
@@ -186,19 +185,22 @@ struct ClassEmitter {
       let terms = ["1"] + kept.map { $0.part == 0 ? "\($0.shared)" : "\($0.shared) &+ parts &* \($0.part)" }
       return terms.count == 1 ? "1" : "max(\(terms.joined(separator: ", ")))"
     }
-    let outside = stepNeeds.indices.filter { plan.workOffsets[$0] == nil }
-      .reduce(into: Set<KernelHelpers.ScratchNeed>()) { $0.formUnion(stepNeeds[$1]) }
+    func union(_ steps: [Int]) -> Set<KernelHelpers.ScratchNeed> {
+      steps.reduce(into: []) { $0.formUnion(stepNeeds[$1]) }
+    }
+    let all = union(Array(stepNeeds.indices))
+    let outside = union(stepNeeds.indices.filter { plan.workOffsets[$0] == nil })
     out.line("/// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then")
-    if outside == helpers.scratchNeeds {
+    if outside == all {
       out.line("/// each thread's work buffer).")
       out.block("private static func scratchCount(parts: Int) -> Int") { out in
-        out.line(terms(helpers.scratchNeeds))
+        out.line(terms(all))
       }
     } else {
       out.line("/// each thread's work buffer); up to \(Threading.plannedThreads) threads, steps with work memory in the")
       out.line("/// arena need none.")
       out.block("private static func scratchCount(parts: Int) -> Int") { out in
-        out.line("parts > \(Threading.plannedThreads) ? \(terms(helpers.scratchNeeds)) : \(terms(outside))")
+        out.line("parts > \(Threading.plannedThreads) ? \(terms(all)) : \(terms(outside))")
       }
     }
     out.line("/// Ints of each thread's `partInts`.")

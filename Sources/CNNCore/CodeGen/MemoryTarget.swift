@@ -51,16 +51,13 @@ enum MemoryTarget {
                                    weightFloats: Int, lowered: LoweredNetwork) -> Set<Int> {
     guard let base = baseFloats(lowered) else { return [] }
     let limit = Double(base) * (1 + share)
-    func separate(_ need: Set<KernelHelpers.ScratchNeed>) -> Int {
-      need.map { $0.shared + Threading.plannedThreads * $0.part }.max() ?? 0
-    }
     let order = plan.workCounts.indices.filter { plan.workCounts[$0] > 0 }
       .sorted { (plan.workCounts[$0], -$0) > (plan.workCounts[$1], -$1) }
     // Moving the first `k` of `order`: the arena reaches the highest end among them, the
     // separate buffer the largest need among the rest (the suffix maximum).
     var suffix = Array(repeating: 0, count: order.count + 1)
     for k in stride(from: order.count - 1, through: 0, by: -1) {
-      suffix[k] = max(suffix[k + 1], separate(needs[order[k]]))
+      suffix[k] = max(suffix[k + 1], needs[order[k]].floats(parts: Threading.plannedThreads))
     }
     var arena = plan.activationCount
     for k in 0...order.count {

@@ -122,12 +122,11 @@ public enum SwiftGenerator {
     out.line("//")
     out.line("// Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.")
     out.line("// Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.")
-    let steps = plan.workOffsets.filter { $0 != nil }.count
-    if steps == 0 {
+    if plan.stepsWithWork == 0 {
       out.line("// Activation arena: \(plan.arenaCount * 4) bytes; peak live activations \(plan.peakBytes) bytes.")
     } else {
       out.line("// Arena: \(plan.arenaCount * 4) bytes: activations \(plan.activationCount * 4) (peak live \(plan.peakBytes)) and the")
-      out.line("// work memory of \(steps) steps in the gaps they leave.")
+      out.line("// work memory of \(plan.stepsWithWork) steps in the gaps they leave.")
     }
     out.line()
   }

@@ -26,8 +26,7 @@ final class MemoryPlanTests: XCTestCase {
       let (compilation, network) = try GeneratedModelRunner.compilation(directory.appendingPathComponent(spec).path)
       let report = try Report.make(network, source: compilation.source)
       let lowered = LoweredNetwork(network)
-      let plan = ClassEmitter(lowered: lowered, layout: WeightLayout(lowered, lanes: 16), lanes: 16,
-                              source: compilation.source).plan
+      let plan = Self.plan(lowered, compilation)
       let peak = report.totals.peakActivationBytes
       XCTAssertEqual(plan.activationCount * 4, peak, "\(spec): activations vs report peak")
       XCTAssertEqual(BufferPlan(lowered).arenaCount * 4, peak, "\(spec): without work memory")
@@ -38,7 +37,7 @@ final class MemoryPlanTests: XCTestCase {
       XCTAssertLessThanOrEqual(plan.arenaCount, plan.activationCount + 15 + (plan.workCounts.max() ?? 0), spec)
       let source = SwiftGenerator.generate(network, source: compilation.source,
                                            commandLine: "cnnc \(spec)", targetCPU: "znver4")
-      let header = plan.workOffsets.allSatisfy { $0 == nil }
+      let header = plan.stepsWithWork == 0
         ? "// Activation arena: \(peak) bytes; peak live activations \(peak) bytes."
         : "// Arena: \(plan.arenaCount * 4) bytes: activations \(peak) (peak live \(peak)) and the"
       XCTAssertTrue(source.contains(header), "\(spec): header")
@@ -58,8 +57,7 @@ final class MemoryPlanTests: XCTestCase {
                              ("resnet18", nil)] {
       let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/\(spec).cnn").path)
       let lowered = LoweredNetwork(network)
-      let plan = ClassEmitter(lowered: lowered, layout: WeightLayout(lowered, lanes: 16), lanes: 16,
-                              source: compilation.source).plan
+      let plan = Self.plan(lowered, compilation)
       let source = SwiftGenerator.generate(network, source: compilation.source,
                                            commandLine: "cnnc \(spec)", targetCPU: "znver4")
       if let separate {
@@ -72,6 +70,12 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertFalse(source.contains("let scratch = "), spec)
       }
     }
+  }
+
+  /// The arena plan the generator makes for `lowered` (AVX-512 kernels), work memory included.
+  static func plan(_ lowered: LoweredNetwork, _ compilation: Compilation) -> BufferPlan {
+    ClassEmitter(lowered: lowered, layout: WeightLayout(lowered, lanes: 16), lanes: 16,
+                 source: compilation.source).plan
   }
 
   /// Storages alive at a common step never overlap; every output lies inside its storage.

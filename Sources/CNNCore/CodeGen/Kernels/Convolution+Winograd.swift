@@ -136,9 +136,6 @@ extension Convolution {
       && (context.output.height + 1) / 2 * ((context.output.width + 1) / 2) >= context.lanes
   }
 
-  /// The memory target: resident size ≤ weights + peak activations + 10 %.
-  static let residentTargetShare = 0.10
-
   /// Floats (6 MB) a generated model keeps resident beyond its weights, activations and
   /// scratch: code pages, the loader's buffers and the worker threads (1.2 MB measured on
   /// `edge_vertical`, which has no weights; 3.2 MB before the default thread count stopped
@@ -185,7 +182,7 @@ extension Convolution {
       }
     }
     let total = Double(weights + (lowered.liveness.peakElements ?? 0))
-    let room = Int(residentTargetShare * total) - residentOverheadFloats - scratch
+    let room = Int(MemoryTarget.share * total) - residentOverheadFloats - scratch
     let share = Int(winogradMemoryShare * total)
     let countsScratch = room >= share
     var budget = countsScratch ? room : share

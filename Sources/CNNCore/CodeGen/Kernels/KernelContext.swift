@@ -81,12 +81,10 @@ extension KernelContext {
 final class KernelHelpers {
   private(set) var order: [String] = []
   private var bodies: [String: String] = [:]
-  /// What the steps need of `scratch` (`Threading.emitPartBuffer`): `shared` floats for the
-  /// step, then `part` floats for each thread. The class sizes its `scratch` buffer by the
-  /// largest sum (`ClassEmitter.emitScratchCount`).
-  private(set) var scratchNeeds: Set<ScratchNeed> = []
-  /// The needs of the step being emitted (`beginStep` clears them): its work memory, which may
-  /// go into the arena instead (`MemoryTarget`).
+  /// What the step being emitted needs of `scratch` (`Threading.emitPartBuffer`; `beginStep`
+  /// clears it): `shared` floats for the step, then `part` floats for each thread. The class
+  /// sizes its `scratch` buffer by the largest sum over the steps
+  /// (`ClassEmitter.emitScratchCount`), or places a step's in the arena (`MemoryTarget`).
   private(set) var stepNeeds: Set<ScratchNeed> = []
   /// The most Ints any step takes per thread (`Threading.emitPartInts`).
   private(set) var partInts = 0
@@ -95,10 +93,7 @@ final class KernelHelpers {
     var shared, part: Int
   }
 
-  func reserve(_ need: ScratchNeed) {
-    scratchNeeds.insert(need)
-    stepNeeds.insert(need)
-  }
+  func reserve(_ need: ScratchNeed) { stepNeeds.insert(need) }
 
   func beginStep() { stepNeeds = [] }
 
@@ -124,4 +119,12 @@ final class KernelHelpers {
 /// `for name in 0..<count`, the one loop header kernels use (literal bounds).
 func forLoop(_ variable: String, _ count: Int) -> String {
   "for \(variable) in 0..<\(count)"
+}
+
+extension Set where Element == KernelHelpers.ScratchNeed {
+  /// Floats of `scratch` these needs take with `parts` threads: the largest `shared + parts *
+  /// part`, 0 for none.
+  func floats(parts: Int) -> Int {
+    map { $0.shared + parts * $0.part }.max() ?? 0
+  }
 }
