@@ -202,54 +202,62 @@ public final class AlexNet {
   // conv 227x227x3 -> 55x55x96, kernel 11x11 stride 4x4 pad 0,0,0,0 (shapes HxWxC)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
+      let plane = scratch + (c &* 51756)
+      for row in 0..<227 {
+        let to = plane + row &* 228
+        let from = x0 + (c &* 227 &+ row) &* 227
+        for j in 0..<56 {
+          let q = from + j &* 4
+          to[j] = q[0]
+          to[57 &+ j] = q[1]
+          to[114 &+ j] = q[2]
+          to[171 &+ j] = q[3]
+        }
+        for j in 56..<57 {
+          for p in 0..<4 {
+            let x = j &* 4 &+ p &- 0
+            to[p &* 57 &+ j] = x >= 0 && x < 227 ? from[x] : 0
+          }
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 363 + SGEMM 8x48
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 17808), count: 17808)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (155328 &+ part &* 17808), count: 17808)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 17424
           let n = panel &* 48
           let columns = panel == 63 ? 1 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 55
-              let ox = q &- oy &* 55
-              offsets[p] = oy &* 908 &+ ox &* 4
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 188 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<11 {
-                  let r = src + (ic &* 51529 &+ ky &* 227)
-                  for kx in 0..<11 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 4]
-                    }
-                    b += 48
+            let oy = n / 55
+            let ox = n &- oy &* 55
+            let split = min(columns, 55 &- ox)
+            let first = oy &* 912 &+ ox
+            let second = (oy &+ 1) &* 912
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<11 {
+                let r = src + (ic &* 51756 &+ ky &* 228)
+                for kx in 0..<11 {
+                  let s = r + (kx % 4 &* 57 &+ kx / 4)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<11 {
-                  let r = src + (ic &* 51529 &+ ky &* 227)
-                  for kx in 0..<11 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -3050,7 +3058,7 @@ public final class AlexNet {
     max(1, 266240 &+ parts &* 122304)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

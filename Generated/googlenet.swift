@@ -828,9 +828,24 @@ public final class GoogLeNet {
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
         let to = plane + (row &+ 3) &* 230
-        to.update(repeating: 0, count: 3)
-        (to + 3).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
-        (to + 227).update(repeating: 0, count: 3)
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<2 {
+          for p in 0..<2 {
+            let x = j &* 2 &+ p &- 3
+            to[p &* 115 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
+        for j in 2..<113 {
+          let q = from + (j &* 2 &- 3)
+          to[j] = q[0]
+          to[115 &+ j] = q[1]
+        }
+        for j in 113..<115 {
+          for p in 0..<2 {
+            let x = j &* 2 &+ p &- 3
+            to[p &* 115 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
       }
       (plane + 52210).update(repeating: 0, count: 690)
     }
@@ -840,48 +855,35 @@ public final class GoogLeNet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (158704 &+ part &* 7440), count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (158752 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
           let columns = panel == 261 ? 16 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 112
-              let ox = q &- oy &* 112
-              offsets[p] = oy &* 460 &+ ox &* 2
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 94 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 52900 &+ ky &* 230)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 2]
-                    }
-                    b += 48
+            let oy = n / 112
+            let ox = n &- oy &* 112
+            let split = min(columns, 112 &- ox)
+            let first = oy &* 460 &+ ox
+            let second = (oy &+ 1) &* 460
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + (kx % 2 &* 115 &+ kx / 2)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 52900 &+ ky &* 230)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -10428,10 +10430,10 @@ public final class GoogLeNet {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 158704 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
+    max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

@@ -207,13 +207,24 @@ public final class MTCNNONet {
   // conv 48x48x3 -> 46x46x32, kernel 3x3 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: prelu1 (prelu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
+    for c in 0..<3 {
+      let plane = scratch + (c &* 2304)
+      for row in 0..<48 {
+        let to = plane + row &* 48
+        let from = x0 + (c &* 48 &+ row) &* 48
+        for j in 0..<48 {
+          let q = from + j &* 1
+          to[j] = q[0]
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
     Self.parallelParts(45, threads: threads, pool: pool) {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1680), count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (6960 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -224,37 +235,18 @@ public final class MTCNNONet {
               let q = n &+ min(p, columns &- 1)
               let oy = q / 46
               let ox = q &- oy &* 46
-              offsets[p] = oy &* 48 &+ ox &* 1
+              offsets[p] = oy &* 48 &+ ox
             }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 47 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 2304 &+ ky &* 48)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 1]
-                    }
-                    b += 48
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 2304 &+ ky &* 48)
+                for kx in 0..<3 {
+                  let s = r + kx
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 2304 &+ ky &* 48)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }

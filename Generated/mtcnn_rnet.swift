@@ -191,13 +191,24 @@ public final class MTCNNRNet {
   // conv 24x24x3 -> 22x22x28, kernel 3x3 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: prelu1 (prelu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
+    for c in 0..<3 {
+      let plane = scratch + (c &* 576)
+      for row in 0..<24 {
+        let to = plane + row &* 24
+        let from = x0 + (c &* 24 &+ row) &* 24
+        for j in 0..<24 {
+          let q = from + j &* 1
+          to[j] = q[0]
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 7x48
     do {
       let part = 0, first = 0, end = 11
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1632), count: 1632)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (1776 &+ part &* 1632), count: 1632)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
@@ -208,37 +219,18 @@ public final class MTCNNRNet {
               let q = n &+ min(p, columns &- 1)
               let oy = q / 22
               let ox = q &- oy &* 22
-              offsets[p] = oy &* 24 &+ ox &* 1
+              offsets[p] = oy &* 24 &+ ox
             }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 47 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 576 &+ ky &* 24)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 1]
-                    }
-                    b += 48
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 576 &+ ky &* 24)
+                for kx in 0..<3 {
+                  let s = r + kx
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 576 &+ ky &* 24)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -1821,7 +1813,7 @@ public final class MTCNNRNet {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 0 &+ parts &* 1632)
+    max(1, 1776 &+ parts &* 1632)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -223,54 +223,56 @@ public final class NiN {
   // conv 224x224x3 -> 54x54x96, kernel 11x11 stride 4x4 pad 0,0,0,0 (shapes HxWxC)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
+      let plane = scratch + (c &* 50176)
+      for row in 0..<224 {
+        let to = plane + row &* 224
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<56 {
+          let q = from + j &* 4
+          to[j] = q[0]
+          to[56 &+ j] = q[1]
+          to[112 &+ j] = q[2]
+          to[168 &+ j] = q[3]
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 363 + SGEMM 8x48
     Self.parallelParts(61, threads: threads, pool: pool) {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 17808), count: 17808)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 17808), count: 17808)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 17424
           let n = panel &* 48
           let columns = panel == 60 ? 36 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 54
-              let ox = q &- oy &* 54
-              offsets[p] = oy &* 896 &+ ox &* 4
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 188 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<11 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<11 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 4]
-                    }
-                    b += 48
+            let oy = n / 54
+            let ox = n &- oy &* 54
+            let split = min(columns, 54 &- ox)
+            let first = oy &* 896 &+ ox
+            let second = (oy &+ 1) &* 896
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<11 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<11 {
+                  let s = r + (kx % 4 &* 56 &+ kx / 4)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<11 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<11 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -4696,10 +4698,10 @@ public final class NiN {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 106496 &+ parts &* 256, 92256 &+ parts &* 288, 49152 &+ parts &* 320, 0 &+ parts &* 17808)
+    max(1, 150576 &+ parts &* 17808)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

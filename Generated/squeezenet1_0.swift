@@ -327,54 +327,54 @@ public final class SqueezeNet1_0 {
   // in place: features.1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 1140576 : self.scratch
-    let src = x0
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
+      let plane = scratch + (c &* 50176)
+      for row in 0..<224 {
+        let to = plane + row &* 224
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<112 {
+          let q = from + j &* 2
+          to[j] = q[0]
+          to[112 &+ j] = q[1]
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
     Self.parallelParts(248, threads: threads, pool: pool) {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 7440), count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
           let columns = panel == 247 ? 25 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 109
-              let ox = q &- oy &* 109
-              offsets[p] = oy &* 448 &+ ox &* 2
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 94 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 2]
-                    }
-                    b += 48
+            let oy = n / 109
+            let ox = n &- oy &* 109
+            let split = min(columns, 109 &- ox)
+            let first = oy &* 448 &+ ox
+            let second = (oy &+ 1) &* 448
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<7 {
+                  let s = r + (kx % 2 &* 112 &+ kx / 2)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -6476,7 +6476,7 @@ public final class SqueezeNet1_0 {
     parts > 2 ? max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 253840) : max(1, 0 &+ parts &* 1024)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 3928576 bytes: activations 3928576 (peak live 3928576) and the
-// work memory of 10 steps in the gaps they leave.
+// work memory of 11 steps in the gaps they leave.
 
 import Foundation
 
@@ -326,54 +326,55 @@ public final class SqueezeNet1_1 {
   // conv 224x224x3 -> 111x111x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
+    let scratch = threads <= 2 ? arena + 788544 : self.scratch
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
+      let plane = scratch + (c &* 50176)
+      for row in 0..<224 {
+        let to = plane + row &* 224
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<112 {
+          let q = from + j &* 2
+          to[j] = q[0]
+          to[112 &+ j] = q[1]
+        }
+      }
+    }
+    let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
     Self.parallelParts(257, threads: threads, pool: pool) {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1680), count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
           let columns = panel == 256 ? 33 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 111
-              let ox = q &- oy &* 111
-              offsets[p] = oy &* 448 &+ ox &* 2
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 94 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 2]
-                    }
-                    b += 48
+            let oy = n / 111
+            let ox = n &- oy &* 111
+            let split = min(columns, 111 &- ox)
+            let first = oy &* 448 &+ ox
+            let second = (oy &+ 1) &* 448
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<3 {
+                  let s = r + (kx % 2 &* 112 &+ kx / 2)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 50176 &+ ky &* 224)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -4715,10 +4716,10 @@ public final class SqueezeNet1_1 {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1680)
+    parts > 2 ? max(1, 150576 &+ parts &* 1680, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

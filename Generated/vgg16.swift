@@ -257,9 +257,23 @@ public final class VGG16 {
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
         let to = plane + (row &+ 1) &* 226
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
-        (to + 225).update(repeating: 0, count: 1)
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<1 {
+          for p in 0..<1 {
+            let x = j &* 1 &+ p &- 1
+            to[p &* 226 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
+        for j in 1..<225 {
+          let q = from + (j &* 1 &- 1)
+          to[j] = q[0]
+        }
+        for j in 225..<226 {
+          for p in 0..<1 {
+            let x = j &* 1 &+ p &- 1
+            to[p &* 226 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }
@@ -269,48 +283,35 @@ public final class VGG16 {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 1680), count: 1680)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 1680), count: 1680)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 1296
           let n = panel &* 48
           let columns = panel == 1045 ? 16 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 224
-              let ox = q &- oy &* 224
-              offsets[p] = oy &* 226 &+ ox &* 1
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 47 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 51076 &+ ky &* 226)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 1]
-                    }
-                    b += 48
+            let oy = n / 224
+            let ox = n &- oy &* 224
+            let split = min(columns, 224 &- ox)
+            let first = oy &* 226 &+ ox
+            let second = (oy &+ 1) &* 226
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<3 {
-                  let r = src + (ic &* 51076 &+ ky &* 226)
-                  for kx in 0..<3 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -2892,7 +2893,7 @@ public final class VGG16 {
     max(1, 3684608, 3268864 &+ parts &* 347648, 0 &+ parts &* 348800)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

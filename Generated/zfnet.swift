@@ -208,9 +208,24 @@ public final class ZFNet {
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
         let to = plane + (row &+ 1) &* 226
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
-        (to + 225).update(repeating: 0, count: 1)
+        let from = x0 + (c &* 224 &+ row) &* 224
+        for j in 0..<1 {
+          for p in 0..<2 {
+            let x = j &* 2 &+ p &- 1
+            to[p &* 113 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
+        for j in 1..<112 {
+          let q = from + (j &* 2 &- 1)
+          to[j] = q[0]
+          to[113 &+ j] = q[1]
+        }
+        for j in 112..<113 {
+          for p in 0..<2 {
+            let x = j &* 2 &+ p &- 1
+            to[p &* 113 &+ j] = x >= 0 && x < 224 ? from[x] : 0
+          }
+        }
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }
@@ -220,48 +235,35 @@ public final class ZFNet {
       part, first, end in
       for panel in first..<end {
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153232 &+ part &* 7440), count: 7440)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 7440), count: 7440)
           let packedInput = buffer.baseAddress!
           let stage = packedInput + 7056
           let n = panel &* 48
           let columns = panel == 252 ? 4 : 48
           do {
-            let offsets = partInts + part &* Self.partIntStride
-            for p in 0..<48 {
-              let q = n &+ min(p, columns &- 1)
-              let oy = q / 110
-              let ox = q &- oy &* 110
-              offsets[p] = oy &* 452 &+ ox &* 2
-            }
-            let first = offsets[0]
-            if columns == 48 && offsets[47] &- first == 94 {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 51076 &+ ky &* 226)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    let t = s + first
-                    for p in 0..<48 {
-                      b[p] = t[p &* 2]
-                    }
-                    b += 48
+            let oy = n / 110
+            let ox = n &- oy &* 110
+            let split = min(columns, 110 &- ox)
+            let first = oy &* 452 &+ ox
+            let second = (oy &+ 1) &* 452
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<7 {
+                  let s = r + (kx % 2 &* 113 &+ kx / 2)
+                  let t = s + first
+                  UnsafeMutableRawPointer(b).storeBytes(of: UnsafeRawPointer(t).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 16).storeBytes(of: UnsafeRawPointer(t + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(b + 32).storeBytes(of: UnsafeRawPointer(t + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                  if split < columns {
+                    let u = s + second
+                    let c = b + split
+                    UnsafeMutableRawPointer(c).storeBytes(of: UnsafeRawPointer(u).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 16).storeBytes(of: UnsafeRawPointer(u + 16).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(c + 32).storeBytes(of: UnsafeRawPointer(u + 32).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                   }
-                }
-              }
-            }
-            else {
-              var b = packedInput
-              for ic in 0..<3 {
-                for ky in 0..<7 {
-                  let r = src + (ic &* 51076 &+ ky &* 226)
-                  for kx in 0..<7 {
-                    let s = r + kx &* 1
-                    for p in 0..<48 {
-                      b[p] = s[offsets[p]]
-                    }
-                    b += 48
-                  }
+                  b += 48
                 }
               }
             }
@@ -2413,7 +2415,7 @@ public final class ZFNet {
     max(1, 700416, 266240 &+ parts &* 122304)
   }
   /// Ints of each thread's `partInts`.
-  private static let partIntStride = 48
+  private static let partIntStride = 16
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
   /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations

@@ -30,12 +30,14 @@ final class ConvolutionKernelTests: XCTestCase {
 
   /// conv1-style layers (<= 4 input channels, one group): im2col panels + SGEMM, with strides,
   /// dilation, asymmetric padding, `ceil`, a narrow last panel and output counts that are not a
-  /// multiple of the GEMM rows; `gr` (2 groups) stays on the direct kernel. `big` (2.4 MB of
+  /// multiple of the GEMM rows; `i1` (stride 2, 55 columns) and `i2` (stride 1, dilated) have
+  /// output rows wider than a panel and gather row runs, `i3` and `i4` through the table of
+  /// window origins; `gr` (2 groups) stays on the direct kernel. `big` (2.4 MB of
   /// weights, more than L2) takes the direct kernel that touches the next block's weights, and
   /// `fcbig` (3.7 MB) the fc loop that loads ahead in its weight stream.
   static let im2colSpec = """
     network Im2colPaths
-    input 90x86x3
+    input 100x110x3
     i1: conv 20 7x7 s2 p3 | bn | relu
     r1: conv 4 1x1
     i2: conv 17 3x3 d2 p2 | relu6
@@ -49,6 +51,20 @@ final class ConvolutionKernelTests: XCTestCase {
     big: conv 520 3x3 p1 | relu
     fcbig: fc 300 | relu
     fc1: fc 10
+
+    """
+
+  /// Strided im2col layers on their column-phase copy: 11x11 s4 unpadded with 52 output
+  /// columns (row runs: panels that cross into the next row, a partial last panel) and a
+  /// `stride=1x3` layer with asymmetric padding and `ceil` (3 runs; its last window reads past
+  /// the right edge).
+  static let rowRunSpec = """
+    network Im2colRowRuns
+    input 23x215x3
+    n1: conv 16 11x11 s4 | relu
+    m1: conv 3 1x1
+    n2: conv 20 3x3 stride=1x3 pad=1,1,1,0 ceil | relu6
+    m2: conv 2 1x1
 
     """
 
@@ -149,11 +165,24 @@ final class ConvolutionKernelTests: XCTestCase {
     let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths",
                                                 generatedFor: host == "znver4" ? "skylake-avx512" : host)
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
+    XCTAssertEqual(source.components(separatedBy: "let split = min(columns, 55 &- ox)").count - 1, 2,
+                   "i1 and i2 gather row runs")
+    XCTAssertEqual(source.components(separatedBy: "offsets[p] = oy &*").count - 1, 2, "i3 and i4 gather by table")
     XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
     XCTAssertTrue(source.contains("Self.parallelParts(") , "i1 is threaded")
     XCTAssertNotNil(source.range(of: #"lanes\d+ fma\w+ touch\d+"#, options: .regularExpression),
                     "big touches the next block's weights")
     XCTAssertTrue(source.contains("sink += ahead["), "fcbig loads ahead")
+  }
+
+  func testIm2colRowRunsAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try checkThreadsAndInterpreter(Self.rowRunSpec, type: "Im2colRowRuns")
+    // n1: 4 runs of 54 (215 columns and one of zeros); n2: 3 runs of 18 (a column of padding
+    // on the left, 52 columns, and one past the edge that `ceil`'s last window reads).
+    XCTAssertTrue(source.contains("let s = r + (kx % 4 &* 54 &+ kx / 4)"), "n1 reads its 4 column phases")
+    XCTAssertTrue(source.contains("let split = min(columns, 52 &- ox)"), "n1 gathers row runs")
+    XCTAssertTrue(source.contains("let s = r + (kx % 3 &* 18 &+ kx / 3)"), "n2 reads its 3 column phases")
+    try checkEveryLayer(Self.rowRunSpec, outputs: "output @n1, @m1, @n2\n")
   }
 
   /// A 1x1 layer deep enough (256 channels in) that its panels are copied contiguous chunk by

@@ -48,11 +48,11 @@ final class MemoryPlanTests: XCTestCase {
 
   /// Where the memory target needs it, the steps' work memory goes into the gaps the
   /// activations leave: SqueezeNet's Winograd buffers (1.3 and 2.0 MB for two threads,
-  /// resident beside the arena before) fit there whole, the arena grows by at most 0.1 % and
+  /// resident beside the arena before; 1.1's stem copy, 0.6 MB, too) fit there whole, the arena grows by at most 0.1 % and
   /// the separate `scratch` keeps only what the other steps need (< 0.1 MB). ResNet-18 meets
   /// the target with its buffer, which stays: each thread's part at a fixed address.
   func testWorkMemoryMovesIntoTheArenaWhereTheTargetNeedsIt() throws {
-    for (spec, separate) in [("squeezenet1_1", "max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1680)"),
+    for (spec, separate) in [("squeezenet1_1", "max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)"),
                              ("squeezenet1_0", "max(1, 0 &+ parts &* 1024)"),
                              ("resnet18", nil)] {
       let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/\(spec).cnn").path)

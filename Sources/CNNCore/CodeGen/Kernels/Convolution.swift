@@ -60,6 +60,7 @@ enum Convolution {
       return cut.tail + cut.subsampled + cut.packed
     }
     if usesDepthwise(context) { return 0 }
+    if usesIm2col(context) { return im2colInputCount(context) }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
@@ -93,13 +94,16 @@ enum Convolution {
       Elementwise.emitPasses(clamps ? context.passFollowers : context.step.followers, context, &out)
       return
     }
-    emitPaddedCopy(context.input, g, &out)
     if usesIm2col(context) {
+      emitIm2colInput(context.input, g, &out)
       emitIm2col(context, g, &out)
-    } else if usesTiles(context) {
-      emitDirect(context, g, &out)
     } else {
-      emitRows(context, g, &out)
+      emitPaddedCopy(context.input, g, &out)
+      if usesTiles(context) {
+        emitDirect(context, g, &out)
+      } else {
+        emitRows(context, g, &out)
+      }
     }
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }

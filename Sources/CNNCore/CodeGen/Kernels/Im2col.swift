@@ -8,8 +8,12 @@
 /// (`K * width` floats, at most ~96 KB: it stays in L1/L2 while every block of output channels
 /// reads it) and the micro-kernel computes `rows` output channels x `width` pixels from it.
 /// Weights are packed like the 1x1 GEMM's: `[block of rows][ic][ky][kx][row]`, bias
-/// `[block][row]`. No arena scratch beyond the padded copy the direct kernel needs too. Threads
-/// split the pixel panels.
+/// `[block][row]`. Threads split the pixel panels.
+///
+/// A strided layer's padded copy is stored by column phase (`Im2colInput`), so that every
+/// window tap reads the pixels of an output row as one contiguous run: gathering them with the
+/// stride, value by value, cost more than the GEMM on narrow stems (NiN's 11x11 s4: 0.34 of
+/// 2.14 ms; MobileNetV1's 3x3 s2 into 32 channels: 0.11 of 0.41 ms).
 extension Convolution {
   /// Input channels per group up to which a convolution (one group, >= one vector of outputs,
   /// a window larger than 1x1) takes the im2col path.
@@ -31,6 +35,83 @@ extension Convolution {
   /// Pixels per im2col panel: 3 vectors (x 8 rows: 24 accumulators, 11 loads per 24 FMAs).
   static func im2colWidth(_ context: KernelContext) -> Int { 3 * context.lanes }
 
+  /// How the padded input of an im2col layer is stored: each padded row as `phases` runs of
+  /// `phaseWidth` floats, run `p` holding columns `p, p + s, p + 2s, ...` (`s` the column
+  /// stride). Window tap `kx` at output column `ox` then reads run `(kx * d) % s`, index
+  /// `ox + (kx * d) / s`: consecutive output columns are consecutive floats. Stride 1 is one
+  /// run, the plain padded copy.
+  struct Im2colInput {
+    var phases, phaseWidth, rows: Int
+    var rowLength: Int { phases * phaseWidth }
+    var plane: Int { rows * rowLength }
+
+    init(_ g: Geometry) {
+      phases = g.strideW
+      phaseWidth = (g.paddedW + g.strideW - 1) / g.strideW
+      rows = g.paddedH
+    }
+
+    /// `let s = <origin of window tap kx>`, `r` being the window row's origin.
+    func emitTap(_ g: Geometry, _ out: inout SwiftEmitter) {
+      if g.dilationW > 1 { out.line("let column = kx &* \(g.dilationW)") }
+      let column = g.dilationW > 1 ? "column" : "kx"
+      if phases == 1 {
+        out.line("let s = r + \(column)")
+      } else {
+        out.line("let s = r + (\(column) % \(phases) &* \(phaseWidth) &+ \(column) / \(phases))")
+      }
+    }
+  }
+
+  /// Floats of scratch an im2col layer's input copy takes: `Im2colInput` per channel and one
+  /// panel of slack, which the row-run gather may read past the last row (`emitRowRunGather`).
+  static func im2colInputCount(_ context: KernelContext) -> Int {
+    context.input.channels * Im2colInput(geometry(context)).plane + im2colWidth(context)
+  }
+
+  /// Copies `x0` into `scratch` as `Im2colInput` lays it out, naming the result `src`. Always
+  /// a copy (even unpadded at stride 1), so that the gather's reads past a row stay in `scratch`.
+  static func emitIm2colInput(_ input: Shape, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let layout = Im2colInput(g)
+    let (s, runs, length) = (g.strideW, layout.phaseWidth, layout.rowLength)
+    let bottomRows = g.paddedH - g.padTop - input.height
+    // Columns of run `p` that come from the input: `j * s + p - padLeft` in `0..<width`; in
+    // `inner` every run's column does, so one loop copies them all without a test.
+    let first = (0..<s).map { p in max(0, (g.padLeft - p + s - 1) / s) }
+    let end = (0..<s).map { p in min(runs, (g.padLeft + input.width - p + s - 1) / s) }
+    let inner = (first.max()!, max(first.max()!, end.min()!))
+    let parallel = Threading.worthSplitting(work: 8 * input.channels * layout.plane, iterations: input.channels)
+    Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
+      out.line("let plane = scratch + (c &* \(layout.plane))")
+      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * length))") }
+      out.block(forLoop("row", input.height)) { out in
+        out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(length)" : "let to = plane + row &* \(length)")
+        out.line("let from = x0 + (c &* \(input.height) &+ row) &* \(input.width)")
+        func edge(_ range: Range<Int>, _ out: inout SwiftEmitter) {
+          guard !range.isEmpty else { return }
+          out.block("for j in \(range.lowerBound)..<\(range.upperBound)") { out in
+            out.block(forLoop("p", s)) { out in
+              out.line("let x = j &* \(s) &+ p &- \(g.padLeft)")
+              out.line("to[p &* \(runs) &+ j] = x >= 0 && x < \(input.width) ? from[x] : 0")
+            }
+          }
+        }
+        edge(0..<inner.0, &out)
+        if inner.1 > inner.0 {
+          out.block("for j in \(inner.0)..<\(inner.1)") { out in
+            out.line(g.padLeft > 0 ? "let q = from + (j &* \(s) &- \(g.padLeft))" : "let q = from + j &* \(s)")
+            for p in 0..<s { out.line(p == 0 ? "to[j] = q[0]" : "to[\(p * runs) &+ j] = q[\(p)]") }
+          }
+        }
+        edge(inner.1..<runs, &out)
+      }
+      if bottomRows > 0 {
+        out.line("(plane + \((g.padTop + input.height) * length)).update(repeating: 0, count: \(bottomRows * length))")
+      }
+    }
+    out.line("let src = UnsafePointer(scratch)")
+  }
+
   static func emitIm2col(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let output = context.output
     let k = g.inPerGroup * g.kernelH * g.kernelW
@@ -40,7 +121,7 @@ extension Convolution {
     let width = im2colWidth(context)
     let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
     let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
-    let plane = g.paddedH * g.paddedW
+    let layout = Im2colInput(g)
     // Whole panels of whole blocks go straight into `y`, clamped by the kernel (the panel's
     // pixels are consecutive in the output plane); the last panel, a partial block or an
     // epilogue the kernel cannot apply go through the staging buffer.
@@ -58,39 +139,11 @@ extension Convolution {
         out.line("let n = panel &* \(width)")
         out.line("let columns = panel == \(full) ? \(tail) : \(width)")
         out.block("do") { out in
-          Threading.emitPartInts("offsets", width, context, &out)
-          // Window origin of each pixel in the padded input; past-the-end pixels of the last
-          // panel repeat the last one (their results are not stored).
-          out.block(forLoop("p", width)) { out in
-            out.line("let q = n &+ min(p, columns &- 1)")
-            out.line("let oy = q / \(output.width)")
-            out.line("let ox = q &- oy &* \(output.width)")
-            out.line("offsets[p] = oy &* \(g.strideH * g.paddedW) &+ ox &* \(g.strideW)")
+          if output.width >= width {
+            emitRowRunGather(context, g, layout, &out)
+          } else {
+            emitOffsetGather(context, g, layout, &out)
           }
-          func gather(_ inRow: Bool, _ out: inout SwiftEmitter) {
-            out.line("var b = packedInput")
-            out.block(forLoop("ic", g.inPerGroup)) { out in
-              out.block(forLoop("ky", g.kernelH)) { out in
-                out.line("let r = src + (ic &* \(plane) &+ ky &* \(g.dilationH * g.paddedW))")
-                out.block(forLoop("kx", g.kernelW)) { out in
-                  out.line("let s = r + kx &* \(g.dilationW)")
-                  if inRow {
-                    out.line("let t = s + first")
-                    out.block(forLoop("p", width)) { out in out.line("b[p] = t[p &* \(g.strideW)]") }
-                  } else {
-                    out.block(forLoop("p", width)) { out in out.line("b[p] = s[offsets[p]]") }
-                  }
-                  out.line("b += \(width)")
-                }
-              }
-            }
-          }
-          // A full panel inside one output row reads each window row with a literal stride.
-          out.line("let first = offsets[0]")
-          out.block("if columns == \(width) && offsets[\(width - 1)] &- first == \((width - 1) * g.strideW)") { out in
-            gather(true, &out)
-          }
-          out.block("else") { out in gather(false, &out) }
         }
         out.block(forLoop("block", blocks)) { out in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
@@ -114,6 +167,79 @@ extension Convolution {
             }
             if direct == "false" { stagedTile(&out) } else { out.block("else", stagedTile) }
           }
+        }
+      }
+    }
+  }
+
+  /// Gathers a panel that spans at most two output rows (output rows at least a panel wide):
+  /// each window tap copies a panel's worth of vectors from the first row's run, and where the
+  /// panel goes on into the next row, a panel's worth from that row's start over the pixels
+  /// from `split` on. Copying whole vectors reads past the row (into the next run or row, or
+  /// the copy's slack) and writes past the tap's row of `b` (into the next tap's, or `stage`
+  /// after the last): both are overwritten or dropped, and each pixel is its own SIMD lane in
+  /// the micro-kernel, so what a dropped lane held never reaches a stored one. The exact loops
+  /// this replaced, with trip counts known only at run time, cost 0.15 ms of NiN's conv1.
+  static func emitRowRunGather(_ context: KernelContext, _ g: Geometry, _ layout: Im2colInput,
+                               _ out: inout SwiftEmitter) {
+    let width = im2colWidth(context)
+    let outputWidth = context.output.width
+    let rowStep = g.strideH * layout.rowLength
+    func copy(from: String, to: String, _ out: inout SwiftEmitter) {
+      for v in stride(from: 0, to: width, by: context.lanes) {
+        let at = v == 0 ? "" : " + \(v)"
+        out.line("UnsafeMutableRawPointer(\(to)\(at)).storeBytes(of: UnsafeRawPointer(\(from)\(at)).loadUnaligned(as: \(context.vectorType).self), as: \(context.vectorType).self)")
+      }
+    }
+    out.line("let oy = n / \(outputWidth)")
+    out.line("let ox = n &- oy &* \(outputWidth)")
+    out.line("let split = min(columns, \(outputWidth) &- ox)")
+    out.line("let first = oy &* \(rowStep) &+ ox")
+    out.line("let second = (oy &+ 1) &* \(rowStep)")
+    out.line("var b = packedInput")
+    emitTapLoops(g, layout, width: width, &out) { out in
+      out.line("let t = s + first")
+      copy(from: "t", to: "b", &out)
+      out.block("if split < columns") { out in
+        out.line("let u = s + second")
+        out.line("let c = b + split")
+        copy(from: "u", to: "c", &out)
+      }
+    }
+  }
+
+  /// Gathers a panel pixel by pixel through a table of window origins (output rows narrower
+  /// than a panel, so a panel may span several).
+  static func emitOffsetGather(_ context: KernelContext, _ g: Geometry, _ layout: Im2colInput,
+                               _ out: inout SwiftEmitter) {
+    let width = im2colWidth(context)
+    let outputWidth = context.output.width
+    Threading.emitPartInts("offsets", width, context, &out)
+    // Window origin of each pixel; past-the-end pixels of the last panel repeat the last one
+    // (their results are not stored).
+    out.block(forLoop("p", width)) { out in
+      out.line("let q = n &+ min(p, columns &- 1)")
+      out.line("let oy = q / \(outputWidth)")
+      out.line("let ox = q &- oy &* \(outputWidth)")
+      out.line("offsets[p] = oy &* \(g.strideH * layout.rowLength) &+ ox")
+    }
+    out.line("var b = packedInput")
+    emitTapLoops(g, layout, width: width, &out) { out in
+      out.block(forLoop("p", width)) { out in out.line("b[p] = s[offsets[p]]") }
+    }
+  }
+
+  /// `for ic, ky, kx { let s = <tap's origin>; body; b += width }` over the window taps in the
+  /// packed weights' `[ic][ky][kx]` order.
+  static func emitTapLoops(_ g: Geometry, _ layout: Im2colInput, width: Int, _ out: inout SwiftEmitter,
+                           _ body: (inout SwiftEmitter) -> Void) {
+    out.block(forLoop("ic", g.inPerGroup)) { out in
+      out.block(forLoop("ky", g.kernelH)) { out in
+        out.line("let r = src + (ic &* \(layout.plane) &+ ky &* \(g.dilationH * layout.rowLength))")
+        out.block(forLoop("kx", g.kernelW)) { out in
+          layout.emitTap(g, &out)
+          body(&out)
+          out.line("b += \(width)")
         }
       }
     }
