@@ -183,6 +183,11 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("let split = min(columns, 52 &- ox)"), "n1 gathers row runs")
     XCTAssertTrue(source.contains("let s = r + (kx % 3 &* 18 &+ kx / 3)"), "n2 reads its 3 column phases")
     try checkEveryLayer(Self.rowRunSpec, outputs: "output @n1, @m1, @n2\n")
+    // Panels of 3 vectors of 8 and of 4 lanes: 24 and 12 pixels, copied and over-read as such.
+    for target in ["haswell", "generic"] {
+      let narrow = try checkThreadsAndInterpreter(Self.rowRunSpec, type: "Im2colRowRuns", generatedFor: target)
+      XCTAssertTrue(narrow.contains("let split = min(columns, 52 &- ox)"), "\(target): n1 gathers row runs")
+    }
   }
 
   /// A 1x1 layer deep enough (256 channels in) that its panels are copied contiguous chunk by
