@@ -85,7 +85,7 @@ public final class NiN {
     Expected(name: "cccp8_1024.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 7595176 floats.
+  /// Packed weights, 7619776 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 559872 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -145,7 +145,7 @@ public final class NiN {
     self.threads = max(1, threads)
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
-    weights = Self.allocateZeroed(Float.self, count: 7595176)
+    weights = Self.allocateZeroed(Float.self, count: 7619776)
     arena = Self.allocateZeroed(Float.self, count: 559872)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
@@ -158,7 +158,7 @@ public final class NiN {
     Self.pack(file, "cccp6.weight", bias: "cccp6.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 32, into: weights + 1832768)
     Self.pack(file, "conv4_1024.weight", bias: "conv4_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 3456, lanes: 32, into: weights + 1980608)
     Self.pack(file, "cccp7_1024.weight", bias: "cccp7_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 1024, lanes: 32, into: weights + 5520576)
-    Self.pack(file, "cccp8_1024.weight", bias: "cccp8_1024.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 5, into: weights + 6570176)
+    Self.pack(file, "cccp8_1024.weight", bias: "cccp8_1024.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 32, into: weights + 6570176)
   }
 
   deinit {
@@ -1150,39 +1150,24 @@ public final class NiN {
   // in place: relu12 (relu)
   private func cccp8_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 36 pixels, zero-filled to 48
-    for i in 0..<1024 {
-      let row = scratch + (i &* 48)
-      row.update(from: src + (i &* 36 &+ 0), count: 36)
-      (row + 36).update(repeating: 0, count: 12)
-    }
-    // 200 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(200, threads: threads, pool: pool) {
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (49152 &+ part &* 320), count: 320)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6570176 &+ block &* 5120))
-          let bias = UnsafePointer(weights + (7594176 &+ block &* 5))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 180 &+ n), 1024, 36, 36)
-            }
-            else {
-              if panel == 0 {
-                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 1024, 48, 48)
-                let valid = 5
-                for r in 0..<valid {
-                  let c = block &* 5 &+ r
-                  let o = y + (c &* 36 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<36 {
-                    o[p] = s[p]
-                  }
-                }
-              }
+      for block in first..<end {
+        let group = block / 32
+        let firstChannel = group &* 1000 &+ (block % 32) &* 32
+        let valid = block % 32 == 31 ? 8 : 32
+        let packed = UnsafePointer(weights + (6570176 &+ block &* 32768))
+        let bias = UnsafePointer(weights + (7618752 &+ block &* 32))
+        let groupInput = src + (group &* 36864)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 6)
+            for t in 0..<3 {
+              let ox = t &* 12
+              Self.__kernel17(row + (ox &* 1), 1024, 36, packed, bias, stage)
+              Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 36 &+ oy &* 36 &+ ox), 36, valid)
             }
           }
         }
@@ -4490,207 +4475,6 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows5 width64 relu lanes16 fmatrue.
-  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      ai += 5
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows5 width48 relu lanes16 fmatrue.
-  /// `a`: `[k][5]`, `b`: k rows of 48 floats `bStride` apart, `out`: 5 rows of 48 floats `outStride` apart.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      ai += 5
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

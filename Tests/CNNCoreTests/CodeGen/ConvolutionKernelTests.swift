@@ -228,15 +228,20 @@ final class ConvolutionKernelTests: XCTestCase {
   /// 1x1 layers on planes of at most 14x14 with 128 or more input channels, whole tiles of 32
   /// output channels and 256 KB of weights run on the direct kernel (AVX-512): `flat` walks its
   /// 13x13 plane as one row of 169 (14 tiles of 12 columns and one of 1), `strided` its 7x7
-  /// output row by row from every other input pixel; `wide` (a 21x21 plane), `light` (64 KB of
-  /// weights) and `narrow` (32 input channels) keep the GEMM. Generated for `znver4`
+  /// output row by row from every other input pixel; `partial` (7x7, 520 channels: 16 tiles and
+  /// one of 8) too; `wide` (a 21x21 plane), `light` (64 KB of weights), `narrow` (32 input
+  /// channels) and `partial13` (13x13, a partial tile) keep the GEMM. Generated for `znver4`
   /// whatever the host (SIMD16 code runs on any x86-64).
   func testSmallPlanePointwiseLayersRunDirect() throws {
     let source = try checkThreadsAndInterpreter("""
       network SmallPlanes
       input 13x13x128
       flat: conv 512 1x1 | relu
+      partial13: conv 520 1x1
+      back13: conv 512 1x1
       strided: conv 128 1x1 s2 | relu6
+      partial: conv 520 1x1 | relu
+      back: conv 128 1x1
       up: upsample 3
       wide: conv 512 1x1 | leakyrelu 0.1
       pool: maxpool 3
@@ -252,10 +257,11 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(body("flat").contains("for t in 0..<14"), "flat: 14 tiles of 12 in one row")
     XCTAssertTrue(body("flat").contains("let ox = 168"), "flat: the last column")
     XCTAssertTrue(body("strided").contains("for oy in 0..<7"), "strided: row by row")
-    for name in ["flat", "strided"] {
+    XCTAssertTrue(body("partial").contains("let valid = block % 17 == 16 ? 8 : 32"), "partial: its last tile of 8")
+    for name in ["flat", "strided", "partial", "back"] {
       XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
     }
-    for name in ["narrow", "light", "wide"] {
+    for name in ["narrow", "light", "wide", "partial13"] {
       XCTAssertFalse(body(name).contains("let packed = UnsafePointer(weights"), "\(name) keeps the GEMM")
     }
   }
