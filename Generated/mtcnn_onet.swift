@@ -211,11 +211,7 @@ public final class MTCNNONet {
       let plane = scratch + (c &* 2304)
       for row in 0..<48 {
         let to = plane + row &* 48
-        let from = x0 + (c &* 48 &+ row) &* 48
-        for j in 0..<48 {
-          let q = from + j &* 1
-          to[j] = q[0]
-        }
+        to.update(from: x0 + (c &* 48 &+ row) &* 48, count: 48)
       }
     }
     let src = UnsafePointer(scratch)
@@ -352,8 +348,8 @@ public final class MTCNNONet {
     for c in 0..<32 {
       let plane = scratch + (c &* 576)
       for row in 0..<23 {
-        let to = plane + (row &+ 0) &* 24
-        (to + 0).update(from: x0 + (c &* 23 &+ row) &* 23, count: 23)
+        let to = plane + row &* 24
+        to.update(from: x0 + (c &* 23 &+ row) &* 23, count: 23)
         (to + 23).update(repeating: 0, count: 1)
       }
       (plane + 552).update(repeating: 0, count: 24)

@@ -195,11 +195,7 @@ public final class MTCNNRNet {
       let plane = scratch + (c &* 576)
       for row in 0..<24 {
         let to = plane + row &* 24
-        let from = x0 + (c &* 24 &+ row) &* 24
-        for j in 0..<24 {
-          let q = from + j &* 1
-          to[j] = q[0]
-        }
+        to.update(from: x0 + (c &* 24 &+ row) &* 24, count: 24)
       }
     }
     let src = UnsafePointer(scratch)

@@ -276,23 +276,9 @@ public final class VGG11BN {
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
         let to = plane + (row &+ 1) &* 226
-        let from = x0 + (c &* 224 &+ row) &* 224
-        for j in 0..<1 {
-          for p in 0..<1 {
-            let x = j &* 1 &+ p &- 1
-            to[p &* 226 &+ j] = x >= 0 && x < 224 ? from[x] : 0
-          }
-        }
-        for j in 1..<225 {
-          let q = from + (j &* 1 &- 1)
-          to[j] = q[0]
-        }
-        for j in 225..<226 {
-          for p in 0..<1 {
-            let x = j &* 1 &+ p &- 1
-            to[p &* 226 &+ j] = x >= 0 && x < 224 ? from[x] : 0
-          }
-        }
+        to.update(repeating: 0, count: 1)
+        (to + 1).update(from: x0 + (c &* 224 &+ row) &* 224, count: 224)
+        (to + 225).update(repeating: 0, count: 1)
       }
       (plane + 50850).update(repeating: 0, count: 226)
     }

@@ -114,9 +114,19 @@ enum Convolution {
       out.line("let src = x0")
       return
     }
+    emitPaddedPlanes(input, g, rowLength: g.paddedW, &out) { out in
+      emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
+    }
+  }
+
+  /// A padded copy of `x0` into `scratch`, channel by channel (planes of `g.paddedH` rows of
+  /// `rowLength` floats), then `let src`: the padding rows above and below are zeroed, and
+  /// `row` writes each input row into the padded row `to` (with `c` and `row` in scope).
+  static func emitPaddedPlanes(_ input: Shape, _ g: Geometry, rowLength: Int, _ out: inout SwiftEmitter,
+                               row: (inout SwiftEmitter) -> Void) {
     // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
     // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
-    let plane = g.paddedH * g.paddedW
+    let plane = g.paddedH * rowLength
     let bottomRows = g.paddedH - g.padTop - input.height
     // Threads split the channels of big copies (VGG-16's 224² x 64 input is 13 MB, ~1.5 ms on
     // one core: serial, it capped the second thread's gain on those layers); a copied float
@@ -124,13 +134,13 @@ enum Convolution {
     let parallel = Threading.worthSplitting(work: 8 * input.channels * plane, iterations: input.channels)
     Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
       out.line("let plane = scratch + (c &* \(plane))")
-      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * g.paddedW))") }
+      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * rowLength))") }
       out.block(forLoop("row", input.height)) { out in
-        out.line("let to = plane + (row &+ \(g.padTop)) &* \(g.paddedW)")
-        emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
+        out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(rowLength)" : "let to = plane + row &* \(rowLength)")
+        row(&out)
       }
       if bottomRows > 0 {
-        out.line("(plane + \((g.padTop + input.height) * g.paddedW)).update(repeating: 0, count: \(bottomRows * g.paddedW))")
+        out.line("(plane + \((g.padTop + input.height) * rowLength)).update(repeating: 0, count: \(bottomRows * rowLength))")
       }
     }
     out.line("let src = UnsafePointer(scratch)")
@@ -141,7 +151,8 @@ enum Convolution {
   static func emitPaddedRow(_ input: Shape, padLeft: Int, paddedW: Int, _ out: inout SwiftEmitter) {
     let rightPad = paddedW - padLeft - input.width
     if padLeft > 0 { out.line("to.update(repeating: 0, count: \(padLeft))") }
-    out.line("(to + \(padLeft)).update(from: x0 + (c &* \(input.height) &+ row) &* \(input.width), count: \(input.width))")
+    let start = padLeft > 0 ? "(to + \(padLeft))" : "to"
+    out.line("\(start).update(from: x0 + (c &* \(input.height) &+ row) &* \(input.width), count: \(input.width))")
     if rightPad > 0 { out.line("(to + \(padLeft + input.width)).update(repeating: 0, count: \(rightPad))") }
   }
 

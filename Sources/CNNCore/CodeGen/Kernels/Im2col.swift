@@ -73,43 +73,36 @@ extension Convolution {
   /// a copy (even unpadded at stride 1), so that the gather's reads past a row stay in `scratch`.
   static func emitIm2colInput(_ input: Shape, _ g: Geometry, _ out: inout SwiftEmitter) {
     let layout = Im2colInput(g)
-    let (s, runs, length) = (g.strideW, layout.phaseWidth, layout.rowLength)
-    let bottomRows = g.paddedH - g.padTop - input.height
+    let (s, runs) = (g.strideW, layout.phaseWidth)
     // Columns of run `p` that come from the input: `j * s + p - padLeft` in `0..<width`; in
     // `inner` every run's column does, so one loop copies them all without a test.
     let first = (0..<s).map { p in max(0, (g.padLeft - p + s - 1) / s) }
     let end = (0..<s).map { p in min(runs, (g.padLeft + input.width - p + s - 1) / s) }
     let inner = (first.max()!, max(first.max()!, end.min()!))
-    let parallel = Threading.worthSplitting(work: 8 * input.channels * layout.plane, iterations: input.channels)
-    Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
-      out.line("let plane = scratch + (c &* \(layout.plane))")
-      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * length))") }
-      out.block(forLoop("row", input.height)) { out in
-        out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(length)" : "let to = plane + row &* \(length)")
-        out.line("let from = x0 + (c &* \(input.height) &+ row) &* \(input.width)")
-        func edge(_ range: Range<Int>, _ out: inout SwiftEmitter) {
-          guard !range.isEmpty else { return }
-          out.block("for j in \(range.lowerBound)..<\(range.upperBound)") { out in
-            out.block(forLoop("p", s)) { out in
-              out.line("let x = j &* \(s) &+ p &- \(g.padLeft)")
-              out.line("to[p &* \(runs) &+ j] = x >= 0 && x < \(input.width) ? from[x] : 0")
-            }
+    emitPaddedPlanes(input, g, rowLength: layout.rowLength, &out) { out in
+      guard s > 1 else {
+        emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
+        return
+      }
+      out.line("let from = x0 + (c &* \(input.height) &+ row) &* \(input.width)")
+      func edge(_ range: Range<Int>, _ out: inout SwiftEmitter) {
+        guard !range.isEmpty else { return }
+        out.block("for j in \(range.lowerBound)..<\(range.upperBound)") { out in
+          out.block(forLoop("p", s)) { out in
+            out.line("let x = j &* \(s) &+ p &- \(g.padLeft)")
+            out.line("to[p &* \(runs) &+ j] = x >= 0 && x < \(input.width) ? from[x] : 0")
           }
         }
-        edge(0..<inner.0, &out)
-        if inner.1 > inner.0 {
-          out.block("for j in \(inner.0)..<\(inner.1)") { out in
-            out.line(g.padLeft > 0 ? "let q = from + (j &* \(s) &- \(g.padLeft))" : "let q = from + j &* \(s)")
-            for p in 0..<s { out.line(p == 0 ? "to[j] = q[0]" : "to[\(p * runs) &+ j] = q[\(p)]") }
-          }
+      }
+      edge(0..<inner.0, &out)
+      if inner.1 > inner.0 {
+        out.block("for j in \(inner.0)..<\(inner.1)") { out in
+          out.line(g.padLeft > 0 ? "let q = from + (j &* \(s) &- \(g.padLeft))" : "let q = from + j &* \(s)")
+          for p in 0..<s { out.line(p == 0 ? "to[j] = q[0]" : "to[\(p * runs) &+ j] = q[\(p)]") }
         }
-        edge(inner.1..<runs, &out)
       }
-      if bottomRows > 0 {
-        out.line("(plane + \((g.padTop + input.height) * length)).update(repeating: 0, count: \(bottomRows * length))")
-      }
+      edge(inner.1..<runs, &out)
     }
-    out.line("let src = UnsafePointer(scratch)")
   }
 
   static func emitIm2col(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
