@@ -11,7 +11,8 @@
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
-// Activation arena: 4014080 bytes; peak live activations 4014080 bytes.
+// Arena: 4469504 bytes: activations 4014080 (peak live 4014080) and the
+// work memory of 5 steps in the gaps they leave.
 
 import Foundation
 
@@ -574,7 +575,9 @@ public final class GoogLeNet {
 
   /// Packed weights, 7029152 floats.
   private let weights: UnsafeMutablePointer<Float>
-  /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
+  /// Activations: every step's output at a fixed offset (see docs/codegen.md); and the work
+  /// memory of the steps that declare their own `scratch`, in a gap the activations leave while
+  /// they run (up to 2 threads), 1117376 floats.
   private let arena: UnsafeMutablePointer<Float>
   /// Working memory of the steps (zero-padded inputs, packed panels) followed by each thread's
   /// work buffers (staging tiles, gathered panels, Winograd's transformed input and products),
@@ -633,7 +636,7 @@ public final class GoogLeNet {
     partCapacity = self.threads
     (scratch, partInts) = Self.allocateScratch(parts: partCapacity)
     weights = Self.allocateZeroed(Float.self, count: 7029152)
-    arena = Self.allocateZeroed(Float.self, count: 1003520)
+    arena = Self.allocateZeroed(Float.self, count: 1117376)
     Self.pack(file, "conv1.conv.weight", bias: nil, norm: Self.fold(file, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.conv.weight", bias: nil, norm: Self.fold(file, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 8, into: weights + 9472)
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13632)
@@ -822,6 +825,7 @@ public final class GoogLeNet {
   // folded: conv1.bn (bn)
   // in place: relu1 (relu)
   private func conv1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 802816 : self.scratch
     Self.parallelFor(3, threads: threads, pool: pool) {
       c in
       let plane = scratch + (c &* 52900)
@@ -1008,19 +1012,20 @@ public final class GoogLeNet {
   // folded: conv3.bn (bn)
   // in place: relu3 (relu)
   private func conv3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    // Winograd F(2x2, 3x3): 28x28 tiles, 4 block(s) of 7 tile row(s)
+    let scratch = threads <= 2 ? arena + 802816 : self.scratch
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
     let zero = UnsafePointer(weights + 210432)
     // each thread: its blocks of tile rows, every channel block over them
-    Self.parallelParts(4, threads: threads, pool: pool) {
+    Self.parallelParts(7, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 314528), count: 314528)
-        let transformed = buffer.baseAddress! + 928
-        let productBuffer = transformed + 200704
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 136784), count: 136772)
+        let transformed = buffer.baseAddress! + 580
+        let productBuffer = transformed + 114688
         for rowBlock in first..<end {
-          let firstTileRow = rowBlock &* 7
+          let firstTileRow = rowBlock &* 4
           for c in 0..<64 {
-            for r in 0..<16 {
+            for r in 0..<10 {
               let paddedRow = firstTileRow &* 2 &+ r
               let to = buffer.baseAddress! + r &* 58
               let row = paddedRow &- 1
@@ -1033,20 +1038,20 @@ public final class GoogLeNet {
                 to.update(repeating: 0, count: 58)
               }
             }
-            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 196, 12544, 7, 28)
+            Self.__kernel3(UnsafePointer(buffer.baseAddress!), 58, transformed + c &* 112, 7168, 4, 28)
           }
           do {
             let first = 0, end = 16
-            for groupStart in stride(from: first, to: end, by: 3) {
-              let groupEnd = min(groupStart &+ 3, end)
+            for groupStart in stride(from: first, to: end, by: 1) {
+              let groupEnd = min(groupStart &+ 1, end)
               for xi in 0..<16 {
-                let points = UnsafePointer(transformed + xi &* 12544)
+                let points = UnsafePointer(transformed + xi &* 7168)
                 for block in groupStart..<groupEnd {
                   let panel = UnsafePointer(weights + (13632 &+ (block &* 16 &+ xi) &* 768))
-                  let results = productBuffer + ((block &- groupStart) &* 37632 &+ xi &* 2352)
-                  for tilePanel in 0..<7 {
-                    let firstTile = min(tilePanel &* 32, 164)
-                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+                  let results = productBuffer + ((block &- groupStart) &* 21504 &+ xi &* 1344)
+                  for tilePanel in 0..<4 {
+                    let firstTile = min(tilePanel &* 32, 80)
+                    Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 64, 112, 112)
                   }
                 }
               }
@@ -1054,9 +1059,9 @@ public final class GoogLeNet {
                 let firstChannel = block &* 12
                 let valid = block == 15 ? 12 : 12
                 let bias = UnsafePointer(weights + (210240 &+ block &* 12))
-                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 37632)
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 21504)
                 for r in 0..<valid {
-                  Self.__kernel5(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 7, 28, false, bias[r])
+                  Self.__kernel5(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
                 }
               }
             }
@@ -1236,13 +1241,14 @@ public final class GoogLeNet {
   // folded: inception3a.branch2.1.bn (bn)
   // in place: relu6 (relu)
   private func inception3a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 752640 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 444212)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 271744), count: 271744)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 168256), count: 168256)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 150528
         for rowBlock in first..<end {
@@ -1265,8 +1271,8 @@ public final class GoogLeNet {
           }
           do {
             let first = 0, end = 12
-            for groupStart in stride(from: first, to: end, by: 7) {
-              let groupEnd = min(groupStart &+ 7, end)
+            for groupStart in stride(from: first, to: end, by: 1) {
+              let groupEnd = min(groupStart &+ 1, end)
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 9408)
                 for block in groupStart..<groupEnd {
@@ -1721,13 +1727,14 @@ public final class GoogLeNet {
   // folded: inception3b.branch2.1.bn (bn)
   // in place: relu12 (relu)
   private func inception3b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 677376 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 917328)
     // each thread: its blocks of tile rows, every channel block over them
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 314080), count: 314080)
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 220000), count: 220000)
         let transformed = buffer.baseAddress! + 480
         let productBuffer = transformed + 200704
         for rowBlock in first..<end {
@@ -1750,8 +1757,8 @@ public final class GoogLeNet {
           }
           do {
             let first = 0, end = 16
-            for groupStart in stride(from: first, to: end, by: 6) {
-              let groupEnd = min(groupStart &+ 6, end)
+            for groupStart in stride(from: first, to: end, by: 1) {
+              let groupEnd = min(groupStart &+ 1, end)
               for xi in 0..<16 {
                 let points = UnsafePointer(transformed + xi &* 12544)
                 for block in groupStart..<groupEnd {
@@ -1858,6 +1865,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch3.1.bn (bn)
   // in place: relu14 (relu)
   private func inception3b_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 602112 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 900)
@@ -1881,10 +1889,10 @@ public final class GoogLeNet {
       Self.parallelParts(8, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 112896), count: 112896)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (129152 &+ part &* 37632), count: 37632)
           let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 3) {
-            let groupEnd = min(groupStart &+ 3, end)
+          for groupStart in stride(from: first, to: end, by: 1) {
+            let groupEnd = min(groupStart &+ 1, end)
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 6272)
               for block in groupStart..<groupEnd {
@@ -3863,10 +3871,10 @@ public final class GoogLeNet {
       Self.parallelParts(6, threads: threads, pool: pool) {
         part, first, end in
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (33280 &+ part &* 51744), count: 51744)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (33280 &+ part &* 25872), count: 25872)
           let productBuffer = buffer.baseAddress!
-          for groupStart in stride(from: first, to: end, by: 6) {
-            let groupEnd = min(groupStart &+ 6, end)
+          for groupStart in stride(from: first, to: end, by: 3) {
+            let groupEnd = min(groupStart &+ 3, end)
             for xi in 0..<16 {
               let points = UnsafePointer(transformed + xi &* 1568)
               for block in groupStart..<groupEnd {
@@ -10428,9 +10436,10 @@ public final class GoogLeNet {
   // MARK: - Threading
 
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
-  /// each thread's work buffer).
+  /// each thread's work buffer); up to 2 threads, steps with work memory in the
+  /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 112896, 0 &+ parts &* 314528)
+    parts > 2 ? max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 109824 &+ parts &* 384, 33280 &+ parts &* 25872)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

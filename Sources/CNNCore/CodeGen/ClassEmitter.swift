@@ -20,37 +20,58 @@ struct ClassEmitter {
   private let stepNeeds: [Set<KernelHelpers.ScratchNeed>]
 
   /// Emits every step's kernel (`fma`, `touchesAhead`: see `KernelContext`) and plans the arena.
+  /// Where that plan misses the memory target and the network has Winograd layers, the steps
+  /// are emitted again with lean work memory (`KernelContext.leanWork`), kept if it meets it.
   init(lowered: LoweredNetwork, layout: WeightLayout, lanes: Int, source: SourceFile,
        fma: Bool = true, touchesAhead: Bool = true) {
     self.lowered = lowered
     self.layout = layout
     self.lanes = lanes
     self.source = source
+    func emitted(leanWork: Bool) -> (Steps, BufferPlan, arenaSteps: Set<Int>?) {
+      let steps = Steps(lowered: lowered, layout: layout, lanes: lanes, source: source, fma: fma,
+                        touchesAhead: touchesAhead, leanWork: leanWork)
+      let work = steps.needs.map { $0.floats(parts: Threading.plannedThreads) }
+      let placed = BufferPlan(lowered, workFloats: work)
+      return (steps, placed, MemoryTarget.stepsWithWorkInArena(
+        placed, needs: steps.needs, weightFloats: layout.count, lowered: lowered))
+    }
+    var chosen = emitted(leanWork: false)
+    if chosen.arenaSteps == nil && !Convolution.winogradLayers(lowered, lanes: lanes).isEmpty {
+      let lean = emitted(leanWork: true)
+      if lean.arenaSteps != nil { chosen = lean }
+    }
+    helpers = chosen.0.helpers
+    stepComments = chosen.0.comments
+    stepBodies = chosen.0.bodies
+    stepNeeds = chosen.0.needs
+    plan = chosen.1.keepingWork(of: chosen.arenaSteps ?? [])
+  }
+
+  /// Every step's kernel text and its needs of `scratch`.
+  private struct Steps {
     let helpers = KernelHelpers()
-    var offsets = layout.layerOffsets
-    for (key, value) in layout.stepOffsets { offsets[key] = value }
     var comments: [[String]] = []
     var bodies: [String] = []
     var needs: [Set<KernelHelpers.ScratchNeed>] = []
-    for step in lowered.steps {
-      helpers.beginStep()
-      let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
-                                  weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
-                                  fma: fma, touchesAhead: touchesAhead, helpers: helpers)
-      comments.append(StepComment.lines(step, context: context, source: source))
-      var body = SwiftEmitter()
-      Self.emitKernel(context, &body)
-      bodies.append(body.text)
-      needs.append(helpers.stepNeeds)
+
+    init(lowered: LoweredNetwork, layout: WeightLayout, lanes: Int, source: SourceFile, fma: Bool,
+         touchesAhead: Bool, leanWork: Bool) {
+      var offsets = layout.layerOffsets
+      for (key, value) in layout.stepOffsets { offsets[key] = value }
+      for step in lowered.steps {
+        helpers.beginStep()
+        let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
+                                    weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
+                                    fma: fma, touchesAhead: touchesAhead, leanWork: leanWork,
+                                    helpers: helpers)
+        comments.append(StepComment.lines(step, context: context, source: source))
+        var body = SwiftEmitter()
+        ClassEmitter.emitKernel(context, &body)
+        bodies.append(body.text)
+        needs.append(helpers.stepNeeds)
+      }
     }
-    self.helpers = helpers
-    stepComments = comments
-    stepBodies = bodies
-    stepNeeds = needs
-    let work = needs.map { $0.floats(parts: Threading.plannedThreads) }
-    let placed = BufferPlan(lowered, workFloats: work)
-    plan = placed.keepingWork(of: MemoryTarget.stepsWithWorkInArena(
-      placed, needs: needs, weightFloats: layout.count, lowered: lowered))
   }
 
   private var checked: CheckedNetwork { lowered.checked }

@@ -45,11 +45,12 @@ enum MemoryTarget {
 
   /// The steps whose work memory goes into the arena: the fewest, taken by need largest first,
   /// with which packed weights + arena + the separate buffer (at `Threading.plannedThreads`
-  /// threads) + `processOverheadFloats` stay within the target; none when no choice does.
+  /// threads) + `processOverheadFloats` stay within the target; nil when no choice does (the
+  /// caller then moves none).
   /// `plan` places every step's work (`BufferPlan.workOffsets`); `needs[i]` is step `i`'s.
   static func stepsWithWorkInArena(_ plan: BufferPlan, needs: [Set<KernelHelpers.ScratchNeed>],
-                                   weightFloats: Int, lowered: LoweredNetwork) -> Set<Int> {
-    guard let base = baseFloats(lowered) else { return [] }
+                                   weightFloats: Int, lowered: LoweredNetwork) -> Set<Int>? {
+    guard let base = baseFloats(lowered) else { return nil }
     let limit = Double(base) * (1 + share)
     let order = plan.workCounts.indices.filter { plan.workCounts[$0] > 0 }
       .sorted { (plan.workCounts[$0], -$0) > (plan.workCounts[$1], -$1) }
@@ -68,6 +69,6 @@ enum MemoryTarget {
       let total = weightFloats + arena + suffix[k] + processOverheadFloats
       if Double(total) <= limit { return Set(order.prefix(k)) }
     }
-    return []
+    return nil
   }
 }

@@ -72,6 +72,27 @@ final class MemoryPlanTests: XCTestCase {
     }
   }
 
+  /// GoogLeNet misses the target with its Winograd layers' speed-first work buffers (conv3:
+  /// 1.26 MB per thread) wherever they go, and meets it with lean ones (`leanWork`): conv3 in
+  /// blocks of 4 tile rows, every Winograd layer's products one channel block at a time, the
+  /// larger buffers in the arena (which grows by 11 %), 0.4 MB beside it.
+  func testLeanWorkMemoryWhereOnlyItMeetsTheTarget() throws {
+    let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/googlenet.cnn").path)
+    let lowered = LoweredNetwork(network)
+    let plan = Self.plan(lowered, compilation)
+    let source = SwiftGenerator.generate(network, source: compilation.source,
+                                         commandLine: "cnnc googlenet.cnn", targetCPU: "znver4")
+    XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)"), "conv3's lean blocks")
+    XCTAssertTrue(source.contains(" : max(1, 109824 &+ parts &* 384, 33280 &+ parts &* 25872)\n"), "scratch up to 2 threads")
+    XCTAssertEqual(plan.activationCount, 1_003_520)
+    XCTAssertEqual(plan.arenaCount, 1_117_376)
+    let layout = WeightLayout(lowered, lanes: 16)
+    let needs = max(109_824 + 2 * 384, 33_280 + 2 * 25_872)
+    let total = layout.count + plan.arenaCount + needs + MemoryTarget.processOverheadFloats
+    let limit = Double(try XCTUnwrap(MemoryTarget.baseFloats(lowered))) * (1 + MemoryTarget.share)
+    XCTAssertLessThanOrEqual(Double(total), limit, "within the target")
+  }
+
   /// The arena plan the generator makes for `lowered` (AVX-512 kernels), work memory included.
   static func plan(_ lowered: LoweredNetwork, _ compilation: Compilation) -> BufferPlan {
     ClassEmitter(lowered: lowered, layout: WeightLayout(lowered, lanes: 16), lanes: 16,

@@ -82,6 +82,24 @@ final class WinogradKernelTests: XCTestCase {
     XCTAssertFalse(source.contains("let paddedRow = firstTileRow &* 2 &+ r"), "no windows")
   }
 
+  /// A network whose speed-first plan misses the memory target (weights + activations 23.6 MB;
+  /// conv3's work buffers 2.5 MB for two threads) and whose lean one meets it: the layer runs in
+  /// blocks of 4 tile rows (0.46 MB of transformed input) instead of 7 (0.8 MB), one block of
+  /// output channels' products at a time (86 KB) instead of three, 0.55 MB per thread in all;
+  /// computed as the interpreter computes it, on 1-3 threads bit-identical.
+  func testLeanWorkMemoryWhereTheTargetNeedsIt() throws {
+    let source = try helpers.checkThreadsAndInterpreter("""
+      network LeanWork
+      input 56x56x64
+      conv3: conv 192 3x3 p1 | relu
+      gap
+      fc 26000
+
+      """, type: "LeanWork")
+    XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)"), "lean blocks")
+    XCTAssertTrue(source.contains("max(1, 0 &+ parts &* 136784)"), "one thread's work: window, transformed input, one group of products")
+  }
+
   func testEveryLayerAgreesWithInterpreter() throws {
     try helpers.checkEveryLayer(Self.spec, outputs: Self.outputs)
   }

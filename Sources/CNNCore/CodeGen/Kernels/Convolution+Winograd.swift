@@ -55,10 +55,13 @@ extension Convolution {
     /// thread's range runs in one pass over it and the products of all blocks live in scratch
     /// (grouped, those layers ran 1.5x slower: 16.4 -> 26.7 ms).
     var productsPerThread: Bool { 4 * transformedCount <= winogradL2Bytes }
+    /// Bytes of products a thread may hold in its work buffer (`winogradProductsBytes`, or
+    /// `winogradLeanProductsBytes` for lean work memory).
+    var productsBytes: Int
     /// Blocks of output channels whose products a thread holds at once: as many as
-    /// `winogradProductsBytes` take (at least one) in the work buffer, else all of them.
+    /// `productsBytes` take (at least one) in the work buffer, else all of them.
     var productGroup: Int {
-      productsPerThread ? max(1, min(channelBlocks, winogradProductsBytes / (4 * productsCount))) : channelBlocks
+      productsPerThread ? max(1, min(channelBlocks, productsBytes / (4 * productsCount))) : channelBlocks
     }
     /// Floats of scratch for the products (none when they are in the threads' work buffers).
     var scratchProductsCount: Int { productsPerThread ? 0 : channelBlocks * productsCount }
@@ -100,6 +103,16 @@ extension Convolution {
   /// those networks' weights and activations).
   static let winogradProductsBytes = 512 * 1024
 
+  /// Work memory of a thread in a network whose speed-first plan misses the memory target
+  /// (`KernelContext.leanWork`, `ClassEmitter`): products of one block of output channels at a
+  /// time (up to 128 KB) and blocks of tile rows whose transformed input stays within 512 KB
+  /// where the plane has such blocks. GoogLeNet's conv3 (28² tiles, 64 -> 192) then holds 0.55
+  /// MB per thread instead of 1.26 (blocks of 4 tile rows instead of 7, one group of products
+  /// instead of three) and runs 3.49 -> 3.61 ms at 1 thread; the network's work memory at 2
+  /// threads went from 2.5 MB beside the arena to 0.4 MB, the rest fitting the arena's gaps.
+  static let winogradLeanProductsBytes = 128 * 1024
+  static let winogradLeanTransformedBytes = 512 * 1024
+
   /// Tile rows per block: the divisor of `tilesHigh` with the least estimated memory traffic.
   /// Every block reads all transformed filters once (`filterBytes`), and every block of output
   /// channels reads the block's transformed input once — from L2 when a block fits
@@ -107,8 +120,10 @@ extension Convolution {
   /// 224² and 112² layers) get blocks of a tile row or two; small planes with many channels (14²
   /// x 512: 16 MB of filters) one block, which reads the filters only once.
   /// Blocks hold at least `minimumTiles` tiles (one two-vector panel) when the plane has them.
+  /// With `lean`, the same choice among the divisors whose transformed input fits
+  /// `winogradLeanTransformedBytes`, if any does.
   static func winogradBlockRows(tilesHigh: Int, tilesWide: Int, minimumTiles: Int, rowBytes: Int,
-                                filterBytes: Int, channelBlocks: Int) -> Int {
+                                filterBytes: Int, channelBlocks: Int, lean: Bool = false) -> Int {
     func traffic(_ rows: Int) -> Double {
       let blocks = Double(tilesHigh / rows)
       let transformed = Double(tilesHigh * rowBytes) * Double(channelBlocks)
@@ -117,7 +132,8 @@ extension Convolution {
     let divisors = (1...tilesHigh).filter {
       tilesHigh % $0 == 0 && ($0 * tilesWide >= minimumTiles || $0 == tilesHigh)
     }
-    return divisors.min { traffic($0) < traffic($1) } ?? 1
+    let small = divisors.filter { $0 * rowBytes <= winogradLeanTransformedBytes }
+    return ((lean && !small.isEmpty) ? small : divisors).min { traffic($0) < traffic($1) } ?? 1
   }
 
   /// Whether this step runs on the Winograd kernel: it qualifies (`qualifiesForWinograd`) and
@@ -217,7 +233,8 @@ extension Convolution {
     let blockRows = winogradBlockRows(
       tilesHigh: tilesHigh, tilesWide: tilesWide, minimumTiles: 2 * lanes,
       rowBytes: 16 * g.inPerGroup * tilesWide * 4,
-      filterBytes: 16 * g.inPerGroup * wideBlocks * wideRows * 4, channelBlocks: wideBlocks)
+      filterBytes: 16 * g.inPerGroup * wideBlocks * wideRows * 4, channelBlocks: wideBlocks,
+      lean: context.leanWork)
     let panelWidth = blockRows * tilesWide >= 2 * lanes ? 2 * lanes : lanes
     let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: 24)
     let transformLanes = [lanes, 8, 4].first { $0 <= tilesWide && $0 <= lanes } ?? 4
@@ -226,7 +243,8 @@ extension Convolution {
       needsPadding: paddedH != context.input.height || paddedW != context.input.width,
       blockRows: blockRows, inputChannels: g.inPerGroup,
       channelRows: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
-      transformLanes: transformLanes)
+      transformLanes: transformLanes,
+      productsBytes: context.leanWork ? winogradLeanProductsBytes : winogradProductsBytes)
   }
 
   /// Floats of packed weights: the transformed filters, the bias (`[block][channels]`) and one

@@ -15,6 +15,10 @@ struct KernelContext {
   var fma: Bool = true
   /// Whether an `fc` kernel loads ahead in its weight stream (`SwiftGenerator.touchesAhead`).
   var touchesAhead: Bool = true
+  /// Whether kernels keep their work memory small at some cost in speed (Winograd's blocks and
+  /// products, `Convolution.winogradLeanProductsBytes`): set by `ClassEmitter` where the
+  /// speed-first plan misses the memory target and the lean one meets it.
+  var leanWork: Bool = false
   /// Class-level kernel functions shared between steps (nil: emit none, e.g. when sizing).
   var helpers: KernelHelpers? = nil
 

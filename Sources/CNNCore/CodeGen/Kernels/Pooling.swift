@@ -103,7 +103,8 @@ enum Pooling {
           out.line("let e = UnsafeRawPointer(p + (k &* \(lanes))).loadUnaligned(as: \(vector).self)")
           out.line(isMax ? "vm = vm.replacing(with: e, where: (e .> vm) .| (e .!= e))" : "vs += e")
         }
-        out.line(isMax ? "var m = vm.max()" : "var sum = vs.sum()")
+        // `sum` changes only where a remainder follows the whole vectors.
+        out.line(isMax ? "var m = vm.max()" : "\(plane % lanes > 0 ? "var" : "let") sum = vs.sum()")
         if isMax {
           out.block(forLoop("l", lanes)) { out in out.line("if vm[l].isNaN { m = vm[l] }") }
         }
