@@ -883,26 +883,54 @@ public final class AlexNetTorchvision {
   // fc 1x1x9216 -> 1x1x4096 (shapes HxWxC)
   // in place: relu6 (relu), classifier.3 (dropout)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      block in
-      let packed = weights + (4214672 &+ block &* 147456)
-      var even = UnsafeRawPointer(weights + (41963408 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-      var odd = SIMD16<Float>()
-      for pair in 0..<4608 {
-        let i = pair &* 2
-        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = Self.__kernel1(even, we, x0[i])
-        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-      }
-      let sum = even + odd
-      let valid = block == 255 ? 16 : 16
-      for lane in 0..<valid {
-        let c = block &* 16 &+ lane
-        do {
-          var v = sum[lane]
-          v = v > 0 ? v : 0
-          y[c] = v
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      index in
+      if index < 64 {
+        let packed = weights + (4214672 &+ index &* 589824)
+        let bias = weights + (41963408 &+ index &* 64)
+        var sum0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+        var sum1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+        var sum2 = UnsafeRawPointer(bias + 32).loadUnaligned(as: SIMD16<Float>.self)
+        var sum3 = UnsafeRawPointer(bias + 48).loadUnaligned(as: SIMD16<Float>.self)
+        for i in 0..<9216 {
+          let x = x0[i]
+          let w = packed + i &* 16
+          sum0 = Self.__kernel1(sum0, UnsafeRawPointer(w + 0).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum1 = Self.__kernel1(sum1, UnsafeRawPointer(w + 147456).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum2 = Self.__kernel1(sum2, UnsafeRawPointer(w + 294912).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum3 = Self.__kernel1(sum3, UnsafeRawPointer(w + 442368).loadUnaligned(as: SIMD16<Float>.self), x)
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 0 &+ lane
+          do {
+            var v = sum0[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 16 &+ lane
+          do {
+            var v = sum1[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 32 &+ lane
+          do {
+            var v = sum2[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 48 &+ lane
+          do {
+            var v = sum3[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
         }
       }
     }
@@ -912,26 +940,54 @@ public final class AlexNetTorchvision {
   // fc 1x1x4096 -> 1x1x4096 (shapes HxWxC)
   // in place: relu7 (relu)
   private func classifier_4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      block in
-      let packed = weights + (41967504 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (58744720 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-      var odd = SIMD16<Float>()
-      for pair in 0..<2048 {
-        let i = pair &* 2
-        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = Self.__kernel1(even, we, x0[i])
-        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
-      }
-      let sum = even + odd
-      let valid = block == 255 ? 16 : 16
-      for lane in 0..<valid {
-        let c = block &* 16 &+ lane
-        do {
-          var v = sum[lane]
-          v = v > 0 ? v : 0
-          y[c] = v
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      index in
+      if index < 64 {
+        let packed = weights + (41967504 &+ index &* 262144)
+        let bias = weights + (58744720 &+ index &* 64)
+        var sum0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+        var sum1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+        var sum2 = UnsafeRawPointer(bias + 32).loadUnaligned(as: SIMD16<Float>.self)
+        var sum3 = UnsafeRawPointer(bias + 48).loadUnaligned(as: SIMD16<Float>.self)
+        for i in 0..<4096 {
+          let x = x0[i]
+          let w = packed + i &* 16
+          sum0 = Self.__kernel1(sum0, UnsafeRawPointer(w + 0).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum1 = Self.__kernel1(sum1, UnsafeRawPointer(w + 65536).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum2 = Self.__kernel1(sum2, UnsafeRawPointer(w + 131072).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum3 = Self.__kernel1(sum3, UnsafeRawPointer(w + 196608).loadUnaligned(as: SIMD16<Float>.self), x)
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 0 &+ lane
+          do {
+            var v = sum0[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 16 &+ lane
+          do {
+            var v = sum1[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 32 &+ lane
+          do {
+            var v = sum2[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 48 &+ lane
+          do {
+            var v = sum3[lane]
+            v = v > 0 ? v : 0
+            y[c] = v
+          }
         }
       }
     }
@@ -940,23 +996,58 @@ public final class AlexNetTorchvision {
   // classifier.6: fc 1000   (line 24)
   // fc 1x1x4096 -> 1x1x1000 (shapes HxWxC)
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(63, threads: threads, pool: pool) {
-      block in
-      let packed = weights + (58748816 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (62877584 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-      var odd = SIMD16<Float>()
-      for pair in 0..<2048 {
-        let i = pair &* 2
-        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = Self.__kernel1(even, we, x0[i])
-        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
+    Self.parallelFor(18, threads: threads, pool: pool) {
+      index in
+      if index < 15 {
+        let packed = weights + (58748816 &+ index &* 262144)
+        let bias = weights + (62877584 &+ index &* 64)
+        var sum0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+        var sum1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+        var sum2 = UnsafeRawPointer(bias + 32).loadUnaligned(as: SIMD16<Float>.self)
+        var sum3 = UnsafeRawPointer(bias + 48).loadUnaligned(as: SIMD16<Float>.self)
+        for i in 0..<4096 {
+          let x = x0[i]
+          let w = packed + i &* 16
+          sum0 = Self.__kernel1(sum0, UnsafeRawPointer(w + 0).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum1 = Self.__kernel1(sum1, UnsafeRawPointer(w + 65536).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum2 = Self.__kernel1(sum2, UnsafeRawPointer(w + 131072).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum3 = Self.__kernel1(sum3, UnsafeRawPointer(w + 196608).loadUnaligned(as: SIMD16<Float>.self), x)
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 0 &+ lane
+          y[c] = sum0[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 16 &+ lane
+          y[c] = sum1[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 32 &+ lane
+          y[c] = sum2[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 48 &+ lane
+          y[c] = sum3[lane]
+        }
       }
-      let sum = even + odd
-      let valid = block == 62 ? 8 : 16
-      for lane in 0..<valid {
-        let c = block &* 16 &+ lane
-        y[c] = sum[lane]
+      if index >= 15 {
+        let block = 60 &+ (index &- 15)
+        let packed = weights + (58748816 &+ block &* 65536)
+        var even = UnsafeRawPointer(weights + (62877584 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        var odd = SIMD16<Float>()
+        for pair in 0..<2048 {
+          let i = pair &* 2
+          let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+          let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+          even = Self.__kernel1(even, we, x0[i])
+          odd = Self.__kernel1(odd, wo, x0[i &+ 1])
+        }
+        let sum = even + odd
+        let valid = block == 62 ? 8 : 16
+        for lane in 0..<valid {
+          let c = block &* 16 &+ lane
+          y[c] = sum[lane]
+        }
       }
     }
   }

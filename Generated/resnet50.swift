@@ -3656,23 +3656,58 @@ public final class ResNet50 {
   // fc: fc 1000   (line 59)
   // fc 1x1x2048 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(63, threads: threads, pool: pool) {
-      block in
-      let packed = weights + (24925472 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (26989856 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-      var odd = SIMD16<Float>()
-      for pair in 0..<1024 {
-        let i = pair &* 2
-        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = Self.__kernel1(even, we, x0[i])
-        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
+    Self.parallelFor(18, threads: threads, pool: pool) {
+      index in
+      if index < 15 {
+        let packed = weights + (24925472 &+ index &* 131072)
+        let bias = weights + (26989856 &+ index &* 64)
+        var sum0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+        var sum1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+        var sum2 = UnsafeRawPointer(bias + 32).loadUnaligned(as: SIMD16<Float>.self)
+        var sum3 = UnsafeRawPointer(bias + 48).loadUnaligned(as: SIMD16<Float>.self)
+        for i in 0..<2048 {
+          let x = x0[i]
+          let w = packed + i &* 16
+          sum0 = Self.__kernel1(sum0, UnsafeRawPointer(w + 0).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum1 = Self.__kernel1(sum1, UnsafeRawPointer(w + 32768).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum2 = Self.__kernel1(sum2, UnsafeRawPointer(w + 65536).loadUnaligned(as: SIMD16<Float>.self), x)
+          sum3 = Self.__kernel1(sum3, UnsafeRawPointer(w + 98304).loadUnaligned(as: SIMD16<Float>.self), x)
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 0 &+ lane
+          y[c] = sum0[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 16 &+ lane
+          y[c] = sum1[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 32 &+ lane
+          y[c] = sum2[lane]
+        }
+        for lane in 0..<16 {
+          let c = index &* 64 &+ 48 &+ lane
+          y[c] = sum3[lane]
+        }
       }
-      let sum = even + odd
-      let valid = block == 62 ? 8 : 16
-      for lane in 0..<valid {
-        let c = block &* 16 &+ lane
-        y[c] = sum[lane]
+      if index >= 15 {
+        let block = 60 &+ (index &- 15)
+        let packed = weights + (24925472 &+ block &* 32768)
+        var even = UnsafeRawPointer(weights + (26989856 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        var odd = SIMD16<Float>()
+        for pair in 0..<1024 {
+          let i = pair &* 2
+          let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+          let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+          even = Self.__kernel1(even, we, x0[i])
+          odd = Self.__kernel1(odd, wo, x0[i &+ 1])
+        }
+        let sum = even + odd
+        let valid = block == 62 ? 8 : 16
+        for lane in 0..<valid {
+          let c = block &* 16 &+ lane
+          y[c] = sum[lane]
+        }
       }
     }
   }

@@ -158,6 +158,26 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
+  /// fc layers past L2 on a target without loads ahead (znver4) sum four blocks of outputs at
+  /// once (`FullyConnected.streams`): `a` (1024 -> 1000, 4 MB) 15 groups and 3 single blocks,
+  /// the last with 8 outputs; `b` (1000 -> 570, 2.3 MB) 9 groups, the last block of the last one
+  /// with 10; `c` (0.02 MB) one block at a time. Against the interpreter, 1-3 threads identical.
+  func testLargeFullyConnectedLayersReadFourWeightStreams() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network FCStreams
+      input 4x4x64
+      a: fc 1000 | relu
+      b: fc 570 | relu6
+      c: fc 10
+
+      """, type: "FCStreams", generatedFor: "znver4")
+    XCTAssertEqual(source.components(separatedBy: "var sum3 = ").count - 1, 2, "a and b read four streams")
+    XCTAssertTrue(source.contains("let block = 60 &+ (index &- 15)"), "a's last three blocks one by one")
+    XCTAssertTrue(source.contains("for lane in 0..<(index == 8 ? 10 : 16)"), "b's partial last block in a group")
+    XCTAssertFalse(source.contains("if index >= 9"), "b has no single blocks")
+    XCTAssertEqual(source.components(separatedBy: "var odd = SIMD16<Float>()").count - 1, 2, "a's singles and c")
+  }
+
   func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
     // Generated for an Intel part where the host has AVX-512, so that fcbig's loads ahead
     // (which AMD targets leave out, `SwiftGenerator.touchesAhead`) run here too.
