@@ -127,9 +127,9 @@ struct ClassEmitter {
     out.line("]")
     if !layout.constants.isEmpty {
       out.line("/// Weights written in the spec (`weights=[…]`, `bias=[…]`).")
-      out.line("private static let constants: [String: [Float]] = [")
+      out.line("private static let constants: [(name: String, values: [Float])] = [")
       for constant in layout.constants {
-        out.line("  \"\(constant.name)\": [\(constant.values.map { Literal.float($0) }.joined(separator: ", "))],")
+        out.line("  (\"\(constant.name)\", [\(constant.values.map { Literal.float($0) }.joined(separator: ", "))]),")
       }
       out.line("]")
     }
@@ -232,7 +232,7 @@ struct ClassEmitter {
   /// weights. Loading streams the file (`Safetensors`) into `weights`; an I/O error met while
   /// streaming is thrown once the instance exists (its `deinit` frees the buffers).
   private func emitInitializers(_ out: inout SwiftEmitter) {
-    let constants = layout.constants.isEmpty ? "[:]" : "Self.constants"
+    let constants = layout.constants.isEmpty ? "[]" : "Self.constants"
     let defaultThreads = "Self.onlineProcessors"
     out.line("/// The processors online: the default thread count. (Not `ProcessInfo`, whose first use")
     out.line("/// costs ~2 MB of resident memory: a model without weights measured 2.4 MB with it, 0.3 MB without.)")

@@ -16,6 +16,24 @@ final class CodeGenSourceTests: XCTestCase {
     Golden.assertMatches(try generate("tiny.cnn"), "Tests/Golden/codegen/tiny.swift")
   }
 
+  /// Generated code never hashes a `String` (no dictionary or set keyed by one): the first
+  /// hash pages in ~1 MB of the standard library, more than a small model's weights (a
+  /// dictionary of `edge_vertical`'s 3 spec-constant weights held 1.2 MB of its 1.22 MB model
+  /// RSS). Tensors are looked up in lists instead.
+  func testGeneratedCodeHashesNoStrings() throws {
+    let directory = Golden.url("Generated")
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }
+    XCTAssertGreaterThanOrEqual(files.count, 27)
+    for file in files {
+      let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+      for pattern in ["[String:", "Dictionary<String", "Set<String>", ": Hashable"] {
+        XCTAssertFalse(text.contains(pattern), "\(file): \(pattern)")
+      }
+    }
+    let constants = try String(contentsOf: directory.appendingPathComponent("edge_vertical.swift"), encoding: .utf8)
+    XCTAssertTrue(constants.contains("private static let constants: [(name: String, values: [Float])] = [\n    (\"edge.weight\", [1.0, 0.0, -1.0]),\n  ]"))
+  }
+
   func testGenerationIsDeterministic() throws {
     XCTAssertEqual(try generate("graph.cnn"), try generate("graph.cnn"))
   }

@@ -96,7 +96,7 @@ public final class Tiny {
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weightsPath path: String, threads: Int) throws {
-    let file = try Safetensors(path: path, expected: Self.expected, constants: [:])
+    let file = try Safetensors(path: path, expected: Self.expected, constants: [])
     self.init(file: file, threads: threads)
     if let failure = file.failure { throw failure }
   }
@@ -641,19 +641,21 @@ public final class Tiny {
     /// from where the previous search stopped, finds each within a few names.
     private var entries: [(name: String, entry: Entry)] = []
     private var nextEntry = 0
-    private let constants: [String: [Float]]
+    /// Spec-constant tensors, a list for the same reason (a dictionary literal of them cost
+    /// `edge_vertical` 1.2 MB of resident memory, for 3 weights).
+    private let constants: [(name: String, values: [Float])]
     private var floats: UnsafeMutablePointer<Float>?
     private var halves: UnsafeMutablePointer<UInt16>?
     private(set) var failure: WeightsError?
 
     /// No file: every tensor comes from `constants`.
-    init(constants: [String: [Float]]) {
+    init(constants: [(name: String, values: [Float])]) {
       path = ""
       self.constants = constants
     }
 
     /// Opens `path` and checks its header against `expected` (PyTorch `state_dict` names).
-    init(path: String, expected: [Expected], constants: [String: [Float]]) throws {
+    init(path: String, expected: [Expected], constants: [(name: String, values: [Float])]) throws {
       self.constants = constants
       self.path = path
       descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -766,7 +768,7 @@ public final class Tiny {
     /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
     /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
     func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
-      if !constants.isEmpty, let values = constants[name] {
+      if let values = constant(name) {
         values.withUnsafeBufferPointer { body(0, $0) }
         return
       }
@@ -813,9 +815,14 @@ public final class Tiny {
       return true
     }
 
+    /// The spec-constant values of tensor `name`, if it has any.
+    private func constant(_ name: String) -> [Float]? {
+      constants.first { $0.name == name }?.values
+    }
+
     /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
     func values(_ name: String) -> [Float] {
-      if !constants.isEmpty, let values = constants[name] { return values }
+      if let values = constant(name) { return values }
       var result: [Float] = []
       stream(name) { _, piece in result.append(contentsOf: piece) }
       return result
