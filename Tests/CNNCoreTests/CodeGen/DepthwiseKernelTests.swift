@@ -54,8 +54,11 @@ final class DepthwiseKernelTests: XCTestCase {
   /// The direct row kernel (`Convolution+DepthwiseRows.swift`): no padding (no masks, no
   /// row-block planes), dilation, stride 2 with `ceil` (masks on the right), stride 2 on an odd
   /// width, `conv` with groups == channels, an output exactly one vector wide (both masks on one
-  /// vector), a middle loop of column vectors; then 5x5 stride 2 with asymmetric padding and two
-  /// channels (both are boundary planes, which take the row-block kernel).
+  /// vector), a middle loop of column vectors; then 5x5 stride 2 with asymmetric padding, two
+  /// channels (both are boundary planes, which take the row-block kernel), and 3x3 stride 2
+  /// unpadded on three channels. Stride-2 taps whose pair of loads would be half used are the
+  /// neighbour column's vector one lane over (`StridedTap`): `ceilr`, `odd` and `asym5` take
+  /// their `2·ox − 1` column up from `2·ox + 1`, `s2p0` its `2·ox + 2` column down from `2·ox`.
   static let rowsSpecs = [
     """
     network DepthwiseRows
@@ -74,6 +77,8 @@ final class DepthwiseKernelTests: XCTestCase {
     asym5: dwconv 5x5 s2 pad=2,1,1,2 floor | relu6
     two: conv 2 1x1 | relu
     pair: dwconv 3x3 p1 | relu
+    three: conv 3 1x1 | relu
+    s2p0: dwconv 3x3 s2 floor | relu
 
     """,
   ]
@@ -84,8 +89,10 @@ final class DepthwiseKernelTests: XCTestCase {
     XCTAssertTrue(source.contains(".replacing(with: zero, where: high"), "right padding is masked")
     XCTAssertTrue(source.contains("if c == 0 || c == "), "boundary planes take the row blocks")
     try helpers.checkEveryLayer(Self.rowsSpecs[0], outputs: "output @nopad, @dil, @ceilr, @odd, @one, @both\n")
-    try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows")
-    try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair\n")
+    XCTAssertTrue(source.contains("SIMD16<Float>(r0[q &- 1], u0_2[0], u0_2[1]"), "a column shifted up")
+    let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows")
+    XCTAssertTrue(second.contains("u0_0[14], u0_0[15], r0[q &+ 32])"), "a column shifted down")
+    try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair, @s2p0\n")
   }
 
   /// The flat kernel for small stride-1 planes (`Convolution+DepthwiseFlat.swift`): 3x3 on 7x7
