@@ -28,7 +28,7 @@ struct ClassEmitter {
     self.layout = layout
     self.lanes = lanes
     self.source = source
-    func emitted(leanWork: Bool) -> (Steps, BufferPlan, arenaSteps: Set<Int>?) {
+    func emitted(leanWork: Bool) -> (steps: Steps, placed: BufferPlan, arenaSteps: Set<Int>?) {
       let steps = Steps(lowered: lowered, layout: layout, lanes: lanes, source: source, fma: fma,
                         touchesAhead: touchesAhead, leanWork: leanWork)
       let work = steps.needs.map { $0.floats(parts: Threading.plannedThreads) }
@@ -41,11 +41,11 @@ struct ClassEmitter {
       let lean = emitted(leanWork: true)
       if lean.arenaSteps != nil { chosen = lean }
     }
-    helpers = chosen.0.helpers
-    stepComments = chosen.0.comments
-    stepBodies = chosen.0.bodies
-    stepNeeds = chosen.0.needs
-    plan = chosen.1.keepingWork(of: chosen.arenaSteps ?? [])
+    helpers = chosen.steps.helpers
+    stepComments = chosen.steps.comments
+    stepBodies = chosen.steps.bodies
+    stepNeeds = chosen.steps.needs
+    plan = chosen.placed.keepingWork(of: chosen.arenaSteps ?? [])
   }
 
   /// Every step's kernel text and its needs of `scratch`.

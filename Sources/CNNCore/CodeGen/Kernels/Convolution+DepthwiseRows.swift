@@ -72,7 +72,7 @@ extension Convolution {
     /// LLVM's hands, an 8-lane gather (`vgatherqps`: MobileNetV2's 112² → 56² depthwise, whose
     /// `2·ox − 1` taps used only the odd halves of the pairs at `q − 2`, ran 6 gathers per 4
     /// rows x 16 columns); such a column is taken from its neighbour two columns away, one lane
-    /// over, plus one scalar load (that layer 0.21 → 0.17 ms, interleaved).
+    /// over, plus one scalar load (that layer 0.239 → 0.207 ms, interleaved).
     var stridedTaps: [StridedTap] {
       let uses = Dictionary(grouping: columns, by: Self.pairBase)
       return columns.map { d in
