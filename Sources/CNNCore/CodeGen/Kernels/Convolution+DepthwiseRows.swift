@@ -24,6 +24,8 @@ extension Convolution {
     /// Floats read around a row start, `rowStart + minRead ... rowStart + maxRead`.
     var minRead, maxRead: Int
     var strideH, strideW: Int
+    /// How each column's vector is built at stride 2 (empty at stride 1).
+    var stridedTaps: [StridedTap] = []
 
     init?(_ context: KernelContext) {
       let (output, lanes, g) = (context.output, context.lanes, geometry(context))
@@ -41,6 +43,7 @@ extension Convolution {
       } else {
         minRead = Self.pairBase(columns.first!)
         maxRead = 2 * last + Self.pairBase(columns.last!) + 2 * lanes - 1
+        stridedTaps = Self.stridedTaps(columns)
       }
     }
 
@@ -66,19 +69,27 @@ extension Convolution {
       case shiftedUp(from: Int)
       /// Column `d - 2`'s vector moved down one lane, the value at `d + 2 * (lanes - 1)` last.
       case shiftedDown(from: Int)
+
+      /// The column offset a shifted tap is moved from.
+      var source: Int? {
+        switch self {
+        case .half: nil
+        case .shiftedUp(let from), .shiftedDown(let from): from
+        }
+      }
     }
 
-    /// Each column's `StridedTap`. A pair of loads whose other half no tap uses becomes, in
+    /// Each of `columns`' `StridedTap`. A pair of loads whose other half no tap uses becomes, in
     /// LLVM's hands, an 8-lane gather (`vgatherqps`: MobileNetV2's 112² → 56² depthwise, whose
     /// `2·ox − 1` taps used only the odd halves of the pairs at `q − 2`, ran 6 gathers per 4
     /// rows x 16 columns); such a column is taken from its neighbour two columns away, one lane
     /// over, plus one scalar load (that layer 0.239 → 0.207 ms, interleaved).
-    var stridedTaps: [StridedTap] {
-      let uses = Dictionary(grouping: columns, by: Self.pairBase)
+    static func stridedTaps(_ columns: [Int]) -> [StridedTap] {
+      let uses = Dictionary(grouping: columns, by: pairBase)
       return columns.map { d in
-        let base = Self.pairBase(d)
+        let base = pairBase(d)
         guard uses[base]!.count == 1 else { return .half(base: base, odd: d != base) }
-        let fullyUsed = { (c: Int) in columns.contains(c) && uses[Self.pairBase(c)]!.count == 2 }
+        let fullyUsed = { (c: Int) in columns.contains(c) && uses[pairBase(c)]!.count == 2 }
         if fullyUsed(d + 2) { return .shiftedUp(from: d + 2) }
         if fullyUsed(d - 2) { return .shiftedDown(from: d - 2) }
         return .half(base: base, odd: d != base)
@@ -248,14 +259,14 @@ extension Convolution {
       // from another, every vector first (the shifted one after its source), then the
       // multiply-adds in the same order.
       var loaded = Set<Int>()
-      let taps = rows.strideW == 1 ? [] : rows.stridedTaps
+      let taps = rows.stridedTaps
       func tapValue(_ n: Int) -> String {
         let d = rows.columns[n]
-        if rows.strideW == 1 {
+        guard !taps.isEmpty else {
           return "UnsafeRawPointer(r\(i) + (\(plus("q", d)))).loadUnaligned(as: \(vector).self)"
         }
-        switch taps[n] {
-        case .half(let e, let odd):
+        let tap = taps[n]
+        if case .half(let e, let odd) = tap {
           let pair = "\(i)_\(e < 0 ? "m\(-e)" : "\(e)")"
           if !loaded.contains(e) {
             out.line("let a\(pair) = UnsafeRawPointer(r\(i) + (\(plus("q", e)))).loadUnaligned(as: \(vector).self)")
@@ -264,30 +275,19 @@ extension Convolution {
           }
           let half = odd ? "oddHalf" : "evenHalf"
           return "\(vector)(lowHalf: a\(pair).\(half), highHalf: b\(pair).\(half))"
-        case .shiftedUp(let from):
-          let source = "u\(i)_\(rows.columns.firstIndex(of: from)!)"
+        }
+        let source = "u\(i)_\(rows.columns.firstIndex(of: tap.source!)!)"
+        if case .shiftedUp = tap {
           let lanesList = (0..<(lanes - 1)).map { "\(source)[\($0)]" }.joined(separator: ", ")
           return "\(vector)(r\(i)[\(plus("q", d))], \(lanesList))"
-        case .shiftedDown(let from):
-          let source = "u\(i)_\(rows.columns.firstIndex(of: from)!)"
-          let lanesList = (1..<lanes).map { "\(source)[\($0)]" }.joined(separator: ", ")
-          return "\(vector)(\(lanesList), r\(i)[\(plus("q", d + 2 * (lanes - 1)))])"
         }
+        let lanesList = (1..<lanes).map { "\(source)[\($0)]" }.joined(separator: ", ")
+        return "\(vector)(\(lanesList), r\(i)[\(plus("q", d + 2 * (lanes - 1)))])"
       }
-      let order = rows.columns.indices.sorted { a, b in
-        func rank(_ n: Int) -> Int {
-          guard !taps.isEmpty else { return 0 }
-          if case .half = taps[n] { return 0 }
-          return 1
-        }
-        return (rank(a), a) < (rank(b), b)
-      }
-      let sources = Set(taps.compactMap { tap -> Int? in
-        switch tap {
-        case .half: return nil
-        case .shiftedUp(let from), .shiftedDown(let from): return rows.columns.firstIndex(of: from)
-        }
-      })
+      // Sources (the halves) before the columns shifted from them.
+      let shifted = taps.indices.filter { taps[$0].source != nil }
+      let order = rows.columns.indices.filter { !shifted.contains($0) } + shifted
+      let sources = Set(taps.compactMap { $0.source.flatMap(rows.columns.firstIndex(of:)) })
       func emitValue(_ n: Int) {
         let d = rows.columns[n]
         var value = tapValue(n)

@@ -13,6 +13,8 @@
 enum FullyConnected {
   /// Blocks of outputs whose weight streams a large layer reads at once.
   static let streams = 4
+  /// Floats ahead of the sum that a block's loads ahead touch (64 KB).
+  static let aheadFloats = 16384
 
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let inputs = context.input.elementCount ?? 0
@@ -22,13 +24,12 @@ enum FullyConnected {
     let biasOffset = context.weightOffset + blocks * inputs * lanes
     let lastValid = outputs - (blocks - 1) * lanes
     let parallel = Threading.worthSplitting(work: inputs * outputs, iterations: blocks)
-    let ahead = 16384
-    // `ahead <= inputs * lanes`: the touches of a block stay in the next block's weights (the
-    // last block touches its own), so they never leave the layer's weights.
-    let touch = context.touchesAhead && blocks * inputs * lanes * 4 > 2 * 1024 * 1024 && inputs * lanes >= ahead
-      && inputs >= 2
+    let pastL2 = blocks * inputs * lanes * 4 > 2 * 1024 * 1024
+    // `aheadFloats <= inputs * lanes`: the touches of a block stay in the next block's weights
+    // (the last block touches its own), so they never leave the layer's weights.
+    let touch = context.touchesAhead && pastL2 && inputs * lanes >= aheadFloats && inputs >= 2
     // Past L2 and without the loads ahead: `streams` blocks at a time, then the rest one by one.
-    let groups = !touch && blocks * inputs * lanes * 4 > 2 * 1024 * 1024 ? blocks / streams : 0
+    let groups = !touch && pastL2 ? blocks / streams : 0
     if groups > 0 {
       let single = blocks - groups * streams
       let split = Threading.worthSplitting(work: inputs * outputs, iterations: groups + single)
@@ -90,12 +91,11 @@ enum FullyConnected {
                                 biasOffset: Int, touch: Bool, _ out: inout SwiftEmitter) {
     let lanes = context.lanes
     let vector = context.vectorType
-    let ahead = 16384
     out.line("let packed = weights + (\(context.weightOffset) &+ block &* \(inputs * lanes))")
     out.line("var even = UnsafeRawPointer(weights + (\(biasOffset) &+ block &* \(lanes))).loadUnaligned(as: \(vector).self)")
     out.line("var odd = \(vector)()")
     if touch {
-      out.line("let ahead = block == \(blocks - 1) ? packed : packed + \(ahead)")
+      out.line("let ahead = block == \(blocks - 1) ? packed : packed + \(aheadFloats)")
       out.line("var sink: Float = 0")
     }
     out.block(forLoop("pair", inputs / 2)) { out in
