@@ -111,7 +111,13 @@ final class DepthwiseKernelTests: XCTestCase {
 
   func testFlatPlanesAgreeWithInterpreterAndThreadsAreIdentical() throws {
     let source = try helpers.checkThreadsAndInterpreter(Self.flatSpec, type: "DepthwiseFlat")
-    XCTAssertTrue(source.contains("for v in 0..<"), "small planes use the flat kernel")
+    // Every vector's accumulator at once (7x7 at 16 lanes: 4 vectors), tap by tap; the centre
+    // tap reads inside the plane in every lane of the first vector and loads no mask.
+    XCTAssertTrue(source.contains("var acc3 = bias"), "small planes use the flat kernel, vectors interleaved")
+    XCTAssertNotNil(source.range(of: #"let q0_4 = unsafeBitCast\(UnsafeRawPointer\(p \+ 0\)\.loadUnaligned\(as: SIMD\d+<UInt32>\.self\), to:"#,
+                                 options: .regularExpression), "an all-inside tap loads no mask")
+    XCTAssertNotNil(source.range(of: #"let q0_0 = unsafeBitCast\(UnsafeRawPointer\(p - 8\)\.loadUnaligned\(as: SIMD\d+<UInt32>\.self\) & UnsafeRawPointer\(masks \+ 0\)"#,
+                                 options: .regularExpression), "a tap reading the padding is masked")
     try helpers.checkEveryLayer(Self.flatSpec, outputs: "output @a, @b, @c, @d\n")
   }
 }
