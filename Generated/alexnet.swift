@@ -383,7 +383,8 @@ public final class AlexNet {
   // conv 27x27x96 -> 27x27x256, kernel 5x5 stride 1x1 pad 2,2,2,2 groups 2 (shapes HxWxC)
   // in place: relu2 (relu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
+    Self.parallelFor(96, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
@@ -606,7 +607,8 @@ public final class AlexNet {
   // in place: relu3 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
@@ -663,7 +665,8 @@ public final class AlexNet {
   // conv 13x13x384 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 groups 2 (shapes HxWxC)
   // in place: relu4 (relu)
   private func conv4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
@@ -709,7 +712,8 @@ public final class AlexNet {
   // conv 13x13x384 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 groups 2 (shapes HxWxC)
   // in place: relu5 (relu)
   private func conv5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {

@@ -353,7 +353,8 @@ public final class AlexNetTorchvision {
   // conv 27x27x64 -> 27x27x192, kernel 5x5 stride 1x1 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
@@ -541,7 +542,8 @@ public final class AlexNetTorchvision {
   // in place: relu3 (relu)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<192 {
+    Self.parallelFor(192, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
@@ -599,7 +601,8 @@ public final class AlexNetTorchvision {
   // in place: relu4 (relu)
   private func features_8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
@@ -654,7 +657,8 @@ public final class AlexNetTorchvision {
   // in place: relu5 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {

@@ -2948,7 +2948,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3075,7 +3076,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3202,7 +3204,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3347,7 +3350,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3492,7 +3496,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3637,7 +3642,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3782,7 +3788,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3927,7 +3934,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -4072,7 +4080,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -4217,7 +4226,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -4362,7 +4372,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -4507,7 +4518,8 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -4819,7 +4831,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4958,7 +4971,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5097,7 +5111,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5236,7 +5251,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5375,7 +5391,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5514,7 +5531,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5653,7 +5671,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5792,7 +5811,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5894,7 +5914,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5996,7 +6017,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6098,7 +6120,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6200,7 +6223,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6302,7 +6326,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer13.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6404,7 +6429,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer14.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6506,7 +6532,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer15.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6608,7 +6635,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer16.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6710,7 +6738,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer17.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer17_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6812,7 +6841,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer18.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer18_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6914,7 +6944,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer19.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer19_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -7016,7 +7047,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer20.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer20_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -7118,7 +7150,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer21.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer21_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -7220,7 +7253,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer22.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer22_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -7322,7 +7356,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer23.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer23_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -7424,7 +7459,8 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer24.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer24_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

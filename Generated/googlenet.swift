@@ -3237,7 +3237,8 @@ public final class GoogLeNet {
   // folded: inception4c.branch2.1.bn (bn)
   // in place: relu30 (relu)
   private func inception4c_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3730,7 +3731,8 @@ public final class GoogLeNet {
   // folded: inception4d.branch2.1.bn (bn)
   // in place: relu36 (relu)
   private func inception4d_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<144 {
+    Self.parallelFor(144, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4165,7 +4167,8 @@ public final class GoogLeNet {
   // folded: inception4e.branch2.1.bn (bn)
   // in place: relu42 (relu)
   private func inception4e_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
+    Self.parallelFor(160, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

@@ -481,7 +481,8 @@ public final class NiN {
   // conv 27x27x96 -> 27x27x256, kernel 5x5 stride 1x1 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu4 (relu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
+    Self.parallelFor(96, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 961)
       plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
@@ -814,7 +815,8 @@ public final class NiN {
   // conv 13x13x256 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 225)
       plane.update(repeating: 0, count: 15)
       for row in 0..<13 {

@@ -3010,7 +3010,8 @@ public final class ResNet101 {
   // in place: relu27 (relu)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3188,7 +3189,8 @@ public final class ResNet101 {
   // in place: relu30 (relu)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3366,7 +3368,8 @@ public final class ResNet101 {
   // in place: relu33 (relu)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3544,7 +3547,8 @@ public final class ResNet101 {
   // in place: relu36 (relu)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3721,7 +3725,8 @@ public final class ResNet101 {
   // folded: layer3.5.bn2 (bn)
   // in place: relu39 (relu)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3882,7 +3887,8 @@ public final class ResNet101 {
   // folded: layer3.6.bn2 (bn)
   // in place: relu42 (relu)
   private func layer3_6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4043,7 +4049,8 @@ public final class ResNet101 {
   // folded: layer3.7.bn2 (bn)
   // in place: relu45 (relu)
   private func layer3_7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4204,7 +4211,8 @@ public final class ResNet101 {
   // folded: layer3.8.bn2 (bn)
   // in place: relu48 (relu)
   private func layer3_8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4365,7 +4373,8 @@ public final class ResNet101 {
   // folded: layer3.9.bn2 (bn)
   // in place: relu51 (relu)
   private func layer3_9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4526,7 +4535,8 @@ public final class ResNet101 {
   // folded: layer3.10.bn2 (bn)
   // in place: relu54 (relu)
   private func layer3_10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4687,7 +4697,8 @@ public final class ResNet101 {
   // folded: layer3.11.bn2 (bn)
   // in place: relu57 (relu)
   private func layer3_11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -4848,7 +4859,8 @@ public final class ResNet101 {
   // folded: layer3.12.bn2 (bn)
   // in place: relu60 (relu)
   private func layer3_12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5009,7 +5021,8 @@ public final class ResNet101 {
   // folded: layer3.13.bn2 (bn)
   // in place: relu63 (relu)
   private func layer3_13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5170,7 +5183,8 @@ public final class ResNet101 {
   // folded: layer3.14.bn2 (bn)
   // in place: relu66 (relu)
   private func layer3_14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5331,7 +5345,8 @@ public final class ResNet101 {
   // folded: layer3.15.bn2 (bn)
   // in place: relu69 (relu)
   private func layer3_15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5492,7 +5507,8 @@ public final class ResNet101 {
   // folded: layer3.16.bn2 (bn)
   // in place: relu72 (relu)
   private func layer3_16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5653,7 +5669,8 @@ public final class ResNet101 {
   // folded: layer3.17.bn2 (bn)
   // in place: relu75 (relu)
   private func layer3_17_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5814,7 +5831,8 @@ public final class ResNet101 {
   // folded: layer3.18.bn2 (bn)
   // in place: relu78 (relu)
   private func layer3_18_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -5975,7 +5993,8 @@ public final class ResNet101 {
   // folded: layer3.19.bn2 (bn)
   // in place: relu81 (relu)
   private func layer3_19_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6136,7 +6155,8 @@ public final class ResNet101 {
   // folded: layer3.20.bn2 (bn)
   // in place: relu84 (relu)
   private func layer3_20_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6297,7 +6317,8 @@ public final class ResNet101 {
   // folded: layer3.21.bn2 (bn)
   // in place: relu87 (relu)
   private func layer3_21_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6458,7 +6479,8 @@ public final class ResNet101 {
   // folded: layer3.22.bn2 (bn)
   // in place: relu90 (relu)
   private func layer3_22_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -6781,7 +6803,8 @@ public final class ResNet101 {
   // folded: layer4.1.bn2 (bn)
   // in place: relu96 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -6911,7 +6934,8 @@ public final class ResNet101 {
   // folded: layer4.2.bn2 (bn)
   // in place: relu99 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {

@@ -1168,7 +1168,8 @@ public final class ResNet18 {
   // folded: layer3.0.bn1 (bn)
   // in place: relu10 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1209,7 +1210,8 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1351,7 +1353,8 @@ public final class ResNet18 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu12 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1392,7 +1395,8 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1450,7 +1454,8 @@ public final class ResNet18 {
   // folded: layer4.0.bn1 (bn)
   // in place: relu14 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1492,7 +1497,8 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -1581,7 +1587,8 @@ public final class ResNet18 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu16 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -1623,7 +1630,8 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {

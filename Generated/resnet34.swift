@@ -1794,7 +1794,8 @@ public final class ResNet34 {
   // folded: layer3.0.bn1 (bn)
   // in place: relu16 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1835,7 +1836,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1977,7 +1979,8 @@ public final class ResNet34 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu18 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2018,7 +2021,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2076,7 +2080,8 @@ public final class ResNet34 {
   // folded: layer3.2.bn1 (bn)
   // in place: relu20 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2117,7 +2122,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.2.bn2 (bn)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2175,7 +2181,8 @@ public final class ResNet34 {
   // folded: layer3.3.bn1 (bn)
   // in place: relu22 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2216,7 +2223,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.3.bn2 (bn)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2274,7 +2282,8 @@ public final class ResNet34 {
   // folded: layer3.4.bn1 (bn)
   // in place: relu24 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2315,7 +2324,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.4.bn2 (bn)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2373,7 +2383,8 @@ public final class ResNet34 {
   // folded: layer3.5.bn1 (bn)
   // in place: relu26 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2414,7 +2425,8 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.5.bn2 (bn)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2472,7 +2484,8 @@ public final class ResNet34 {
   // folded: layer4.0.bn1 (bn)
   // in place: relu28 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2514,7 +2527,8 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -2603,7 +2617,8 @@ public final class ResNet34 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu30 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -2645,7 +2660,8 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -2704,7 +2720,8 @@ public final class ResNet34 {
   // folded: layer4.2.bn1 (bn)
   // in place: relu32 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -2746,7 +2763,8 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.2.bn2 (bn)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {

@@ -2415,7 +2415,8 @@ public final class ResNet50 {
   // in place: relu27 (relu)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2593,7 +2594,8 @@ public final class ResNet50 {
   // in place: relu30 (relu)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2770,7 +2772,8 @@ public final class ResNet50 {
   // folded: layer3.3.bn2 (bn)
   // in place: relu33 (relu)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -2931,7 +2934,8 @@ public final class ResNet50 {
   // folded: layer3.4.bn2 (bn)
   // in place: relu36 (relu)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3092,7 +3096,8 @@ public final class ResNet50 {
   // folded: layer3.5.bn2 (bn)
   // in place: relu39 (relu)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -3415,7 +3420,8 @@ public final class ResNet50 {
   // folded: layer4.1.bn2 (bn)
   // in place: relu45 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
@@ -3545,7 +3551,8 @@ public final class ResNet50 {
   // folded: layer4.2.bn2 (bn)
   // in place: relu48 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 81)
       plane.update(repeating: 0, count: 9)
       for row in 0..<7 {

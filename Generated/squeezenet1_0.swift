@@ -573,7 +573,8 @@ public final class SqueezeNet1_0 {
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    for c in 0..<16 {
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
@@ -732,7 +733,8 @@ public final class SqueezeNet1_0 {
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    for c in 0..<16 {
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3136)
       plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
@@ -1328,7 +1330,8 @@ public final class SqueezeNet1_0 {
   private func features_8_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 314928 : self.scratch
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    for c in 0..<48 {
+    Self.parallelFor(48, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<27 {
@@ -1517,7 +1520,8 @@ public final class SqueezeNet1_0 {
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 314928 : self.scratch
-    for c in 0..<48 {
+    Self.parallelFor(48, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
@@ -1690,7 +1694,8 @@ public final class SqueezeNet1_0 {
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 841)
       plane.update(repeating: 0, count: 29)
       for row in 0..<27 {

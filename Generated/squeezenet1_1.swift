@@ -573,7 +573,8 @@ public final class SqueezeNet1_1 {
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 435600 : self.scratch
-    for c in 0..<16 {
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
@@ -727,7 +728,8 @@ public final class SqueezeNet1_1 {
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 435600 : self.scratch
-    for c in 0..<16 {
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3249)
       plane.update(repeating: 0, count: 57)
       for row in 0..<55 {

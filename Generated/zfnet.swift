@@ -608,7 +608,8 @@ public final class ZFNet {
   // in place: relu3 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
@@ -666,7 +667,8 @@ public final class ZFNet {
   // in place: relu4 (relu)
   private func conv4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
@@ -721,7 +723,8 @@ public final class ZFNet {
   // in place: relu5 (relu)
   private func conv5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<13 {

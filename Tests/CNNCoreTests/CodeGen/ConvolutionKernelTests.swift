@@ -118,6 +118,31 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(body("small").contains("parallelFor"), "the 2,048-value map is not")
   }
 
+  /// The zero-padded copy of a direct convolution's input splits its channels between threads
+  /// from ~31 K floats (a copied float counts as 32 multiply-adds): SqueezeNet 1.1's 55² x 16
+  /// expand3x3 input (16 planes of 57², 52 K floats) is split, a 14² x 16 one (4 K) is not.
+  /// Numerics against the interpreter, 1-3 threads.
+  func testPaddedCopyOfAMidSizeInputIsThreaded() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network PaddedCopies
+      input 55x55x16
+      big: conv 64 3x3 p1 | relu
+      pool: maxpool 3 s4
+      squeeze: conv 16 1x1 | relu
+      small: conv 64 3x3 p1 | relu
+      output @big, @small
+      """, type: "PaddedCopies")
+    func body(_ name: String) -> String {
+      guard let start = source.range(of: "private func \(name)(") else { return "" }
+      let rest = source[start.upperBound...]
+      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
+    }
+    XCTAssertTrue(body("big").contains("let plane = scratch + (c &* 3249)"), "the direct kernel's padded copy")
+    XCTAssertTrue(body("big").contains("Self.parallelFor(16, threads: threads, pool: pool)"), "16 planes of 57² are split")
+    XCTAssertTrue(body("small").contains("let plane = scratch + (c &* 256)"), "the direct kernel's padded copy")
+    XCTAssertTrue(body("small").contains("for c in 0..<16 {"), "16 planes of 16² are not")
+  }
+
   /// Residual adds fused into the 1x1 convolution before them (`Lowering.fusableResidual`):
   /// relu after (ResNet), nothing after (MobileNetV2), relu6 then a trailing identity, sigmoid
   /// (not a clamp: every tile staged), a 10x10 plane (a panel
