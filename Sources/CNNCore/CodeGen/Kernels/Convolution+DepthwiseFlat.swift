@@ -81,12 +81,14 @@ extension Convolution {
         out.block("else") { out in
           out.line("let p = x0 + c &* \(input.height * input.width)")
           out.line("let o = y + c &* \(output.height * output.width)")
-          // Every vector's accumulator at once, tap by tap: the vectors' chains of multiply-adds
-          // overlap (a loop over the vectors ran them one after another, 7x7x960 0.030 ->
-          // 0.026 ms), and a tap whose lanes all read inside the plane loads no mask (9 of 36
-          // on 7x7). The masks still come from the table: with literal masks LLVM rebuilt the
-          // overlapping loads from each other with permutes and spilled (14x14x512 0.045 ->
-          // 0.126 ms).
+          // Every vector's accumulator at once, tap by tap, so the vectors' chains of
+          // multiply-adds overlap, and no mask for a tap whose lanes all read inside the plane
+          // (9 of 36 on 7x7). A loop over the vectors ran the chains one after another:
+          // MobileNetV2's 7x7x960 took 0.030 ms that way, 0.026 interleaved, 0.023 with the
+          // masks skipped. Unrolling is safe at `maximumVectors`' 4 vectors; over 13 (14x14,
+          // when the kernel took those) LLVM rebuilt the overlapping loads from each other with
+          // permutes and spilled (14x14x512 0.045 -> 0.126 ms), which is why the kernel was a
+          // loop before.
           let starts = (0..<flat.vectors).map { min($0 * lanes, flat.pixels - lanes) }
           for v in starts.indices { out.line("var acc\(v) = bias") }
           for (tap, offset) in flat.offsets.enumerated() {
