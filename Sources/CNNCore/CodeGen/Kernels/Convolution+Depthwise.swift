@@ -93,6 +93,17 @@ extension Convolution {
       default: return nil
       }
     }
+
+    /// Statements clamping the vector variable `name` in place: the SGEMM's (`GEMM.Clamp`;
+    /// they need `zero`, and `six` for relu6, in scope).
+    func statements(clamping name: String) -> [String] {
+      let clamp: GEMM.Clamp = switch self {
+      case .none: .none
+      case .relu: .relu
+      case .relu6: .relu6
+      }
+      return clamp.statements(clamping: name)
+    }
   }
 
   static func emitPolyphase(_ context: KernelContext, _ plan: PhasePlan,
@@ -244,9 +255,7 @@ extension Convolution {
         out.line("let p\(t) = UnsafeRawPointer(q + \(offset)).loadUnaligned(as: \(vector).self)")
         out.line("acc = \(context.multiplyAdd("acc", "w\(t)", "p\(t)"))")
       }
-      // `replacing(with:where:)` compiles to vmaxps/vminps (codegen-notes pitfall 2).
-      if clamp != .none { out.line("acc = acc.replacing(with: zero, where: acc .< zero)") }
-      if clamp == .relu6 { out.line("acc = acc.replacing(with: six, where: acc .> six)") }
+      clamp.statements(clamping: "acc").forEach { out.line($0) }
       out.line("UnsafeMutableRawPointer(stage + ((i &- first) &* \(lanes))).storeBytes(of: acc, as: \(vector).self)")
     }
   }
@@ -339,8 +348,7 @@ extension Convolution {
     }
     let clamp = DepthwiseClamp(context) ?? .none
     for r in 0..<rows {
-      if clamp != .none { out.line("acc\(r) = acc\(r).replacing(with: zero, where: acc\(r) .< zero)") }
-      if clamp == .relu6 { out.line("acc\(r) = acc\(r).replacing(with: six, where: acc\(r) .> six)") }
+      clamp.statements(clamping: "acc\(r)").forEach { out.line($0) }
       out.line("UnsafeMutableRawPointer(to + \(r * context.output.width)).storeBytes(of: acc\(r), as: \(vector).self)")
     }
   }

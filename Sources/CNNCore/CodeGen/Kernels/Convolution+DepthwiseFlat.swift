@@ -106,8 +106,7 @@ extension Convolution {
             }
           }
           for v in starts.indices {
-            if clamp != .none { out.line("acc\(v) = acc\(v).replacing(with: zero, where: acc\(v) .< zero)") }
-            if clamp == .relu6 { out.line("acc\(v) = acc\(v).replacing(with: six, where: acc\(v) .> six)") }
+            clamp.statements(clamping: "acc\(v)").forEach { out.line($0) }
           }
           for (v, start) in starts.enumerated() {
             out.line("UnsafeMutableRawPointer(o + \(start)).storeBytes(of: acc\(v), as: \(vector).self)")

@@ -248,6 +248,12 @@ extension Convolution {
     let g = geometry(context)
     out.line("let q = ox &* \(rows.strideW)")
     for r in 0..<rows.rows { out.line("var acc\(r) = bias") }
+    // At stride 2, the columns shifted from another (`StridedTap`), emitted after the columns
+    // they come from, and those sources' indices. The same for every input row.
+    let taps = rows.stridedTaps
+    let shifted = taps.indices.filter { taps[$0].source != nil }
+    let order = rows.columns.indices.filter { !shifted.contains($0) } + shifted
+    let sources = Set(taps.compactMap { $0.source.flatMap(rows.columns.firstIndex(of:)) })
     for i in 0..<rows.inputRows {
       // Output rows r with tap row ky reading input row i: r * strideH + ky * dilationH == i.
       var readers: [(row: Int, ky: Int)] = []
@@ -259,7 +265,6 @@ extension Convolution {
       // from another, every vector first (the shifted one after its source), then the
       // multiply-adds in the same order.
       var loaded = Set<Int>()
-      let taps = rows.stridedTaps
       func tapValue(_ n: Int) -> String {
         let d = rows.columns[n]
         guard !taps.isEmpty else {
@@ -284,10 +289,6 @@ extension Convolution {
         let lanesList = (1..<lanes).map { "\(source)[\($0)]" }.joined(separator: ", ")
         return "\(vector)(\(lanesList), r\(i)[\(plus("q", d + 2 * (lanes - 1)))])"
       }
-      // Sources (the halves) before the columns shifted from them.
-      let shifted = taps.indices.filter { taps[$0].source != nil }
-      let order = rows.columns.indices.filter { !shifted.contains($0) } + shifted
-      let sources = Set(taps.compactMap { $0.source.flatMap(rows.columns.firstIndex(of:)) })
       func emitValue(_ n: Int) {
         let d = rows.columns[n]
         var value = tapValue(n)
@@ -324,8 +325,7 @@ extension Convolution {
     let clamp = DepthwiseClamp(context) ?? .none
     out.line("let to = y + ((c &* \(output.height) &+ top) &* \(output.width) &+ ox)")
     for r in 0..<rows.rows {
-      if clamp != .none { out.line("acc\(r) = acc\(r).replacing(with: zero, where: acc\(r) .< zero)") }
-      if clamp == .relu6 { out.line("acc\(r) = acc\(r).replacing(with: six, where: acc\(r) .> six)") }
+      clamp.statements(clamping: "acc\(r)").forEach { out.line($0) }
       out.line("UnsafeMutableRawPointer(to + \(r * output.width)).storeBytes(of: acc\(r), as: \(vector).self)")
     }
   }
