@@ -2230,24 +2230,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2327,24 +2329,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2424,24 +2428,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2521,24 +2527,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2618,24 +2626,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2728,24 +2738,26 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2948,24 +2960,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3076,24 +3090,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3204,24 +3220,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3350,24 +3368,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3496,24 +3516,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3642,24 +3664,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3788,24 +3812,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -3934,24 +3960,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4080,24 +4108,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4226,24 +4256,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4372,24 +4404,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4518,24 +4552,26 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 900)
-      plane.update(repeating: 0, count: 30)
-      for row in 0..<28 {
-        let to = plane + (row &+ 1) &* 30
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
-        (to + 29).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 900)
+        if half == 0 { plane.update(repeating: 0, count: 30) }
+        for row in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let to = plane + (row &+ 1) &* 30
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 28 &+ row) &* 28, count: 28)
+          (to + 29).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 870).update(repeating: 0, count: 30) }
       }
-      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4831,24 +4867,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -4971,24 +5009,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5111,24 +5151,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5251,24 +5293,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5391,24 +5435,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5531,24 +5577,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5671,24 +5719,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5811,24 +5861,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -5914,24 +5966,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6017,24 +6071,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6120,24 +6176,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6223,24 +6281,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6326,24 +6386,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer13.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6429,24 +6491,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer14.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6532,24 +6596,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer15.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6635,24 +6701,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer16.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6738,24 +6806,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer17.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer17_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6841,24 +6911,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer18.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer18_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -6944,24 +7016,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer19.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer19_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7047,24 +7121,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer20.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer20_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7150,24 +7226,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer21.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer21_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7253,24 +7331,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer22.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer22_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7356,24 +7436,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer23.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer23_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7459,24 +7541,26 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer24.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer24_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<128 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7706,8 +7790,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7807,8 +7891,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -7908,8 +7992,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8009,8 +8093,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8110,8 +8194,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8211,8 +8295,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8312,8 +8396,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8413,8 +8497,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8514,8 +8598,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8615,8 +8699,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8716,8 +8800,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8817,8 +8901,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -8918,8 +9002,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -9019,8 +9103,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -9120,8 +9204,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -9221,8 +9305,8 @@ public final class DenseNet121 {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32

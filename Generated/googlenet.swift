@@ -1376,8 +1376,8 @@ public final class GoogLeNet {
     Self.parallelParts(2, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 1
+        let block = item % 1
         let group = block / 1
         let firstChannel = group &* 32 &+ (block % 1) &* 32
         let valid = block % 1 == 0 ? 32 : 32
@@ -2376,8 +2376,8 @@ public final class GoogLeNet {
     Self.parallelParts(14, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 7
+        let block = item % 7
         let group = block / 7
         let firstChannel = group &* 208 &+ (block % 7) &* 32
         let valid = block % 7 == 6 ? 16 : 32
@@ -2833,8 +2833,8 @@ public final class GoogLeNet {
     Self.parallelParts(14, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 7
+        let block = item % 7
         let group = block / 7
         let firstChannel = group &* 224 &+ (block % 7) &* 32
         let valid = block % 7 == 6 ? 32 : 32
@@ -3731,24 +3731,26 @@ public final class GoogLeNet {
   // folded: inception4d.branch2.1.bn (bn)
   // in place: relu36 (relu)
   private func inception4d_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(144, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<144 {
+        let plane = scratch + (c &* 256)
+        if half == 0 { plane.update(repeating: 0, count: 16) }
+        for row in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let to = plane + (row &+ 1) &* 16
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+          (to + 15).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 240).update(repeating: 0, count: 16) }
       }
-      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelParts(18, threads: threads, pool: pool) {
       part, first, end in
       for item in first..<end {
-        let block = item / 2
-        let half = item % 2
+        let half = item / 9
+        let block = item % 9
         let group = block / 9
         let firstChannel = group &* 288 &+ (block % 9) &* 32
         let valid = block % 9 == 8 ? 32 : 32

@@ -1178,22 +1178,26 @@ public final class ResNet34 {
   // folded: layer2.0.bn1 (bn)
   // in place: relu8 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
-      for row in 0..<56 {
-        let to = plane + (row &+ 1) &* 58
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
-        (to + 57).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<64 {
+        let plane = scratch + (c &* 3364)
+        if half == 0 { plane.update(repeating: 0, count: 58) }
+        for row in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let to = plane + (row &+ 1) &* 58
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 56 &+ row) &* 56, count: 56)
+          (to + 57).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3306).update(repeating: 0, count: 58) }
       }
-      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelParts(4, threads: threads, pool: pool) {
+    Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
+      for item in first..<end {
+        let half = item / 4
+        let block = item % 4
         let group = block / 4
         let firstChannel = group &* 128 &+ (block % 4) &* 32
         let valid = block % 4 == 3 ? 32 : 32
@@ -1203,7 +1207,7 @@ public final class ResNet34 {
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (215296 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
-          for oy in 0..<28 {
+          for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
             let row = groupInput + (oy &* 116)
             for t in 0..<2 {
               let ox = t &* 10

@@ -573,22 +573,26 @@ public final class SqueezeNet1_0 {
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3136)
-      plane.update(repeating: 0, count: 56)
-      for row in 0..<54 {
-        let to = plane + (row &+ 1) &* 56
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
-        (to + 55).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<16 {
+        let plane = scratch + (c &* 3136)
+        if half == 0 { plane.update(repeating: 0, count: 56) }
+        for row in (half &* 54 / 2)..<((half &+ 1) &* 54 / 2) {
+          let to = plane + (row &+ 1) &* 56
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
+          (to + 55).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3080).update(repeating: 0, count: 56) }
       }
-      (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelParts(2, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
+      for item in first..<end {
+        let half = item / 2
+        let block = item % 2
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
@@ -598,7 +602,7 @@ public final class SqueezeNet1_0 {
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
-          for oy in 0..<54 {
+          for oy in (half &* 54 / 2)..<((half &+ 1) &* 54 / 2) {
             let row = groupInput + (oy &* 56)
             for t in 0..<4 {
               let ox = t &* 11
@@ -733,22 +737,26 @@ public final class SqueezeNet1_0 {
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3136)
-      plane.update(repeating: 0, count: 56)
-      for row in 0..<54 {
-        let to = plane + (row &+ 1) &* 56
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
-        (to + 55).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<16 {
+        let plane = scratch + (c &* 3136)
+        if half == 0 { plane.update(repeating: 0, count: 56) }
+        for row in (half &* 54 / 2)..<((half &+ 1) &* 54 / 2) {
+          let to = plane + (row &+ 1) &* 56
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 54 &+ row) &* 54, count: 54)
+          (to + 55).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3080).update(repeating: 0, count: 56) }
       }
-      (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelParts(2, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
+      for item in first..<end {
+        let half = item / 2
+        let block = item % 2
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
@@ -758,7 +766,7 @@ public final class SqueezeNet1_0 {
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (50176 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
-          for oy in 0..<54 {
+          for oy in (half &* 54 / 2)..<((half &+ 1) &* 54 / 2) {
             let row = groupInput + (oy &* 56)
             for t in 0..<4 {
               let ox = t &* 11

@@ -573,22 +573,26 @@ public final class SqueezeNet1_1 {
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 435600 : self.scratch
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3249)
-      plane.update(repeating: 0, count: 57)
-      for row in 0..<55 {
-        let to = plane + (row &+ 1) &* 57
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
-        (to + 56).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<16 {
+        let plane = scratch + (c &* 3249)
+        if half == 0 { plane.update(repeating: 0, count: 57) }
+        for row in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2) {
+          let to = plane + (row &+ 1) &* 57
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
+          (to + 56).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3192).update(repeating: 0, count: 57) }
       }
-      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelParts(2, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
+      for item in first..<end {
+        let half = item / 2
+        let block = item % 2
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
@@ -598,7 +602,7 @@ public final class SqueezeNet1_1 {
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
-          for oy in 0..<55 {
+          for oy in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2) {
             let row = groupInput + (oy &* 57)
             for t in 0..<5 {
               let ox = t &* 11
@@ -728,22 +732,26 @@ public final class SqueezeNet1_1 {
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 435600 : self.scratch
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 3249)
-      plane.update(repeating: 0, count: 57)
-      for row in 0..<55 {
-        let to = plane + (row &+ 1) &* 57
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
-        (to + 56).update(repeating: 0, count: 1)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      half in
+      for c in 0..<16 {
+        let plane = scratch + (c &* 3249)
+        if half == 0 { plane.update(repeating: 0, count: 57) }
+        for row in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2) {
+          let to = plane + (row &+ 1) &* 57
+          to.update(repeating: 0, count: 1)
+          (to + 1).update(from: x0 + (c &* 55 &+ row) &* 55, count: 55)
+          (to + 56).update(repeating: 0, count: 1)
+        }
+        if half == 1 { (plane + 3192).update(repeating: 0, count: 57) }
       }
-      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelParts(2, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
+      for item in first..<end {
+        let half = item / 2
+        let block = item % 2
         let group = block / 2
         let firstChannel = group &* 64 &+ (block % 2) &* 32
         let valid = block % 2 == 1 ? 32 : 32
@@ -753,7 +761,7 @@ public final class SqueezeNet1_1 {
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (51984 &+ part &* 352), count: 352)
           let stage = buffer.baseAddress!
-          for oy in 0..<55 {
+          for oy in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2) {
             let row = groupInput + (oy &* 57)
             for t in 0..<5 {
               let ox = t &* 11

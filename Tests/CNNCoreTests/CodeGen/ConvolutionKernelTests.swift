@@ -118,29 +118,42 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(body("small").contains("parallelFor"), "the 2,048-value map is not")
   }
 
-  /// The zero-padded copy of a direct convolution's input splits its channels between threads
-  /// from ~31 K floats (a copied float counts as 32 multiply-adds): SqueezeNet 1.1's 55² x 16
-  /// expand3x3 input (16 planes of 57², 52 K floats) is split, a 14² x 16 one (4 K) is not.
-  /// Numerics against the interpreter, 1-3 threads.
-  func testPaddedCopyOfAMidSizeInputIsThreaded() throws {
+  /// The zero-padded copy of a direct convolution's input is split between threads from ~31 K
+  /// floats (a copied float counts as 32 multiply-adds): SqueezeNet 1.1's 55² x 16 expand3x3
+  /// input (16 planes of 57², 52 K floats) is split, a 14² x 16 one (4 K) is not. Where the
+  /// layer's weights are no larger than its input (`directSplitsRows`: 9 K floats against 48 K)
+  /// the threads take halves of the rows, in the copy and then through every channel block;
+  /// where they are larger (9 K against 3 K) they take channel blocks. Numerics against the
+  /// interpreter (every output, the row-split one included), 1-3 threads.
+  func testThreadsSplitRowsWhereTheWeightsAreSmall() throws {
     let source = try checkThreadsAndInterpreter("""
       network PaddedCopies
       input 55x55x16
       big: conv 64 3x3 p1 | relu
-      pool: maxpool 3 s4
+      half: maxpool 3 s2
+      pool: maxpool 3 s2
       squeeze: conv 16 1x1 | relu
       small: conv 64 3x3 p1 | relu
-      output @big, @small
+      output @big, @half, @small
       """, type: "PaddedCopies")
     func body(_ name: String) -> String {
       guard let start = source.range(of: "private func \(name)(") else { return "" }
       let rest = source[start.upperBound...]
       return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
     }
-    XCTAssertTrue(body("big").contains("let plane = scratch + (c &* 3249)"), "the direct kernel's padded copy")
-    XCTAssertTrue(body("big").contains("Self.parallelFor(16, threads: threads, pool: pool)"), "16 planes of 57² are split")
-    XCTAssertTrue(body("small").contains("let plane = scratch + (c &* 256)"), "the direct kernel's padded copy")
-    XCTAssertTrue(body("small").contains("for c in 0..<16 {"), "16 planes of 16² are not")
+    let big = body("big")
+    XCTAssertTrue(big.contains("let plane = scratch + (c &* 3249)"), "the direct kernel's padded copy")
+    XCTAssertTrue(big.contains("Self.parallelFor(2, threads: threads, pool: pool)"), "the copy is split in two")
+    XCTAssertTrue(big.contains("for row in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2)"), "by rows")
+    XCTAssertTrue(big.contains("if half == 0 { plane.update(repeating: 0, count: 57) }"), "the top border once")
+    XCTAssertTrue(big.contains("Self.parallelParts(4, threads: threads, pool: pool)"), "2 halves x 2 blocks")
+    XCTAssertTrue(big.contains("let half = item / 2"), "half-major: a thread's items are one half")
+    XCTAssertTrue(big.contains("for oy in (half &* 55 / 2)..<((half &+ 1) &* 55 / 2)"), "the kernel's rows")
+    let small = body("small")
+    XCTAssertTrue(small.contains("let plane = scratch + (c &* 225)"), "the direct kernel's padded copy")
+    XCTAssertTrue(small.contains("for c in 0..<16 {"), "16 planes of 15² are not split")
+    XCTAssertTrue(small.contains("for block in first..<end"), "weights larger than the input: split by blocks")
+    XCTAssertTrue(small.contains("for oy in 0..<13"))
   }
 
   /// Residual adds fused into the 1x1 convolution before them (`Lowering.fusableResidual`):
@@ -301,7 +314,8 @@ final class ConvolutionKernelTests: XCTestCase {
     }
     XCTAssertTrue(body("flat").contains("for t in 0..<14"), "flat: 14 tiles of 12 in one row")
     XCTAssertTrue(body("flat").contains("let ox = 168"), "flat: the last column")
-    XCTAssertTrue(body("strided").contains("for oy in 0..<7"), "strided: row by row")
+    XCTAssertTrue(body("strided").contains("for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2)"),
+                  "strided: row by row, threads taking halves (its 256 KB of weights against 338 KB of input)")
     XCTAssertTrue(body("partial").contains("let valid = block % 17 == 16 ? 8 : 32"), "partial: its last tile of 8")
     for name in ["flat", "strided", "partial", "back"] {
       XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")

@@ -62,6 +62,25 @@ extension Convolution {
     return (width, outWidth / width, outWidth % width)
   }
 
+  /// Whether the threads of a direct layer split its output rows in two halves (each running
+  /// every channel block over its half) rather than splitting the channel blocks: when the
+  /// blocks are odd in number (DenseNet's 32-channel 3x3 layers are one block; split by
+  /// blocks, a thread would sit idle), and when the packed weights are no larger than the
+  /// input, so that each core reading all of them costs less than each reading every input
+  /// row. The rows a thread reads are then (up to a one-row halo) the pixels it wrote in the
+  /// layer before, where that layer split pixels too (the 1x1 GEMM, pooling, the padded copy
+  /// of `emitPaddedPlanes`). SqueezeNet 1.1's 55² expand3x3 layers (16 -> 64 channels, 37 KB
+  /// of weights against a 194 KB input) were split as 2 blocks of 32 channels, each core
+  /// reading the whole input, half of it from the other core's cache.
+  static func directSplitsRows(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    let tile = channelTile(context)
+    let blocks = g.groups * ((g.outPerGroup + tile - 1) / tile)
+    guard directRows(context).rows >= 2 else { return false }
+    let weights = blocks * g.inPerGroup * g.kernelH * g.kernelW * tile
+    return blocks % 2 == 1 || weights <= context.input.elementCount ?? 0
+  }
+
   static func emitDirect(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let output = context.output
     let tile = channelTile(context)
@@ -82,9 +101,7 @@ extension Convolution {
     let narrow = rest > 0 ? tileFunction(context, g, width: rest, touch: touch) : ""
     let callTouch = touch * 16 * g.inPerGroup
     let plane = output.height * output.width
-    // Note: an odd number of channel blocks (DenseNet's 32-channel 3x3 layers are one block)
-    // would leave a thread idle; such steps also split their rows in two.
-    let rowSplit = (g.groups * blocks) % 2 == 1 && rows >= 2 ? 2 : 1
+    let rowSplit = directSplitsRows(context) ? 2 : 1
     let items = g.groups * blocks * rowSplit
     let parallel = Threading.worthSplitting(work: macs(context), iterations: items)
     let rowLoop = rowSplit == 1 || !parallel
@@ -93,8 +110,9 @@ extension Convolution {
     Threading.emitPartLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
                            parallel: parallel, &out) { out in
       if parallel && rowSplit > 1 {
-        out.line("let block = item / 2")
-        out.line("let half = item % 2")
+        // Half-major: with two threads each takes one half of the rows through every block.
+        out.line("let half = item / \(g.groups * blocks)")
+        out.line("let block = item % \(g.groups * blocks)")
       }
       out.line("let group = block / \(blocks)")
       out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(tile)")

@@ -98,7 +98,7 @@ enum Convolution {
       emitIm2colInput(context.input, g, &out)
       emitIm2col(context, g, &out)
     } else {
-      emitPaddedCopy(context.input, g, &out)
+      emitPaddedCopy(context.input, g, splitsRows: usesTiles(context) && directSplitsRows(context), &out)
       if usesTiles(context) {
         emitDirect(context, g, &out)
       } else {
@@ -108,13 +108,14 @@ enum Convolution {
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }
 
-  /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`).
-  static func emitPaddedCopy(_ input: Shape, _ g: Geometry, _ out: inout SwiftEmitter) {
+  /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`); `splitsRows`
+  /// as in `emitPaddedPlanes`.
+  static func emitPaddedCopy(_ input: Shape, _ g: Geometry, splitsRows: Bool = false, _ out: inout SwiftEmitter) {
     guard g.needsPadding else {
       out.line("let src = x0")
       return
     }
-    emitPaddedPlanes(input, g, rowLength: g.paddedW, &out) { out in
+    emitPaddedPlanes(input, g, rowLength: g.paddedW, splitsRows: splitsRows, &out) { out in
       emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
     }
   }
@@ -122,8 +123,11 @@ enum Convolution {
   /// A padded copy of `x0` into `scratch`, channel by channel (planes of `g.paddedH` rows of
   /// `rowLength` floats), then `let src`: the padding rows above and below are zeroed, and
   /// `row` writes each input row into the padded row `to` (with `c` and `row` in scope).
-  static func emitPaddedPlanes(_ input: Shape, _ g: Geometry, rowLength: Int, _ out: inout SwiftEmitter,
-                               row: (inout SwiftEmitter) -> Void) {
+  /// Threads split the channels, or with `splitsRows` (for a kernel whose threads then take
+  /// halves of the output rows: `directSplitsRows`) the two halves of every channel's rows, so
+  /// each core copies the rows it will read, which a pixel-split layer before wrote on that core.
+  static func emitPaddedPlanes(_ input: Shape, _ g: Geometry, rowLength: Int, splitsRows: Bool = false,
+                               _ out: inout SwiftEmitter, row: (inout SwiftEmitter) -> Void) {
     // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
     // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
     let plane = g.paddedH * rowLength
@@ -136,15 +140,32 @@ enum Convolution {
     // interleaved, SqueezeNet 1.1's 55² expand3x3 layers 0.317 -> 0.303 and 0.295 -> 0.288 ms
     // (network 3.89 -> 3.85), ResNet-50's 14² and 7² conv2 layers 4-6 % faster.
     let parallel = Threading.worthSplitting(work: 32 * input.channels * plane, iterations: input.channels)
-    Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
+    // One channel's plane: `rows` (a `for` range over input rows), with its top border when
+    // `top` and its bottom border when `bottom` (conditions in the generated code, or nil).
+    func channel(rows: String, top: String?, bottom: String?, _ out: inout SwiftEmitter) {
+      func guarded(_ condition: String?, _ statement: String) -> String {
+        condition.map { "if \($0) { \(statement) }" } ?? statement
+      }
       out.line("let plane = scratch + (c &* \(plane))")
-      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * rowLength))") }
-      out.block(forLoop("row", input.height)) { out in
+      if g.padTop > 0 { out.line(guarded(top, "plane.update(repeating: 0, count: \(g.padTop * rowLength))")) }
+      out.block("for row in \(rows)") { out in
         out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(rowLength)" : "let to = plane + row &* \(rowLength)")
         row(&out)
       }
       if bottomRows > 0 {
-        out.line("(plane + \((g.padTop + input.height) * rowLength)).update(repeating: 0, count: \(bottomRows * rowLength))")
+        out.line(guarded(bottom, "(plane + \((g.padTop + input.height) * rowLength)).update(repeating: 0, count: \(bottomRows * rowLength))"))
+      }
+    }
+    if parallel && splitsRows && input.height >= 2 {
+      Threading.emitLoop("half", 2, parallel: true, &out) { out in
+        out.block(forLoop("c", input.channels)) { out in
+          channel(rows: "(half &* \(input.height) / 2)..<((half &+ 1) &* \(input.height) / 2)",
+                  top: "half == 0", bottom: "half == 1", &out)
+        }
+      }
+    } else {
+      Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
+        channel(rows: "0..<\(input.height)", top: nil, bottom: nil, &out)
       }
     }
     out.line("let src = UnsafePointer(scratch)")
