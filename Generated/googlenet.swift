@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 4469504 bytes: activations 4014080 (peak live 4014080) and the
-// work memory of 5 steps in the gaps they leave.
+// work memory of 22 steps in the gaps they leave.
 
 import Foundation
 
@@ -1579,6 +1579,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch1.bn (bn)
   // in place: relu10 (relu)
   private func inception3b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 577024 : self.scratch
     let src = x0
     // the last 16 pixels, zero-filled to 16
     for i in 0..<256 {
@@ -1653,6 +1654,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch2.0.bn (bn)
   // in place: relu11 (relu)
   private func inception3b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 677376 : self.scratch
     let src = x0
     // the last 16 pixels, zero-filled to 16
     for i in 0..<256 {
@@ -1791,6 +1793,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch3.0.bn (bn)
   // in place: relu13 (relu)
   private func inception3b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 602112 : self.scratch
     let src = x0
     // the last 16 pixels, zero-filled to 16
     for i in 0..<256 {
@@ -2032,6 +2035,7 @@ public final class GoogLeNet {
   // folded: inception3b.branch4.1.bn (bn)
   // in place: relu15 (relu)
   private func inception3b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 376320 : self.scratch
     let src = x0
     // the last 16 pixels, zero-filled to 16
     for i in 0..<256 {
@@ -2287,6 +2291,7 @@ public final class GoogLeNet {
   // folded: inception4a.branch2.0.bn (bn)
   // in place: relu17 (relu)
   private func inception4a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 119168 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<480 {
@@ -2405,6 +2410,7 @@ public final class GoogLeNet {
   // folded: inception4a.branch3.0.bn (bn)
   // in place: relu19 (relu)
   private func inception4a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 103488 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<480 {
@@ -2629,6 +2635,7 @@ public final class GoogLeNet {
   // folded: inception4a.branch4.1.bn (bn)
   // in place: relu21 (relu)
   private func inception4a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 194432 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<480 {
@@ -2744,6 +2751,7 @@ public final class GoogLeNet {
   // folded: inception4b.branch2.0.bn (bn)
   // in place: relu23 (relu)
   private func inception4b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 222656 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -2862,6 +2870,7 @@ public final class GoogLeNet {
   // folded: inception4b.branch3.0.bn (bn)
   // in place: relu25 (relu)
   private func inception4b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 205408 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3086,6 +3095,7 @@ public final class GoogLeNet {
   // folded: inception4b.branch4.1.bn (bn)
   // in place: relu27 (relu)
   private func inception4b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 301056 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3280,6 +3290,7 @@ public final class GoogLeNet {
   // folded: inception4c.branch3.0.bn (bn)
   // in place: relu31 (relu)
   private func inception4c_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 205408 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3504,6 +3515,7 @@ public final class GoogLeNet {
   // folded: inception4c.branch4.1.bn (bn)
   // in place: relu33 (relu)
   private func inception4c_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 301056 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3583,6 +3595,7 @@ public final class GoogLeNet {
   // folded: inception4d.branch1.bn (bn)
   // in place: relu34 (relu)
   private func inception4d_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 266560 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3657,6 +3670,7 @@ public final class GoogLeNet {
   // folded: inception4d.branch2.0.bn (bn)
   // in place: relu35 (relu)
   private func inception4d_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 266560 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -3778,6 +3792,7 @@ public final class GoogLeNet {
   // folded: inception4d.branch3.0.bn (bn)
   // in place: relu37 (relu)
   private func inception4d_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 266560 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -4018,6 +4033,7 @@ public final class GoogLeNet {
   // folded: inception4d.branch4.1.bn (bn)
   // in place: relu39 (relu)
   private func inception4d_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 0 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<512 {
@@ -4212,6 +4228,7 @@ public final class GoogLeNet {
   // folded: inception4e.branch3.0.bn (bn)
   // in place: relu43 (relu)
   private func inception4e_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    let scratch = threads <= 2 ? arena + 272832 : self.scratch
     let src = x0
     // the last 4 pixels, zero-filled to 16
     for i in 0..<528 {
@@ -10479,7 +10496,7 @@ public final class GoogLeNet {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 109824 &+ parts &* 384, 33280 &+ parts &* 25872)
+    parts > 2 ? max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

@@ -18,6 +18,8 @@ struct ClassEmitter {
   private let stepBodies: [String]
   /// Each step's needs of `scratch`.
   private let stepNeeds: [Set<KernelHelpers.ScratchNeed>]
+  /// Lines of the steps' kernels and the shared functions (`MemoryTarget` sizes the code by them).
+  let kernelLines: Int
 
   /// Emits every step's kernel (`fma`, `touchesAhead`: see `KernelContext`) and plans the arena.
   /// Where that plan misses the memory target and the network has Winograd layers, the steps
@@ -28,13 +30,15 @@ struct ClassEmitter {
     self.layout = layout
     self.lanes = lanes
     self.source = source
-    func emitted(leanWork: Bool) -> (steps: Steps, placed: BufferPlan, arenaSteps: Set<Int>?) {
+    func emitted(leanWork: Bool) -> (steps: Steps, placed: BufferPlan, arenaSteps: Set<Int>?, kernelLines: Int) {
       let steps = Steps(lowered: lowered, layout: layout, lanes: lanes, source: source, fma: fma,
                         touchesAhead: touchesAhead, leanWork: leanWork)
       let work = steps.needs.map { $0.floats(parts: Threading.plannedThreads) }
       let placed = BufferPlan(lowered, workFloats: work)
+      let kernelLines = steps.bodies.reduce(steps.helpers.lineCount) { $0 + lineCount($1) }
       return (steps, placed, MemoryTarget.stepsWithWorkInArena(
-        placed, needs: steps.needs, weightFloats: layout.count, lowered: lowered))
+        placed, needs: steps.needs, weightFloats: layout.count, kernelLines: kernelLines, lowered: lowered),
+        kernelLines)
     }
     var chosen = emitted(leanWork: false)
     if chosen.arenaSteps == nil && !Convolution.winogradLayers(lowered, lanes: lanes).isEmpty {
@@ -45,6 +49,7 @@ struct ClassEmitter {
     stepComments = chosen.steps.comments
     stepBodies = chosen.steps.bodies
     stepNeeds = chosen.steps.needs
+    kernelLines = chosen.kernelLines
     plan = chosen.placed.keepingWork(of: chosen.arenaSteps ?? [])
   }
 

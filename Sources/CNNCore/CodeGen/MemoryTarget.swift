@@ -21,11 +21,17 @@ enum MemoryTarget {
   /// The share of weights + peak activations a model may add: 10 %.
   static let share = 0.10
 
-  /// Floats (0.5 MB) a process running a generated model holds beyond its buffers: code pages,
-  /// the worker thread, the loader. Measured as model RSS minus weights, arena and scratch
-  /// (Benchmarks/README.md): 0.13 MB (LeNet-5) to 0.65 (GoogLeNet) and 0.97 (DenseNet-121, the
-  /// largest binary).
-  static let processOverheadFloats = 131_072
+  /// Floats a process running a generated model holds beyond its buffers: code pages, the
+  /// worker thread, the loader. Measured as model RSS minus weights, arena and scratch
+  /// (Benchmarks/README.md), it is about the binary's size: 0.13 MB (LeNet-5, a 0.15 MB
+  /// binary), 0.65 (GoogLeNet, 0.57) and 0.97 (DenseNet-121, 1.02). The binaries run 50-69
+  /// bytes per line of the generated file, so the estimate is 64 bytes (16 floats) per line,
+  /// the kernels' `kernelLines` plus 1,500 for the class around them, and never less than 0.5
+  /// MB (the flat figure this replaced, which left GoogLeNet planned 0.15 MB short and measured
+  /// at 1.100 of its weights and activations).
+  static func processOverheadFloats(kernelLines: Int) -> Int {
+    max(131_072, 16 * (kernelLines + 1_500))
+  }
 
   /// Weights and buffers (`report`'s parameters + buffers) plus peak activations, in floats;
   /// nil on overflow.
@@ -47,9 +53,10 @@ enum MemoryTarget {
   /// with which packed weights + arena + the separate buffer (at `Threading.plannedThreads`
   /// threads) + `processOverheadFloats` stay within the target; nil when no choice does (the
   /// caller then moves none).
-  /// `plan` places every step's work (`BufferPlan.workOffsets`); `needs[i]` is step `i`'s.
+  /// `plan` places every step's work (`BufferPlan.workOffsets`); `needs[i]` is step `i`'s;
+  /// `kernelLines` counts the lines of the steps' kernels and shared functions.
   static func stepsWithWorkInArena(_ plan: BufferPlan, needs: [Set<KernelHelpers.ScratchNeed>],
-                                   weightFloats: Int, lowered: LoweredNetwork) -> Set<Int>? {
+                                   weightFloats: Int, kernelLines: Int, lowered: LoweredNetwork) -> Set<Int>? {
     guard let base = baseFloats(lowered) else { return nil }
     let limit = Double(base) * (1 + share)
     let order = plan.workCounts.indices.filter { plan.workCounts[$0] > 0 }
@@ -60,13 +67,14 @@ enum MemoryTarget {
     for k in stride(from: order.count - 1, through: 0, by: -1) {
       suffix[k] = max(suffix[k + 1], needs[order[k]].floats(parts: Threading.plannedThreads))
     }
+    let overhead = processOverheadFloats(kernelLines: kernelLines)
     var arena = plan.activationCount
     for k in 0...order.count {
       if k > 0 {
         let step = order[k - 1]
         arena = max(arena, plan.workOffsets[step]! + plan.workCounts[step])
       }
-      let total = weightFloats + arena + suffix[k] + processOverheadFloats
+      let total = weightFloats + arena + suffix[k] + overhead
       if Double(total) <= limit { return Set(order.prefix(k)) }
     }
     return nil

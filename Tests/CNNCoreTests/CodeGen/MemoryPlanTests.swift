@@ -75,22 +75,38 @@ final class MemoryPlanTests: XCTestCase {
   /// GoogLeNet misses the target with its Winograd layers' speed-first work buffers (conv3:
   /// 1.26 MB per thread) wherever they go, and meets it with lean ones (`leanWork`): conv3 in
   /// blocks of 4 tile rows, every Winograd layer's products one channel block at a time, the
-  /// larger buffers in the arena (which grows by 11 %), 0.4 MB beside it.
+  /// larger buffers in the arena (which grows by 11 %), 0.34 MB beside it. The process
+  /// overhead it plans for follows its code (0.68 MB for 9,142 lines of kernels; the flat
+  /// 0.5 MB left it 0.44 MB beside the arena and measured at 1.100 of the target's base).
   func testLeanWorkMemoryWhereOnlyItMeetsTheTarget() throws {
     let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/googlenet.cnn").path)
     let lowered = LoweredNetwork(network)
-    let plan = Self.plan(lowered, compilation)
+    let emitter = ClassEmitter(lowered: lowered, layout: WeightLayout(lowered, lanes: 16), lanes: 16,
+                               source: compilation.source)
+    let plan = emitter.plan
     let source = SwiftGenerator.generate(network, source: compilation.source,
                                          commandLine: "cnnc googlenet.cnn", targetCPU: "znver4")
     XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)"), "conv3's lean blocks")
-    XCTAssertTrue(source.contains(" : max(1, 109824 &+ parts &* 384, 33280 &+ parts &* 25872)\n"), "scratch up to 2 threads")
+    XCTAssertEqual(emitter.kernelLines, 9_142, "its kernels' lines")
+    XCTAssertTrue(source.contains(" : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872)\n"), "scratch up to 2 threads")
     XCTAssertEqual(plan.activationCount, 1_003_520)
     XCTAssertEqual(plan.arenaCount, 1_117_376)
     let layout = WeightLayout(lowered, lanes: 16)
-    let needs = max(109_824 + 2 * 384, 33_280 + 2 * 25_872)
-    let total = layout.count + plan.arenaCount + needs + MemoryTarget.processOverheadFloats
+    let needs = max(53_248 + 2 * 384, 33_280 + 2 * 25_872)
+    let overhead = MemoryTarget.processOverheadFloats(kernelLines: emitter.kernelLines)
+    XCTAssertEqual(overhead, 170_272, "0.68 MB (measured: 0.65)")
+    let total = layout.count + plan.arenaCount + needs + overhead
     let limit = Double(try XCTUnwrap(MemoryTarget.baseFloats(lowered))) * (1 + MemoryTarget.share)
     XCTAssertLessThanOrEqual(Double(total), limit, "within the target")
+  }
+
+  /// The process overhead planned for: 64 bytes per line of kernels plus 1,500 lines of class,
+  /// at least 0.5 MB (the figure before it followed the code).
+  func testProcessOverheadFollowsTheCodeSize() {
+    XCTAssertEqual(MemoryTarget.processOverheadFloats(kernelLines: 0), 131_072, "the 0.5 MB floor")
+    XCTAssertEqual(MemoryTarget.processOverheadFloats(kernelLines: 6_692), 131_072)
+    XCTAssertEqual(MemoryTarget.processOverheadFloats(kernelLines: 6_693), 131_088)
+    XCTAssertEqual(MemoryTarget.processOverheadFloats(kernelLines: 14_000), 248_000, "DenseNet-size code: 0.99 MB")
   }
 
   /// The arena plan the generator makes for `lowered` (AVX-512 kernels), work memory included.

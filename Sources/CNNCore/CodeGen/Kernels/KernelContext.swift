@@ -112,6 +112,9 @@ final class KernelHelpers {
     return name
   }
 
+  /// Lines of the functions emitted so far (`MemoryTarget` sizes the code from them).
+  var lineCount: Int { order.reduce(0) { $0 + CNNCore.lineCount(bodies[$1]!) } }
+
   func emit(_ out: inout SwiftEmitter) {
     for key in order {
       out.line()
@@ -121,6 +124,11 @@ final class KernelHelpers {
 }
 
 /// `for name in 0..<count`, the one loop header kernels use (literal bounds).
+/// Lines of emitted `text`.
+func lineCount(_ text: String) -> Int {
+  text.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
+}
+
 func forLoop(_ variable: String, _ count: Int) -> String {
   "for \(variable) in 0..<\(count)"
 }
