@@ -68,8 +68,11 @@ extension Convolution {
   /// blocks, a thread would sit idle), and when the packed weights are no larger than the
   /// input, so that each core reading all of them costs less than each reading every input
   /// row. The rows a thread reads are then (up to a one-row halo) the pixels it wrote in the
-  /// layer before, where that layer split pixels too (the 1x1 GEMM, pooling, the padded copy
-  /// of `emitPaddedPlanes`). SqueezeNet 1.1's 55² expand3x3 layers (16 -> 64 channels, 37 KB
+  /// layer before, where that layer split pixels too (the 1x1 GEMM's panels, im2col's, this
+  /// split); its padded copy splits rows the same way (`emitPaddedPlanes`). Interleaved
+  /// profiles, 2 threads: level where the cores are near, SqueezeNet 1.1's expand3x3 layers
+  /// 0.503 -> 0.380 and 0.566 -> 0.483 ms where they are far (Benchmarks/README.md, stop 21).
+  /// SqueezeNet 1.1's 55² expand3x3 layers (16 -> 64 channels, 37 KB
   /// of weights against a 194 KB input) were split as 2 blocks of 32 channels, each core
   /// reading the whole input, half of it from the other core's cache.
   static func directSplitsRows(_ context: KernelContext) -> Bool {

@@ -123,12 +123,12 @@ final class KernelHelpers {
   }
 }
 
-/// `for name in 0..<count`, the one loop header kernels use (literal bounds).
 /// Lines of emitted `text`.
 func lineCount(_ text: String) -> Int {
   text.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
 }
 
+/// `for name in 0..<count`, the one loop header kernels use (literal bounds).
 func forLoop(_ variable: String, _ count: Int) -> String {
   "for \(variable) in 0..<\(count)"
 }
