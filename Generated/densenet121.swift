@@ -2151,7 +2151,7 @@ public final class DenseNet121 {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -2173,9 +2173,9 @@ public final class DenseNet121 {
               let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              m = m.replacing(with: e2, where: .!(e2 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }

@@ -304,11 +304,11 @@ public final class MTCNNPNet {
                   let p = q + i
                   var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
                   let e0_1 = UnsafeRawPointer(p + 25).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  m = m.replacing(with: e0_1, where: .!(e0_1 .<= m) .& (m .== m))
                   let e1_0 = UnsafeRawPointer(p + 50).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  m = m.replacing(with: e1_0, where: .!(e1_0 .<= m) .& (m .== m))
                   let e1_1 = UnsafeRawPointer(p + 75).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  m = m.replacing(with: e1_1, where: .!(e1_1 .<= m) .& (m .== m))
                   UnsafeMutableRawPointer(o + (oy0 &* 5 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
               }

@@ -436,7 +436,7 @@ public final class SqueezeNet1_0 {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 109 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -450,9 +450,9 @@ public final class SqueezeNet1_0 {
               let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              m = m.replacing(with: e2, where: .!(e2 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
@@ -984,7 +984,7 @@ public final class SqueezeNet1_0 {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -1006,9 +1006,9 @@ public final class SqueezeNet1_0 {
               let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-              m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+              m = m.replacing(with: e2, where: .!(e2 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
@@ -1830,21 +1830,21 @@ public final class SqueezeNet1_0 {
                   let p = q + i
                   var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
                   let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  m = m.replacing(with: e0_1, where: .!(e0_1 .<= m) .& (m .== m))
                   let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                  m = m.replacing(with: e0_2, where: .!(e0_2 .<= m) .& (m .== m))
                   let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  m = m.replacing(with: e1_0, where: .!(e1_0 .<= m) .& (m .== m))
                   let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  m = m.replacing(with: e1_1, where: .!(e1_1 .<= m) .& (m .== m))
                   let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                  m = m.replacing(with: e1_2, where: .!(e1_2 .<= m) .& (m .== m))
                   let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                  m = m.replacing(with: e2_0, where: .!(e2_0 .<= m) .& (m .== m))
                   let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                  m = m.replacing(with: e2_1, where: .!(e2_1 .<= m) .& (m .== m))
                   let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                  m = m.replacing(with: e2_2, where: .!(e2_2 .<= m) .& (m .== m))
                   UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
               }

@@ -544,7 +544,7 @@ public final class VGG19BN {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 224 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -556,7 +556,7 @@ public final class VGG19BN {
               let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
@@ -718,7 +718,7 @@ public final class VGG19BN {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -730,7 +730,7 @@ public final class VGG19BN {
               let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
@@ -999,7 +999,7 @@ public final class VGG19BN {
               var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
               for iy in (r0 &+ 1)..<r1 {
                 let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
               }
               UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
@@ -1011,7 +1011,7 @@ public final class VGG19BN {
               let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
               var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
               let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
               UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
             }
           }
@@ -1326,11 +1326,11 @@ public final class VGG19BN {
                   let p = q + i
                   var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
                   let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  m = m.replacing(with: e0_1, where: .!(e0_1 .<= m) .& (m .== m))
                   let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  m = m.replacing(with: e1_0, where: .!(e1_0 .<= m) .& (m .== m))
                   let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  m = m.replacing(with: e1_1, where: .!(e1_1 .<= m) .& (m .== m))
                   UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
               }
@@ -1605,11 +1605,11 @@ public final class VGG19BN {
                   let p = q + i
                   var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
                   let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  m = m.replacing(with: e0_1, where: .!(e0_1 .<= m) .& (m .== m))
                   let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  m = m.replacing(with: e1_0, where: .!(e1_0 .<= m) .& (m .== m))
                   let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
-                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  m = m.replacing(with: e1_1, where: .!(e1_1 .<= m) .& (m .== m))
                   UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
               }

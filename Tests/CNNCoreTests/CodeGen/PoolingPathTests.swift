@@ -9,8 +9,9 @@ extension CodeGenEndToEndTests {
   func testPoolingBands() throws { try check("poolbands.cnn") }
 
   /// A NaN anywhere in a window is the window's maximum (ATen), on both max-pooling paths'
-  /// `vmaxps`-style and NaN-propagating selects: NaNs sit at a first tap, a middle tap and a last
-  /// tap of different windows.
+  /// `vmaxps`-style and NaN-propagating selects and on global max pooling's SIMD accumulators
+  /// (`Pooling.nanMax`): NaNs sit at a first tap, a middle tap and a last tap of different
+  /// windows; `g` reduces `b`'s 20-value planes (a vector and 4 more at 16 lanes).
   func testMaxPoolingPropagatesNaN() throws {
     let path = Self.specs.appendingPathComponent("poolnan.cnn").path
     let (channels, height, width) = (3, 9, 10)
@@ -26,7 +27,8 @@ extension CodeGenEndToEndTests {
     let outputs = try GeneratedModelRunner.run(specPath: path, weightsPath: nil, inputPath: inputPath).get()
     let a = Self.maxPool(input, channels, height, width, kernel: 3, stride: 2, pad: 0, out: (4, 5))
     let b = Self.maxPool(a, channels, 4, 5, kernel: 3, stride: 1, pad: 1, out: (4, 5))
-    for (name, actual, expected) in [("a", outputs[0], a), ("b", outputs[1], b)] {
+    let g = Self.maxPool(b, channels, 4, 5, kernel: 5, stride: 1, pad: 0, out: (1, 1))
+    for (name, actual, expected) in [("a", outputs[0], a), ("b", outputs[1], b), ("g", outputs[2], g)] {
       XCTAssertEqual(actual.count, expected.count, name)
       XCTAssertGreaterThan(expected.filter(\.isNaN).count, 0, name)
       for (index, (value, reference)) in zip(actual, expected).enumerated() {

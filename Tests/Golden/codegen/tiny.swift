@@ -291,11 +291,11 @@ public final class Tiny {
                   let p = q + i
                   var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD8<Float>.self)
                   let e0_1 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD8<Float>.self)
-                  m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                  m = m.replacing(with: e0_1, where: .!(e0_1 .<= m) .& (m .== m))
                   let e1_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD8<Float>.self)
-                  m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                  m = m.replacing(with: e1_0, where: .!(e1_0 .<= m) .& (m .== m))
                   let e1_1 = UnsafeRawPointer(p + 27).loadUnaligned(as: SIMD8<Float>.self)
-                  m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                  m = m.replacing(with: e1_1, where: .!(e1_1 .<= m) .& (m .== m))
                   UnsafeMutableRawPointer(o + (oy0 &* 3 &+ i)).storeBytes(of: m, as: SIMD8<Float>.self)
                 }
               }

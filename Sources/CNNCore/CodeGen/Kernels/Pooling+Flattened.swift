@@ -159,7 +159,7 @@ extension Pooling {
           case .max where vector == 1: out.line("m = \(e) > m ? \(e) : m")
           case .max: out.line("m = m.replacing(with: \(e), where: \(e) .> m)")
           case .nanMax where vector == 1: out.line("m = \(e) > m || \(e).isNaN ? \(e) : m")
-          case .nanMax: out.line("m = m.replacing(with: \(e), where: (\(e) .> m) .| (\(e) .!= \(e)))")
+          case .nanMax: out.line(nanMax("m", e))
           case .sum: out.line("m += \(e)")
           }
         }
