@@ -10108,10 +10108,10 @@ public final class GoogLeNet {
     var a1_4 = b1
     var a1_5 = b1
     var a1_6 = b1
-    var xi = x
-    var wi = w
     var ni = next
     var sink = SIMD4<Float>()
+    var xi = x
+    var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)

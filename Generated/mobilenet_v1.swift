@@ -2676,11 +2676,10 @@ public final class MobileNetV1 {
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-                }
+                even[12] = src[24]
+                odd[12] = src[25]
+                even[13] = src[26]
+                odd[13] = src[27]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2720,10 +2719,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -2809,10 +2806,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2852,10 +2847,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -2941,10 +2934,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2984,10 +2975,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -3073,10 +3062,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3116,10 +3103,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -3205,10 +3190,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3248,10 +3231,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -3337,10 +3318,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3380,10 +3359,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -3468,11 +3445,10 @@ public final class MobileNetV1 {
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-                }
+                even[4] = src[8]
+                odd[4] = src[9]
+                even[5] = src[10]
+                odd[5] = src[11]
                 even[6] = src[12]
                 odd[6] = src[13]
               }
@@ -3510,10 +3486,8 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[4] = src[4]
+                even[5] = src[5]
                 even[6] = src[6]
               }
             }
@@ -3598,10 +3572,8 @@ public final class MobileNetV1 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
                 copied = max(copied, need)
@@ -3638,10 +3610,8 @@ public final class MobileNetV1 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
               }

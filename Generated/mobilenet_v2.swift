@@ -3603,11 +3603,10 @@ public final class MobileNetV2 {
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-                }
+                even[12] = src[24]
+                odd[12] = src[25]
+                even[13] = src[26]
+                odd[13] = src[27]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3648,10 +3647,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -3829,10 +3826,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3873,10 +3868,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -4055,10 +4048,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4099,10 +4090,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -4281,10 +4270,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4325,10 +4312,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -4506,10 +4491,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4550,10 +4533,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -4752,10 +4733,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4796,10 +4775,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -4999,10 +4976,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -5043,10 +5018,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[12] = src[12]
+                even[13] = src[13]
               }
             }
           }
@@ -5244,11 +5217,10 @@ public final class MobileNetV2 {
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
-                }
+                even[4] = src[8]
+                odd[4] = src[9]
+                even[5] = src[10]
+                odd[5] = src[11]
                 even[6] = src[12]
                 odd[6] = src[13]
               }
@@ -5287,10 +5259,8 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                do {
-                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                }
+                even[4] = src[4]
+                even[5] = src[5]
                 even[6] = src[6]
               }
             }
@@ -5412,10 +5382,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
                 copied = max(copied, need)
@@ -5453,10 +5421,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
               }
@@ -5682,10 +5648,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
                 copied = max(copied, need)
@@ -5723,10 +5687,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
               }
@@ -5951,10 +5913,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
                 copied = max(copied, need)
@@ -5992,10 +5952,8 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  do {
-                    let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                    UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-                  }
+                  even[4] = src[4]
+                  even[5] = src[5]
                   even[6] = src[6]
                 }
               }

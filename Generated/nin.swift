@@ -4154,10 +4154,10 @@ public final class NiN {
     var a1_3 = b1
     var a1_4 = b1
     var a1_5 = b1
-    var xi = x
-    var wi = w
     var ni = next
     var sink = SIMD4<Float>()
+    var xi = x
+    var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)

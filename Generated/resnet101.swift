@@ -12271,10 +12271,10 @@ public final class ResNet101 {
     var a1_4 = b1
     var a1_5 = b1
     var a1_6 = b1
-    var xi = x
-    var wi = w
     var ni = next
     var sink = SIMD4<Float>()
+    var xi = x
+    var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -13573,10 +13573,10 @@ public final class ResNet101 {
     var a1_4 = b1
     var a1_5 = b1
     var a1_6 = b1
-    var xi = x
-    var wi = w
     var ni = next
     var sink = SIMD4<Float>()
+    var xi = x
+    var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)

@@ -38,6 +38,42 @@ final class AllocationFreeForwardTests: XCTestCase {
 
     """
 
+  /// The `Self.parallel…` hand-offs one call of `forward` makes: each written hand-off, times
+  /// the trip counts of the `for chunk in 0..<N` loops around it (told by indentation).
+  static func handOffsPerCall(_ source: String) -> Int {
+    var loops: [(indent: Int, trips: Int)] = []
+    var count = 0
+    for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+      let indent = line.prefix { $0 == " " }.count
+      let text = line.dropFirst(indent)
+      while let last = loops.last, indent <= last.indent, text.hasPrefix("}") || indent < last.indent {
+        loops.removeLast()
+      }
+      if text.hasPrefix("for chunk in 0..<"), let trips = Int(text.dropFirst(17).prefix { $0.isNumber }) {
+        loops.append((indent, trips))
+      }
+      if text.contains("Self.parallel") {
+        count += loops.reduce(1) { $0 * $1.trips }
+      }
+    }
+    return count
+  }
+
+  func testHandOffsCountChunkLoops() {
+    let source = """
+        Self.parallelParts(4, threads: threads, pool: pool) {
+        }
+        for chunk in 0..<3 {
+          let first = chunk
+          Self.parallelParts(2, threads: threads, pool: pool) {
+          }
+        }
+        Self.parallelFor(8, threads: threads, pool: pool) {
+        }
+      """
+    XCTAssertEqual(Self.handOffsPerCall(source), 5)
+  }
+
   func testForwardAllocatesNothing() throws {
     let library = ["/lib/x86_64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0",
                    "/lib/aarch64-linux-gnu/libc_malloc_debug.so.0", "/usr/lib64/libc_malloc_debug.so.0"]
@@ -79,8 +115,9 @@ final class AllocationFreeForwardTests: XCTestCase {
     try GeneratedModelRunner.withDrivenModel(Self.spec, driver: driver, fma: true, inspect: inspect) { model in
       XCTAssertEqual(model.build.status, 0, String(model.build.output.prefix(4000)))
       guard model.build.status == 0 else { return }
-      // Split steps: each opens one hand-off per call at two threads.
-      let splitSteps = model.source.components(separatedBy: "Self.parallel").count - 1
+      // Split steps: each opens one hand-off per call at two threads, per chunk where the
+      // hand-off sits in a chunk loop (a 1x1 layer's packed panels).
+      let splitSteps = Self.handOffsPerCall(model.source)
       for threads in [1, 2] {
         let trace = model.directory.appendingPathComponent("trace\(threads).txt").path
         let run = try GeneratedModelRunner.execute(model.binary, ["\(threads)"], in: model.directory,

@@ -68,8 +68,10 @@ final class ConvolutionKernelTests: XCTestCase {
 
     """
 
+  /// Generated for `znver4` (AVX-512's tile shapes) whatever the host: SIMD16 code runs on any
+  /// x86-64, and the host's own target is checked by the tests below.
   func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
-    let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths")
+    let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths", generatedFor: "znver4")
     XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
     XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
     XCTAssertTrue(source.contains("Self.parallelParts("), "large layers are threaded")
@@ -83,12 +85,31 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertFalse(source.contains("stage[p &* "), "no tile is copied value by value")
   }
 
-  /// The transposed tile store with 8 lanes (3 shuffle rounds, pieces of 4/2/1) on an AVX2
-  /// target, against the interpreter; AVX2 code runs on every x86-64 host these tests run on.
-  func testTransposedStoreWithEightLanes() throws {
+  /// AVX2's 16 registers (`KernelContext.accumulators`: 12), against the interpreter, 1-3
+  /// threads: direct tiles of 2 vectors x at most 6 columns (20 columns: 4 tiles of 5), stored
+  /// transposed with 8 lanes (3 shuffle rounds, pieces of 4/2/1), their tap-major loops over
+  /// channel-interleaved rows (`directInterleavesRows`; `d` strided, `e` a 5x5 window with a
+  /// partial channel block, `h` an 11x11 window looped by rows), and GEMM tiles of at most 12
+  /// accumulators. AVX2 code runs on every x86-64 host these tests run on.
+  func testSixteenRegisterTargetsKeepTilesInRegisters() throws {
     #if arch(x86_64)
     let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths", generatedFor: "haswell")
-    XCTAssertTrue(source.contains("Transposed store: direct store tile16x10 relu lanes8"))
+    for shape in ["tile16x5 relu lanes8", "tile16x5 relu6 lanes8", "tile16x5 none lanes8"] {
+      XCTAssertTrue(source.contains("Transposed store: direct store \(shape)"), shape)
+    }
+    XCTAssertNil(source.range(of: #"direct k\d+x\d+ [^\n]* tile16x([7-9]|\d\d)"#, options: .regularExpression),
+                 "no direct tile holds more than 12 accumulators")
+    XCTAssertNil(source.range(of: #"gemm rows([7-9]|\d\d) width16|gemm rows([5-9]|\d\d) width24"#, options: .regularExpression),
+                 "no GEMM tile holds more than 12 accumulators")
+    XCTAssertTrue(source.contains("gemm rows4 width16"), "b's 64 channels: 16 blocks of 4")
+    // Rows of every input channel in turn: a's 16 channels of 22 floats, e's 48 of 9, d's 96
+    // of 22 (stride 2), h's 16 of 87 (11x11: a loop over the window's rows).
+    for key in ["direct k3x3 s1 d1x1 row352 tile16x5", "direct k5x5 s1 d1x1 row432 tile16x5",
+                "direct k3x3 s2 d1x1 row2112 tile16x5", "direct k11x11 s4 d1x1 row1392 tile16x5"] {
+      XCTAssertTrue(source.contains(key), key)
+    }
+    XCTAssertTrue(source.contains("let plane = scratch + ((c / 20) &* 9680 &+ (c % 20) &* 22)"), "g's interleaved copy")
+    XCTAssertTrue(source.contains("var xi = x + (ky &* 1392 &+ 0)"), "h's taps start at their window row")
     #else
     throw XCTSkip("an x86-64 target")
     #endif
@@ -135,7 +156,7 @@ final class ConvolutionKernelTests: XCTestCase {
       squeeze: conv 16 1x1 | relu
       small: conv 64 3x3 p1 | relu
       output @big, @half, @small
-      """, type: "PaddedCopies")
+      """, type: "PaddedCopies", generatedFor: "znver4")
     func body(_ name: String) -> String {
       guard let start = source.range(of: "private func \(name)(") else { return "" }
       let rest = source[start.upperBound...]
@@ -217,11 +238,11 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
-    // Generated for an Intel part where the host has AVX-512, so that fcbig's loads ahead
-    // (which AMD targets leave out, `SwiftGenerator.touchesAhead`) run here too.
-    let host = GeneratedModelRunner.hostCPU
+    // Generated for an Intel AVX-512 part whatever the host (SIMD16 code runs on any x86-64),
+    // so that fcbig's loads ahead (which AMD targets leave out, `SwiftGenerator.touchesAhead`)
+    // run here too and the panels have AVX-512's shape.
     let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths",
-                                                generatedFor: host == "znver4" ? "skylake-avx512" : host)
+                                                generatedFor: "skylake-avx512")
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
     XCTAssertEqual(source.components(separatedBy: "let split = min(columns, 55 &- ox)").count - 1, 2,
                    "i1 and i2 gather row runs")
@@ -260,7 +281,7 @@ final class ConvolutionKernelTests: XCTestCase {
       q: conv 20 1x1
 
       """
-    let source = try checkThreadsAndInterpreter(spec, type: "PackedChunks")
+    let source = try checkThreadsAndInterpreter(spec, type: "PackedChunks", generatedFor: "znver4")
     XCTAssertTrue(source.contains("in 4 chunk(s) of 12 panels"), "four chunks")
     XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 37)"), "p packs its panels per chunk")
     XCTAssertTrue(source.contains("each thread packs its share of the chunk"), "p's threads own panels")
@@ -276,7 +297,7 @@ final class ConvolutionKernelTests: XCTestCase {
       s: conv 16 1x1 | relu
       e: conv 64 1x1 | relu
 
-      """, type: "SqueezePanels")
+      """, type: "SqueezePanels", generatedFor: "znver4")
     XCTAssertTrue(source.contains("2 blocks of 8 channels x 38 panels of 32 pixels, in 4 chunk(s) of 12 panels"), "s's cut")
     XCTAssertTrue(source.contains("for chunkFirst in stride(from: first, to: end, by: 12)"), "s runs its panels chunk by chunk")
     XCTAssertEqual(source.components(separatedBy: "Self.parallelParts(38,").count - 1, 2, "both split their 38 panels")
@@ -332,7 +353,7 @@ final class ConvolutionKernelTests: XCTestCase {
       network HeavyPacked
       input 12x12x300
       big: conv 900 1x1 | relu
-      """, type: "HeavyPacked")
+      """, type: "HeavyPacked", generatedFor: "znver4")
     XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 1)"), "big packs its full panel")
     XCTAssertFalse(source.contains("each thread packs its share of the chunk"), "blocks are split")
     XCTAssertTrue(source.contains("Self.parallelParts(225,"), "225 blocks of 4 channels between threads")

@@ -83,14 +83,16 @@ final class DepthwiseKernelTests: XCTestCase {
     """,
   ]
 
+  /// Generated for `znver4` (16 lanes, the shapes asserted) whatever the host; `checkEveryLayer`
+  /// runs the host's own target.
   func testDirectRowsAgreeWithInterpreterAndThreadsAreIdentical() throws {
-    let source = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[0], type: "DepthwiseRows")
+    let source = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[0], type: "DepthwiseRows", generatedFor: "znver4")
     XCTAssertTrue(source.contains("for chunk in 1..<"), "wide planes loop over middle vectors")
     XCTAssertTrue(source.contains(".replacing(with: zero, where: high"), "right padding is masked")
     XCTAssertTrue(source.contains("if c == 0 || c == "), "boundary planes take the row blocks")
     try helpers.checkEveryLayer(Self.rowsSpecs[0], outputs: "output @nopad, @dil, @ceilr, @odd, @one, @both\n")
     XCTAssertTrue(source.contains("SIMD16<Float>(r0[q &- 1], u0_2[0], u0_2[1]"), "a column shifted up")
-    let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows")
+    let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows", generatedFor: "znver4")
     XCTAssertTrue(second.contains("u0_0[14], u0_0[15], r0[q &+ 32])"), "a column shifted down")
     try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair, @s2p0\n")
   }
@@ -109,8 +111,10 @@ final class DepthwiseKernelTests: XCTestCase {
 
     """
 
+  /// Generated for `znver4` (7x7 at 16 lanes) whatever the host; `checkEveryLayer` runs the
+  /// host's own target.
   func testFlatPlanesAgreeWithInterpreterAndThreadsAreIdentical() throws {
-    let source = try helpers.checkThreadsAndInterpreter(Self.flatSpec, type: "DepthwiseFlat")
+    let source = try helpers.checkThreadsAndInterpreter(Self.flatSpec, type: "DepthwiseFlat", generatedFor: "znver4")
     // Every vector's accumulator at once (7x7 at 16 lanes: 4 vectors), tap by tap; the centre
     // tap reads inside the plane in every lane of the first vector and loads no mask.
     XCTAssertTrue(source.contains("var acc3 = bias"), "small planes use the flat kernel, vectors interleaved")

@@ -179,8 +179,10 @@ extension Convolution {
   }
 
   /// `even[j] = src[j]` for a row of `width` or, with `pairs`, `even[j] = src[2j]`,
-  /// `odd[j] = src[2j + 1]`: vectors, then halving vectors for the remainder, then scalars (no
-  /// read or write outside the row, no call).
+  /// `odd[j] = src[2j + 1]`: vectors, then halving vectors for the remainder down to 4 floats
+  /// stored, then scalars (no read or write outside the row, no call). No SIMD2 pieces: a
+  /// 2-float copy into a strip that the kernel then read as 8-float vectors crashed swiftc
+  /// 6.3.1 for AVX2 targets (LLVM: "Instruction does not dominate all uses", a 2x2 plane).
   static func emitRowCopy(width: Int, lanes: Int, pairs: Bool, permute: Bool = false,
                           _ out: inout SwiftEmitter) {
     let step = pairs ? 2 : 1
@@ -214,7 +216,7 @@ extension Convolution {
     }
     var done = chunks * wide
     var size = wide / 2
-    while size >= 2 * step {
+    while size >= 4 * step {
       if width - done >= size {
         out.block("do") { out in piece(size, from: "\(done)", to: "\(done / step)", &out) }
         done += size

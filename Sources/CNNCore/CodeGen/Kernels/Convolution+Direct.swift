@@ -55,7 +55,7 @@ extension Convolution {
 
   /// Tile widths: `(full width, count of full tiles, remainder width)`.
   static func tileWidths(_ context: KernelContext) -> (width: Int, full: Int, rest: Int) {
-    let maxWidth = channelTile(context) > context.lanes ? 12 : 24
+    let maxWidth = context.accumulators / (channelTile(context) / context.lanes)
     let outWidth = directRows(context).columns
     let tiles = (outWidth + maxWidth - 1) / maxWidth
     let width = (outWidth + tiles - 1) / tiles
@@ -84,6 +84,26 @@ extension Convolution {
     return blocks % 2 == 1 || weights <= context.input.elementCount ?? 0
   }
 
+  /// Whether the input is copied as channel-interleaved rows (`[group][paddedRow][ic][paddedW]`,
+  /// `emitPaddedPlanes`) for the tap-major tile loops of a 16-register target
+  /// (`emitTapMajorLoops`): each tap's loop walks the input channels, and on C,H,W planes every
+  /// step of it is a new page (NiN's conv2: 96 channels of 3.8 KB planes, 90 pages per tap
+  /// against the 64 entries of Zen 3's L1 TLB); interleaved, a step is one padded row (124
+  /// bytes there). A microbenchmark of conv2's 2 x 6 tile on the Zen 3 VM: 57 GFLOP/s on the
+  /// planes, 82 interleaved (peak 96). Not where a 1x1 layer's plane is one row
+  /// (`directRows`).
+  static func directInterleavesRows(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    let flat = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && !g.needsPadding
+    return context.accumulators < 24 && !flat
+  }
+
+  /// Floats between a channel's consecutive padded rows in the tile's input, and between the
+  /// first rows of consecutive channels.
+  static func directStrides(_ context: KernelContext, _ g: Geometry) -> (row: Int, channel: Int) {
+    directInterleavesRows(context) ? (g.inPerGroup * g.paddedW, g.paddedW) : (g.paddedW, g.paddedH * g.paddedW)
+  }
+
   static func emitDirect(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let output = context.output
     let tile = channelTile(context)
@@ -105,6 +125,7 @@ extension Convolution {
     let callTouch = touch * 16 * g.inPerGroup
     let plane = output.height * output.width
     let rowSplit = directSplitsRows(context) ? 2 : 1
+    let strides = directStrides(context, g)
     let items = g.groups * blocks * rowSplit
     let parallel = Threading.worthSplitting(work: macs(context), iterations: items)
     let rowLoop = rowSplit == 1 || !parallel
@@ -129,7 +150,7 @@ extension Convolution {
       Threading.emitPartBuffer(width * tile, context, &out) { out in
         out.line("let stage = buffer.baseAddress!")
         out.block(rowLoop) { out in
-          out.line("let row = groupInput + (oy &* \(g.strideH * g.paddedW))")
+          out.line("let row = groupInput + (oy &* \(g.strideH * strides.row))")
           func store(_ columns: Int, _ out: inout SwiftEmitter) {
             let clamp = vectorClamp(context)
             let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
@@ -150,7 +171,7 @@ extension Convolution {
             out.block(forLoop("t", full)) { out in
               out.line("let ox = t &* \(width)")
               let nextArgument = touch > 0 ? ", next + (oy &* \(full + (rest > 0 ? 1 : 0)) &+ t) &* \(callTouch)" : ""
-              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(g.paddedH * g.paddedW), packed, bias, stage\(nextArgument))")
+              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
               store(width, &out)
             }
           }
@@ -158,7 +179,7 @@ extension Convolution {
             out.block("do") { out in
               out.line("let ox = \(full * width)")
               let nextArgument = touch > 0 ? ", next + (oy &* \(full + 1) &+ \(full)) &* \(callTouch)" : ""
-              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(g.paddedH * g.paddedW), packed, bias, stage\(nextArgument))")
+              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
               store(rest, &out)
             }
           }
@@ -175,7 +196,7 @@ extension Convolution {
     let vectors = tile / lanes
     let vector = context.vectorType
     let key = "direct k\(g.kernelH)x\(g.kernelW) s\(g.strideW) d\(g.dilationH)x\(g.dilationW)"
-      + " row\(g.paddedW) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
+      + " row\(directStrides(context, g).row) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
       + (touch > 0 ? " touch\(touch)" : "")
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
@@ -187,65 +208,15 @@ extension Convolution {
           out.line("let b\(v) = UnsafeRawPointer(bias + \(v * lanes)).loadUnaligned(as: \(vector).self)")
           for p in 0..<width { out.line("var a\(v)_\(p) = b\(v)") }
         }
-        out.line("var xi = x")
-        out.line("var wi = w")
         if touch > 0 {
           out.line("var ni = next")
           out.line("var sink = SIMD4<Float>()")
         }
-        // Unroll the window when the body stays small (pitfall 3), else loop over rows.
-        let perTap = vectors * (width + 1)
-        let unrollRows = perTap * g.kernelH * g.kernelW <= 240
-        out.block("for _ in 0..<channels") { out in
-          func tap(_ ky: String, _ kyLiteral: Int?, _ kx: Int, _ out: inout SwiftEmitter) {
-            let weightBase = kyLiteral.map { ($0 * g.kernelW + kx) * tile }
-            for v in 0..<vectors {
-              if let base = weightBase {
-                out.line("let w\(v) = UnsafeRawPointer(wi + \(base + v * lanes)).loadUnaligned(as: \(vector).self)")
-              } else {
-                out.line("let w\(v) = UnsafeRawPointer(wr + \(kx * tile + v * lanes)).loadUnaligned(as: \(vector).self)")
-              }
-            }
-            for p in 0..<width {
-              let column = p * g.strideW + kx * g.dilationW
-              let source: String
-              if let ky = kyLiteral {
-                source = "xi[\(ky * g.dilationH * g.paddedW + column)]"
-              } else {
-                source = "xr[\(column)]"
-              }
-              out.line("let x\(p) = \(source)")
-              for v in 0..<vectors {
-                out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
-              }
-            }
-            _ = ky
-          }
-          if unrollRows {
-            for ky in 0..<g.kernelH {
-              for kx in 0..<g.kernelW {
-                out.block("do") { out in tap("", ky, kx, &out) }
-              }
-            }
-          } else {
-            out.block(forLoop("ky", g.kernelH)) { out in
-              out.line("let xr = xi + (ky &* \(g.dilationH * g.paddedW))")
-              out.line("let wr = wi + (ky &* \(g.kernelW * tile))")
-              for kx in 0..<g.kernelW {
-                out.block("do") { out in tap("ky", nil, kx, &out) }
-              }
-            }
-          }
-          out.line("xi += plane")
-          if touch > 0 {
-            // One load per cache line of the next block (its sum only keeps the loads alive).
-            out.line("sink += SIMD4<Float>(\((0..<4).map { $0 < touch ? "ni[\($0 * 16)]" : "0" }.joined(separator: ", ")))")
-            if touch > 4 {
-              out.block("for line in 4..<\(touch)") { out in out.line("sink[0] += ni[line &* 16]") }
-            }
-            out.line("ni += \(touch * 16)")
-          }
-          out.line("wi += \(g.kernelH * g.kernelW * tile)")
+        if context.accumulators < 24 {
+          // (The input is interleaved for these loops: `directInterleavesRows`.)
+          emitTapMajorLoops(context, g, width: width, touch: touch, &out)
+        } else {
+          emitChannelMajorLoops(context, g, width: width, touch: touch, &out)
         }
         for p in 0..<width {
           for v in 0..<vectors {
@@ -261,5 +232,139 @@ extension Convolution {
       return text
     }
     return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+
+  /// The tile's loops with the input channels outermost: every window tap of a channel in one
+  /// loop body (unrolled while the body stays small, pitfall 3, else a loop over window rows).
+  /// With 32 vector registers (AVX-512) this reaches 93-100 % of the peak: the broadcast input
+  /// is a memory operand of each FMA.
+  private static func emitChannelMajorLoops(_ context: KernelContext, _ g: Geometry, width: Int,
+                                            touch: Int, _ out: inout SwiftEmitter) {
+    let tile = channelTile(context)
+    let lanes = context.lanes
+    let vectors = tile / lanes
+    let vector = context.vectorType
+    out.line("var xi = x")
+    out.line("var wi = w")
+    // Unroll the window when the body stays small (pitfall 3), else loop over rows.
+    let perTap = vectors * (width + 1)
+    let unrollRows = perTap * g.kernelH * g.kernelW <= 240
+    out.block("for _ in 0..<channels") { out in
+      func tap(_ ky: String, _ kyLiteral: Int?, _ kx: Int, _ out: inout SwiftEmitter) {
+        let weightBase = kyLiteral.map { ($0 * g.kernelW + kx) * tile }
+        for v in 0..<vectors {
+          if let base = weightBase {
+            out.line("let w\(v) = UnsafeRawPointer(wi + \(base + v * lanes)).loadUnaligned(as: \(vector).self)")
+          } else {
+            out.line("let w\(v) = UnsafeRawPointer(wr + \(kx * tile + v * lanes)).loadUnaligned(as: \(vector).self)")
+          }
+        }
+        for p in 0..<width {
+          let column = p * g.strideW + kx * g.dilationW
+          let source: String
+          if let ky = kyLiteral {
+            source = "xi[\(ky * g.dilationH * g.paddedW + column)]"
+          } else {
+            source = "xr[\(column)]"
+          }
+          out.line("let x\(p) = \(source)")
+          for v in 0..<vectors {
+            out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
+          }
+        }
+        _ = ky
+      }
+      if unrollRows {
+        for ky in 0..<g.kernelH {
+          for kx in 0..<g.kernelW {
+            out.block("do") { out in tap("", ky, kx, &out) }
+          }
+        }
+      } else {
+        out.block(forLoop("ky", g.kernelH)) { out in
+          out.line("let xr = xi + (ky &* \(g.dilationH * g.paddedW))")
+          out.line("let wr = wi + (ky &* \(g.kernelW * tile))")
+          for kx in 0..<g.kernelW {
+            out.block("do") { out in tap("ky", nil, kx, &out) }
+          }
+        }
+      }
+      out.line("xi += plane")
+      emitTouch(touch, &out)
+      out.line("wi += \(g.kernelH * g.kernelW * tile)")
+    }
+  }
+
+  /// The tile's loops with the window taps outermost (literal, or a loop over window rows for
+  /// windows above 5x5) and a loop over the input channels inside each: one tap per loop body.
+  /// With AVX2's 16 registers, a body holding every tap of a channel spilled: LLVM loads each
+  /// input value once for all the taps that read it and keeps the broadcasts live across them
+  /// (NiN's 5x5 conv2 at 30 GFLOP/s, a third of the peak, with 2 x 6 tiles). Here a body's loads
+  /// are its own (the input pointer moves to the next channel each time), so 12 accumulators, 2 weight
+  /// vectors and a broadcast fit. The weights keep their `[ic][ky][kx][tile]` order: each tap's
+  /// loop reads them `kernelH * kernelW * tile` floats apart. `touch` loads go in the first
+  /// tap's loop.
+  private static func emitTapMajorLoops(_ context: KernelContext, _ g: Geometry, width: Int,
+                                        touch: Int, _ out: inout SwiftEmitter) {
+    let tile = channelTile(context)
+    let lanes = context.lanes
+    let vectors = tile / lanes
+    let vector = context.vectorType
+    let taps = g.kernelH * g.kernelW
+    let rowStride = directStrides(context, g).row
+    func tapLoop(row: String, rowLiteral: Int?, kx: Int, first: Bool, _ out: inout SwiftEmitter) {
+      out.block("do") { out in
+        let column = kx * g.dilationW
+        if let ky = rowLiteral {
+          out.line("var xi = x + \(ky * g.dilationH * rowStride + column)")
+          out.line("var wi = w + \((ky * g.kernelW + kx) * tile)")
+        } else {
+          out.line("var xi = x + (\(row) &* \(g.dilationH * rowStride) &+ \(column))")
+          out.line("var wi = w + (\(row) &* \(g.kernelW * tile) &+ \(kx * tile))")
+        }
+        out.block("for _ in 0..<channels") { out in
+          for v in 0..<vectors {
+            out.line("let w\(v) = UnsafeRawPointer(wi + \(v * lanes)).loadUnaligned(as: \(vector).self)")
+          }
+          for p in 0..<width {
+            out.line("let x\(p) = xi[\(p * g.strideW)]")
+            for v in 0..<vectors {
+              out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
+            }
+          }
+          out.line("xi += plane")
+          out.line("wi += \(taps * tile)")
+          if first { emitTouch(touch, &out) }
+        }
+      }
+    }
+    if taps <= 25 {
+      for ky in 0..<g.kernelH {
+        for kx in 0..<g.kernelW {
+          tapLoop(row: "", rowLiteral: ky, kx: kx, first: ky == 0 && kx == 0, &out)
+        }
+      }
+    } else {
+      out.block(forLoop("ky", g.kernelH)) { out in
+        for kx in 0..<g.kernelW {
+          tapLoop(row: "ky", rowLiteral: nil, kx: kx, first: false, &out)
+        }
+      }
+      if touch > 0 {
+        // The touches of a window too large to unroll: one pass over the next block's lines.
+        out.block("for _ in 0..<channels") { out in emitTouch(touch, &out) }
+      }
+    }
+  }
+
+  /// One load per cache line of the next block's share for one input channel (`touch` lines,
+  /// `ni` advancing past them); their sum only keeps the loads alive.
+  private static func emitTouch(_ touch: Int, _ out: inout SwiftEmitter) {
+    guard touch > 0 else { return }
+    out.line("sink += SIMD4<Float>(\((0..<4).map { $0 < touch ? "ni[\($0 * 16)]" : "0" }.joined(separator: ", ")))")
+    if touch > 4 {
+      out.block("for line in 4..<\(touch)") { out in out.line("sink[0] += ni[line &* 16]") }
+    }
+    out.line("ni += \(touch * 16)")
   }
 }

@@ -39,7 +39,9 @@ extension Convolution {
       out.line("/// Transposed store: \(key). `stage`: `[\(width)][\(tile)]`; channel `c < valid` goes to")
       out.line("/// `out + c * plane`, \(width) floats.")
       out.block("@inline(never) private static func \(name)(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int)") { out in
-        out.line("let zero = \(vector)(repeating: 0)")
+        // Zero fills the rows of a partial square and is relu's floor; a clamp-free tile of
+        // whole squares (1 vector x 8 columns at 8 lanes) uses none (an unused `let` is a warning).
+        if width % lanes != 0 || clamp != .none { out.line("let zero = \(vector)(repeating: 0)") }
         if clamp == .relu6 { out.line("let six = \(vector)(repeating: 6)") }
         for v in 0..<vectors {
           for first in stride(from: 0, to: width, by: lanes) {

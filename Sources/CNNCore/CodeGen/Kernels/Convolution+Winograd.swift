@@ -221,14 +221,15 @@ extension Convolution {
     let tilesWide = (output.width + 1) / 2
     let paddedH = max(g.paddedH, 2 * tilesHigh + 2)
     let paddedW = max(g.paddedW, 2 * tilesWide + 2)
-    // Two-vector panels (up to 12 rows: 24 accumulators) wherever a block can hold one; the row
-    // count that gives two threads the most even shares of channel blocks (DenseNet's 32 output
-    // channels are 4 blocks of 8, not 3 of 11: one thread idled a third of each step), counting
-    // two rows' worth of loads per call.
-    let wideRows = (6...12).map { GEMM.rows(g.outPerGroup, maxRows: $0) }.min { a, b in
+    // Two-vector panels (up to 12 rows: 24 accumulators; 6 with AVX2's 12) wherever a block
+    // can hold one; the row count that gives two threads the most even shares of channel blocks
+    // (DenseNet's 32 output channels are 4 blocks of 8, not 3 of 11: one thread idled a third of
+    // each step), counting two rows' worth of loads per call.
+    let most = context.accumulators / 2
+    let wideRows = (most / 2...most).map { GEMM.rows(g.outPerGroup, maxRows: $0) }.min { a, b in
       func cost(_ rows: Int) -> Int { (g.outPerGroup + 2 * rows - 1) / (2 * rows) * (rows + 2) }
       return (cost(a), -a) < (cost(b), -b)
-    } ?? 12
+    } ?? most
     let wideBlocks = (g.outPerGroup + wideRows - 1) / wideRows
     let blockRows = winogradBlockRows(
       tilesHigh: tilesHigh, tilesWide: tilesWide, minimumTiles: 2 * lanes,
@@ -236,7 +237,7 @@ extension Convolution {
       filterBytes: 16 * g.inPerGroup * wideBlocks * wideRows * 4, channelBlocks: wideBlocks,
       lean: context.leanWork)
     let panelWidth = blockRows * tilesWide >= 2 * lanes ? 2 * lanes : lanes
-    let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: 24)
+    let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: context.accumulators)
     let transformLanes = [lanes, 8, 4].first { $0 <= tilesWide && $0 <= lanes } ?? 4
     return WinogradPlan(
       tilesHigh: tilesHigh, tilesWide: tilesWide, paddedH: paddedH, paddedW: paddedW,

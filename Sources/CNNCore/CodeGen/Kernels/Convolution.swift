@@ -61,7 +61,8 @@ enum Convolution {
     }
     if usesDepthwise(context) { return 0 }
     if usesIm2col(context) { return im2colInputCount(context) }
-    return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
+    let copies = g.needsPadding || (usesTiles(context) && directInterleavesRows(context))
+    return copies ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
@@ -98,7 +99,9 @@ enum Convolution {
       emitIm2colInput(context.input, g, &out)
       emitIm2col(context, g, &out)
     } else {
-      emitPaddedCopy(context.input, g, splitsRows: usesTiles(context) && directSplitsRows(context), &out)
+      let tiles = usesTiles(context)
+      emitPaddedCopy(context.input, g, splitsRows: tiles && directSplitsRows(context),
+                     interleaved: tiles && directInterleavesRows(context), &out)
       if usesTiles(context) {
         emitDirect(context, g, &out)
       } else {
@@ -110,12 +113,13 @@ enum Convolution {
 
   /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`); `splitsRows`
   /// as in `emitPaddedPlanes`.
-  static func emitPaddedCopy(_ input: Shape, _ g: Geometry, splitsRows: Bool = false, _ out: inout SwiftEmitter) {
-    guard g.needsPadding else {
+  static func emitPaddedCopy(_ input: Shape, _ g: Geometry, splitsRows: Bool = false,
+                             interleaved: Bool = false, _ out: inout SwiftEmitter) {
+    guard g.needsPadding || interleaved else {
       out.line("let src = x0")
       return
     }
-    emitPaddedPlanes(input, g, rowLength: g.paddedW, splitsRows: splitsRows, &out) { out in
+    emitPaddedPlanes(input, g, rowLength: g.paddedW, splitsRows: splitsRows, interleaved: interleaved, &out) { out in
       emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
     }
   }
@@ -126,11 +130,18 @@ enum Convolution {
   /// Threads split the channels, or with `splitsRows` (for a kernel whose threads then take
   /// halves of the output rows: `directSplitsRows`) the two halves of every channel's rows, so
   /// each core copies the rows it will read, which a pixel-split layer before wrote on that core.
+  ///
+  /// With `interleaved`, each group's padded rows hold every input channel of the group in
+  /// turn (`[group][paddedRow][ic][rowLength]`): channel `c`'s rows are `inPerGroup *
+  /// rowLength` floats apart and its first row starts `(c % inPerGroup) * rowLength` into its
+  /// group (`directInterleavesRows`).
   static func emitPaddedPlanes(_ input: Shape, _ g: Geometry, rowLength: Int, splitsRows: Bool = false,
+                               interleaved: Bool = false,
                                _ out: inout SwiftEmitter, row: (inout SwiftEmitter) -> Void) {
     // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
     // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
     let plane = g.paddedH * rowLength
+    let rowStride = interleaved ? g.inPerGroup * rowLength : rowLength
     let bottomRows = g.paddedH - g.padTop - input.height
     // Threads split the channels of big copies (VGG-16's 224² x 64 input is 13 MB, ~1.5 ms on
     // one core: serial, it capped the second thread's gain on those layers); a copied float
@@ -146,15 +157,31 @@ enum Convolution {
       func guarded(_ condition: String?, _ statement: String) -> String {
         condition.map { "if \($0) { \(statement) }" } ?? statement
       }
-      out.line("let plane = scratch + (c &* \(plane))")
-      if g.padTop > 0 { out.line(guarded(top, "plane.update(repeating: 0, count: \(g.padTop * rowLength))")) }
+      // Zero rows `first..<first + count` of the channel.
+      func zeroRows(_ first: Int, _ count: Int, _ condition: String?) {
+        guard count > 0 else { return }
+        if !interleaved {
+          let start = first == 0 ? "plane" : "(plane + \(first * rowLength))"
+          out.line(guarded(condition, "\(start).update(repeating: 0, count: \(count * rowLength))"))
+          return
+        }
+        out.block(condition.map { "if \($0)" } ?? "do") { out in
+          out.block(forLoop("r", count)) { out in
+            out.line("(plane + (\(first) &+ r) &* \(rowStride)).update(repeating: 0, count: \(rowLength))")
+          }
+        }
+      }
+      if interleaved {
+        out.line("let plane = scratch + ((c / \(g.inPerGroup)) &* \(g.inPerGroup * plane) &+ (c % \(g.inPerGroup)) &* \(rowLength))")
+      } else {
+        out.line("let plane = scratch + (c &* \(plane))")
+      }
+      zeroRows(0, g.padTop, top)
       out.block("for row in \(rows)") { out in
-        out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(rowLength)" : "let to = plane + row &* \(rowLength)")
+        out.line(g.padTop > 0 ? "let to = plane + (row &+ \(g.padTop)) &* \(rowStride)" : "let to = plane + row &* \(rowStride)")
         row(&out)
       }
-      if bottomRows > 0 {
-        out.line(guarded(bottom, "(plane + \((g.padTop + input.height) * rowLength)).update(repeating: 0, count: \(bottomRows * rowLength))"))
-      }
+      zeroRows(g.padTop + input.height, bottomRows, bottom)
     }
     if parallel && splitsRows && input.height >= 2 {
       Threading.emitLoop("half", 2, parallel: true, &out) { out in

@@ -160,12 +160,13 @@ extension Convolution {
   /// 12 x 2. Measured on ResNet-50 (1 thread, against 12 x 2 everywhere): its 7x7 1x1 layers
   /// 1.10 -> 0.95 ms each, its 14x14 ones 0.86 -> 0.79 ms; on 56x56 and 28x28 planes 8 x 2,
   /// 8 x 3 and 6 x 4 came within noise of 12 x 2, and 4 x 6 was slower (0.70 -> 0.90 ms with
-  /// 64 output channels).
+  /// 64 output channels). With AVX2's 12 accumulators, 6 x 2 everywhere (the classic Haswell
+  /// SGEMM tile).
   static func pointwiseTile(_ context: KernelContext) -> (rows: Int, width: Int) {
     let lanes = context.lanes
     let n = context.output.height * context.output.width
-    let vectors = n <= 4 * lanes ? 4 : n <= 16 * lanes ? 6 : 2
-    return (GEMM.evenRows(context.output.channels, maxRows: 24 / vectors), vectors * lanes)
+    let vectors = context.accumulators < 24 ? 2 : n <= 4 * lanes ? 4 : n <= 16 * lanes ? 6 : 2
+    return (GEMM.evenRows(context.output.channels, maxRows: context.accumulators / vectors), vectors * lanes)
   }
 
   /// How a 1x1 layer's GEMM is cut into blocks and panels (offsets from weight 0), for the
@@ -212,11 +213,22 @@ extension Convolution {
   /// layer2 conv1, 512 x 784 pixels into 128 channels: 1.64 → 1.45 ms). Read in place, each of its rows is a separate, often line-splitting access that the
   /// prefetcher follows badly (SqueezeNet 1.1's classifier, 512 x 169 pixels into 1,000
   /// channels: 2.0 → 1.6 ms packed); the copy costs one pass over the input.
+  ///
+  /// With AVX2's 2-vector panels (16 pixels, 64 bytes a row) a panel is small, but read in
+  /// place each of its rows is on another page once the plane is large: NiN's 54² cccp1 (96
+  /// rows 11.7 KB apart) ran at 42 GFLOP/s (onnxruntime, whose SGEMM always packs, 84). There
+  /// the panels are packed whenever two or more blocks read them and their rows span more than
+  /// 128 KB (32 pages; Zen 3's L1 TLB holds 64).
   static func packsPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
     let width = panelWidth(context)
     let cut = pointwisePanels(context)
-    return k * width * 4 > 24 * 1024 && cut.blocks >= 4 && cut.full > 0
+    guard cut.full > 0 else { return false }
+    if context.accumulators < 24 {
+      let n = context.output.height * context.output.width
+      if cut.blocks >= 2 && k * n * 4 > 128 * 1024 { return true }
+    }
+    return k * width * 4 > 24 * 1024 && cut.blocks >= 4
   }
 
   /// Whether the threads of a 1x1 layer each take a range of the panels (pixels) and run all

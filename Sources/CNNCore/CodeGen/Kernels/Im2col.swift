@@ -29,11 +29,14 @@ extension Convolution {
 
   /// Output channels per micro-kernel call (the packing block).
   static func im2colRows(_ context: KernelContext) -> Int {
-    GEMM.rows(context.output.channels, maxRows: 24 / (im2colWidth(context) / context.lanes))
+    GEMM.rows(context.output.channels, maxRows: context.accumulators / (im2colWidth(context) / context.lanes))
   }
 
-  /// Pixels per im2col panel: 3 vectors (x 8 rows: 24 accumulators, 11 loads per 24 FMAs).
-  static func im2colWidth(_ context: KernelContext) -> Int { 3 * context.lanes }
+  /// Pixels per im2col panel: 3 vectors (x 8 rows: 24 accumulators, 11 loads per 24 FMAs), 2
+  /// with AVX2's 12 accumulators (x 6 rows).
+  static func im2colWidth(_ context: KernelContext) -> Int {
+    (context.accumulators >= 24 ? 3 : 2) * context.lanes
+  }
 
   /// How the padded input of an im2col layer is stored: each padded row as `phases` runs of
   /// `phaseWidth` floats, run `p` holding columns `p, p + s, p + 2s, ...` (`s` the column

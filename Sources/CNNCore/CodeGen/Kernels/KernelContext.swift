@@ -43,6 +43,14 @@ struct KernelContext {
   /// `SIMD16<Float>` etc.
   var vectorType: String { "SIMD\(lanes)<Float>" }
 
+  /// The most SIMD accumulators a register tile may hold: 24 of AVX-512's 32 vector registers
+  /// (the rest hold the loaded weights and inputs; codegen-notes: ≤ ~26), 12 of AVX2's (and
+  /// SSE's) 16, where a 15th and 16th hold two weight vectors and one the broadcast input (AVX2
+  /// has no broadcast memory operand). Tiles sized for 32 registers spill on AVX2: on the Zen 3
+  /// VM NiN ran at 58 ms against onnxruntime's 27 with 24-accumulator tiles. NEON's 32
+  /// registers (lanes 4) are counted as 16: too small a tile costs a little, a spill a lot.
+  var accumulators: Int { lanes >= 16 ? 24 : 12 }
+
   /// The followers that can be applied value by value in a kernel's store: every follower up to
   /// the first `softmax` (which needs a whole pixel).
   var fusedFollowers: [Int] {
