@@ -115,6 +115,25 @@ final class ConvolutionKernelTests: XCTestCase {
     #endif
   }
 
+  /// AVX2's 1x1 tiles by depth (`pointwiseTile`): 128 deep, 64 output channels take 6-row
+  /// blocks with a partial last one (10 blocks of 6, then 4 rows); 64 deep, 4-row blocks that
+  /// divide the 64 channels (`GEMM.evenRows`). Both against the interpreter, 1-3 threads.
+  func testDeepPointwiseLayersTakeSixRowTilesOnSixteenRegisters() throws {
+    #if arch(x86_64)
+    let source = try checkThreadsAndInterpreter("""
+      network DeepPointwise
+      input 12x12x128
+      p: conv 64 1x1 | relu
+      q: conv 64 1x1
+
+      """, type: "DeepPointwise", generatedFor: "haswell")
+    XCTAssertTrue(source.contains("// 11 blocks of 6 channels x 9 panels of 16 pixels"), "p: 128 deep")
+    XCTAssertTrue(source.contains("// 16 blocks of 4 channels x 9 panels of 16 pixels"), "q: 64 deep")
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
+  }
+
   /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because
   /// its input has another reader) splits its channels between threads; the 16x16x8 one stays on
   /// the calling thread. Numerics against the interpreter, 1 and 2 threads.

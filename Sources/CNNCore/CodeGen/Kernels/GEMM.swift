@@ -161,12 +161,20 @@ extension Convolution {
   /// 1.10 -> 0.95 ms each, its 14x14 ones 0.86 -> 0.79 ms; on 56x56 and 28x28 planes 8 x 2,
   /// 8 x 3 and 6 x 4 came within noise of 12 x 2, and 4 x 6 was slower (0.70 -> 0.90 ms with
   /// 64 output channels). With AVX2's 12 accumulators, 6 x 2 everywhere (the classic Haswell
-  /// SGEMM tile).
+  /// SGEMM tile); there `evenRows` only where the depth is below 128. On deeper layers its
+  /// 4-row blocks (the divisor it finds for power-of-two channel counts) cost more than a
+  /// partial last block does: the `[k][16]` panel streams from L2 once per block, and
+  /// MobileNetV1's 14² 512 -> 512 layers took 1.38 ms as 4-row blocks and 1.26 as 6-row ones
+  /// (1 thread, interleaved profiles on the Zen 3 VM; onnxruntime about 1.40), its whole
+  /// forward 5-10 % less; ResNet-50's 64-deep layer1 1x1 layers were ~5 % slower with 6 rows.
   static func pointwiseTile(_ context: KernelContext) -> (rows: Int, width: Int) {
     let lanes = context.lanes
     let n = context.output.height * context.output.width
     let vectors = context.accumulators < 24 ? 2 : n <= 4 * lanes ? 4 : n <= 16 * lanes ? 6 : 2
-    return (GEMM.evenRows(context.output.channels, maxRows: context.accumulators / vectors), vectors * lanes)
+    let maxRows = context.accumulators / vectors
+    let m = context.output.channels
+    let deep = context.accumulators < 24 && geometry(context).inPerGroup >= 128
+    return (deep ? GEMM.rows(m, maxRows: maxRows) : GEMM.evenRows(m, maxRows: maxRows), vectors * lanes)
   }
 
   /// How a 1x1 layer's GEMM is cut into blocks and panels (offsets from weight 0), for the
