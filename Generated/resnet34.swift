@@ -7472,9 +7472,12 @@ public final class ResNet34 {
 
   /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
   /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
-  /// the group's channels stay zero.
-  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// the group's channels stay zero. With `taps` > 1 the inner index, PyTorch's `[ic][tap]`, is
+  /// written tap-major, `[tap][ic]` (the direct tiles of 16-register targets read one tap's
+  /// channels in a loop).
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, taps: Int = 1, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
+    let perTap = inner / taps
     let biasBase = groups * blocks * inner * lanes
     let channels = groups * outPerGroup
     func panel(_ c: Int) -> Int {
@@ -7487,7 +7490,7 @@ public final class ResNet34 {
       var row = target + panel(c)
       var scale = norm?.scale[c] ?? 1
       for value in values {
-        row[i * lanes] = value * scale
+        row[(taps == 1 ? i : i % taps * perTap + i / taps) * lanes] = value * scale
         i += 1
         if i == inner {
           i = 0

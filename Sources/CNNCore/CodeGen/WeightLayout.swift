@@ -89,7 +89,9 @@ struct WeightLayout {
       let groups = layer.kind == .fc ? 1 : Convolution.geometry(context).groups
       let outPerGroup = output.channels / groups
       let tile = convBlock ?? context.lanes
-      packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner), lanes: \(tile), into: weights + \(count))")
+      let taps = layer.kind == .conv ? Convolution.tapMajorTaps(context) : 1
+      let tapArgument = taps > 1 ? ", taps: \(taps)" : ""
+      packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner)\(tapArgument), lanes: \(tile), into: weights + \(count))")
       let blocks = (outPerGroup + tile - 1) / tile
       count += groups * blocks * (inner + 1) * tile
     } else {
@@ -159,9 +161,12 @@ private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, c
 
 /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
 /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
-/// the group's channels stay zero.
-private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+/// the group's channels stay zero. With `taps` > 1 the inner index, PyTorch's `[ic][tap]`, is
+/// written tap-major, `[tap][ic]` (the direct tiles of 16-register targets read one tap's
+/// channels in a loop).
+private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, taps: Int = 1, lanes: Int, into target: UnsafeMutablePointer<Float>) {
   let blocks = (outPerGroup + lanes - 1) / lanes
+  let perTap = inner / taps
   let biasBase = groups * blocks * inner * lanes
   let channels = groups * outPerGroup
   func panel(_ c: Int) -> Int {
@@ -174,7 +179,7 @@ private static func pack(_ file: Safetensors, _ name: String, bias: String?, nor
     var row = target + panel(c)
     var scale = norm?.scale[c] ?? 1
     for value in values {
-      row[i * lanes] = value * scale
+      row[(taps == 1 ? i : i % taps * perTap + i / taps) * lanes] = value * scale
       i += 1
       if i == inner {
         i = 0

@@ -110,6 +110,10 @@ final class ConvolutionKernelTests: XCTestCase {
     }
     XCTAssertTrue(source.contains("let plane = scratch + ((c / 20) &* 9680 &+ (c % 20) &* 22)"), "g's interleaved copy")
     XCTAssertTrue(source.contains("var xi = x + (ky &* 1392 &+ 0)"), "h's taps start at their window row")
+    // Weights tap-major (`tapMajorTaps`): e's 5x5 window packed `[tap][ic][tile]`, each tap's
+    // loop starting at its own run and stepping one tile.
+    XCTAssertTrue(source.contains("\"e.weight\", bias: \"e.bias\", norm: nil, groups: 1, outPerGroup: 17, inner: 1200, taps: 25, lanes: 16"), "e packed tap-major")
+    XCTAssertTrue(source.contains("var wi = w + channels &* 384"), "e's last tap (4, 4) starts 24 tiles in")
     #else
     throw XCTSkip("an x86-64 target")
     #endif

@@ -98,6 +98,17 @@ extension Convolution {
     return context.accumulators < 24 && !flat
   }
 
+  /// Window taps of a direct-tile layer whose packed weights are tap-major, `[tap][ic][tile]`
+  /// (`emitTapMajorLoops`: each tap's loop over the input channels then reads one contiguous
+  /// run, not a cache line every `taps * tile` floats); 1 where they keep PyTorch's
+  /// `[ic][tap]` order.
+  static func tapMajorTaps(_ context: KernelContext) -> Int {
+    guard context.accumulators < 24, usesTiles(context), !isPointwise(context), !usesDepthwise(context),
+          !usesWinograd(context), !usesIm2col(context) else { return 1 }
+    let g = geometry(context)
+    return g.kernelH * g.kernelW
+  }
+
   /// Floats between a channel's consecutive padded rows in the tile's input, and between the
   /// first rows of consecutive channels.
   static func directStrides(_ context: KernelContext, _ g: Geometry) -> (row: Int, channel: Int) {
@@ -202,7 +213,8 @@ extension Convolution {
       var out = SwiftEmitter()
       out.line("/// Direct convolution tile: \(tile) channels x \(width) columns; \(key).")
       out.line("/// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:")
-      out.line("/// `[ic][ky][kx][\(tile)]`, `stage`: `[column][channel]`.")
+      let order = context.accumulators < 24 ? "[ky][kx][ic]" : "[ic][ky][kx]"
+      out.line("/// `\(order)[\(tile)]`, `stage`: `[column][channel]`.")
       out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>\(touch > 0 ? ", _ next: UnsafePointer<Float>" : ""))") { out in
         for v in 0..<vectors {
           out.line("let b\(v) = UnsafeRawPointer(bias + \(v * lanes)).loadUnaligned(as: \(vector).self)")
@@ -301,9 +313,9 @@ extension Convolution {
   /// input value once for all the taps that read it and keeps the broadcasts live across them
   /// (NiN's 5x5 conv2 at 30 GFLOP/s, a third of the peak, with 2 x 6 tiles). Here a body's loads
   /// are its own (the input pointer moves to the next channel each time), so 12 accumulators, 2 weight
-  /// vectors and a broadcast fit. The weights keep their `[ic][ky][kx][tile]` order: each tap's
-  /// loop reads them `kernelH * kernelW * tile` floats apart. `touch` loads go in the first
-  /// tap's loop.
+  /// vectors and a broadcast fit. The weights are packed tap-major (`tapMajorTaps`:
+  /// `[ky][kx][ic][tile]`), so each tap's loop reads its weights as one contiguous run.
+  /// `touch` loads go in the first tap's loop.
   private static func emitTapMajorLoops(_ context: KernelContext, _ g: Geometry, width: Int,
                                         touch: Int, _ out: inout SwiftEmitter) {
     let tile = channelTile(context)
@@ -317,10 +329,10 @@ extension Convolution {
         let column = kx * g.dilationW
         if let ky = rowLiteral {
           out.line("var xi = x + \(ky * g.dilationH * rowStride + column)")
-          out.line("var wi = w + \((ky * g.kernelW + kx) * tile)")
+          out.line("var wi = w + channels &* \((ky * g.kernelW + kx) * tile)")
         } else {
           out.line("var xi = x + (\(row) &* \(g.dilationH * rowStride) &+ \(column))")
-          out.line("var wi = w + (\(row) &* \(g.kernelW * tile) &+ \(kx * tile))")
+          out.line("var wi = w + channels &* (\(row) &* \(g.kernelW * tile) &+ \(kx * tile))")
         }
         out.block("for _ in 0..<channels") { out in
           for v in 0..<vectors {
@@ -333,7 +345,7 @@ extension Convolution {
             }
           }
           out.line("xi += plane")
-          out.line("wi += \(taps * tile)")
+          out.line("wi += \(tile)")
           if first { emitTouch(touch, &out) }
         }
       }
