@@ -89,7 +89,7 @@ struct WeightLayout {
       let groups = layer.kind == .fc ? 1 : Convolution.geometry(context).groups
       let outPerGroup = output.channels / groups
       let tile = convBlock ?? context.lanes
-      let taps = layer.kind == .conv ? Convolution.tapMajorTaps(context) : 1
+      let taps = convBlock != nil ? Convolution.tapMajorTaps(context) : 1
       let tapArgument = taps > 1 ? ", taps: \(taps)" : ""
       packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner)\(tapArgument), lanes: \(tile), into: weights + \(count))")
       let blocks = (outPerGroup + tile - 1) / tile

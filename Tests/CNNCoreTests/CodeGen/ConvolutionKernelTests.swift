@@ -138,6 +138,26 @@ final class ConvolutionKernelTests: XCTestCase {
     #endif
   }
 
+  /// A depth multiplier of 8 (`dwconv 32 3x3` on 4 channels: 4 groups of 8 outputs) is a
+  /// grouped convolution on AVX2's direct tiles; its weights are packed for them like a
+  /// `conv`'s (`tapMajorTaps`; with one input channel per group both orders coincide, so this
+  /// pins that the packer and the kernel agree on which layers are tap-major). Against the
+  /// interpreter, 1-3 threads.
+  func testDepthMultiplierTilesOnSixteenRegisters() throws {
+    #if arch(x86_64)
+    let source = try checkThreadsAndInterpreter("""
+      network DepthMultiplier
+      input 12x12x4
+      m: dwconv 32 3x3 p1 | relu
+
+      """, type: "DepthMultiplier", generatedFor: "haswell")
+    XCTAssertTrue(source.contains("Direct convolution tile"), "m runs on the direct tiles")
+    XCTAssertTrue(source.contains("inner: 9, taps: 9, lanes: 8"), "m packed tap-major")
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
+  }
+
   /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because
   /// its input has another reader) splits its channels between threads; the 16x16x8 one stays on
   /// the calling thread. Numerics against the interpreter, 1 and 2 threads.
