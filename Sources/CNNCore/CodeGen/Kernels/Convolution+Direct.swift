@@ -95,7 +95,7 @@ extension Convolution {
   static func directInterleavesRows(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     let flat = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && !g.needsPadding
-    return context.accumulators < 24 && !flat
+    return context.hasSixteenRegisters && !flat
   }
 
   /// Window taps of a direct-tile layer whose packed weights are tap-major, `[tap][ic][tile]`
@@ -103,7 +103,7 @@ extension Convolution {
   /// run, not a cache line every `taps * tile` floats); 1 where they keep PyTorch's
   /// `[ic][tap]` order.
   static func tapMajorTaps(_ context: KernelContext) -> Int {
-    guard context.accumulators < 24, usesTiles(context), !isPointwise(context), !usesDepthwise(context),
+    guard context.hasSixteenRegisters, usesTiles(context), !isPointwise(context), !usesDepthwise(context),
           !usesWinograd(context), !usesIm2col(context) else { return 1 }
     let g = geometry(context)
     return g.kernelH * g.kernelW
@@ -213,7 +213,7 @@ extension Convolution {
       var out = SwiftEmitter()
       out.line("/// Direct convolution tile: \(tile) channels x \(width) columns; \(key).")
       out.line("/// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:")
-      let order = context.accumulators < 24 ? "[ky][kx][ic]" : "[ic][ky][kx]"
+      let order = context.hasSixteenRegisters ? "[ky][kx][ic]" : "[ic][ky][kx]"
       out.line("/// `\(order)[\(tile)]`, `stage`: `[column][channel]`.")
       out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>\(touch > 0 ? ", _ next: UnsafePointer<Float>" : ""))") { out in
         for v in 0..<vectors {
@@ -224,7 +224,7 @@ extension Convolution {
           out.line("var ni = next")
           out.line("var sink = SIMD4<Float>()")
         }
-        if context.accumulators < 24 {
+        if context.hasSixteenRegisters {
           // (The input is interleaved for these loops: `directInterleavesRows`.)
           emitTapMajorLoops(context, g, width: width, touch: touch, &out)
         } else {

@@ -170,10 +170,10 @@ extension Convolution {
   static func pointwiseTile(_ context: KernelContext) -> (rows: Int, width: Int) {
     let lanes = context.lanes
     let n = context.output.height * context.output.width
-    let vectors = context.accumulators < 24 ? 2 : n <= 4 * lanes ? 4 : n <= 16 * lanes ? 6 : 2
+    let vectors = context.hasSixteenRegisters ? 2 : n <= 4 * lanes ? 4 : n <= 16 * lanes ? 6 : 2
     let maxRows = context.accumulators / vectors
     let m = context.output.channels
-    let deep = context.accumulators < 24 && geometry(context).inPerGroup >= 128
+    let deep = context.hasSixteenRegisters && geometry(context).inPerGroup >= 128
     return (deep ? GEMM.rows(m, maxRows: maxRows) : GEMM.evenRows(m, maxRows: maxRows), vectors * lanes)
   }
 
@@ -232,7 +232,7 @@ extension Convolution {
     let width = panelWidth(context)
     let cut = pointwisePanels(context)
     guard cut.full > 0 else { return false }
-    if context.accumulators < 24 {
+    if context.hasSixteenRegisters {
       let n = context.output.height * context.output.width
       if cut.blocks >= 2 && k * n * 4 > 128 * 1024 { return true }
     }

@@ -35,7 +35,7 @@ extension Convolution {
   /// Pixels per im2col panel: 3 vectors (x 8 rows: 24 accumulators, 11 loads per 24 FMAs), 2
   /// with AVX2's 12 accumulators (x 6 rows).
   static func im2colWidth(_ context: KernelContext) -> Int {
-    (context.accumulators >= 24 ? 3 : 2) * context.lanes
+    (context.hasSixteenRegisters ? 2 : 3) * context.lanes
   }
 
   /// How the padded input of an im2col layer is stored: each padded row as `phases` runs of

@@ -51,6 +51,11 @@ struct KernelContext {
   /// registers (lanes 4) are counted as 16: too small a tile costs a little, a spill a lot.
   var accumulators: Int { lanes >= 16 ? 24 : 12 }
 
+  /// Whether the target has 16 vector registers (`accumulators` 12): the tile shapes and loop
+  /// orders that differ from AVX-512's (2-vector GEMM and im2col panels, tap-major direct loops
+  /// on interleaved rows and tap-major weights, packed 1x1 panels) all key on this one test.
+  var hasSixteenRegisters: Bool { accumulators < 24 }
+
   /// The followers that can be applied value by value in a kernel's store: every follower up to
   /// the first `softmax` (which needs a whole pixel).
   var fusedFollowers: [Int] {
