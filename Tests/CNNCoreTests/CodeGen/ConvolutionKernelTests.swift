@@ -138,6 +138,34 @@ final class ConvolutionKernelTests: XCTestCase {
     #endif
   }
 
+  /// AVX2's paired rest tiles (`tileWidths`): a 13-wide row is tiles of 5, 5 and 3 columns,
+  /// and the 3-column rest (6 accumulators, too few to hide the FMA latency) covers two rows
+  /// at once. `a` splits channel blocks between threads (13 rows: 6 pairs and a last odd row),
+  /// `b` (3 blocks) splits the rows in halves whose pairing is decided at run time (6 and 7
+  /// rows), with a leaky relu applied over the stored rows of both; `c` is strided (7x7
+  /// output, the second row of a pair 2 input rows down) with a partial last block. Against
+  /// the interpreter, 1-3 threads.
+  func testNarrowRestTilesPairRowsOnSixteenRegisters() throws {
+    #if arch(x86_64)
+    let source = try checkThreadsAndInterpreter("""
+      network PairedRows
+      input 13x13x32
+      a: conv 64 3x3 p1 | relu
+      b: conv 48 3x3 p1 | leakyrelu 0.1
+      c: conv 40 3x3 s2 p1 | relu6
+
+      """, type: "PairedRows", generatedFor: "haswell")
+    XCTAssertTrue(source.contains("direct k3x3 s1 d1x1 row480 tile16x3x2 rows"), "a: 3 columns x 2 rows")
+    XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row720 tile16x3x2 rows"), "c: strided pairs")
+    XCTAssertTrue(source.contains("for oy in stride(from: firstRow, to: endRow &- 1, by: 2)"), "b: halves pair at run time")
+    XCTAssertTrue(source.contains("if (endRow &- firstRow) & 1 != 0"), "b: a half's odd last row")
+    XCTAssertTrue(source.contains("let oy = 7 &- 1"), "c: the odd last row alone")
+    XCTAssertTrue(source.contains("var v = o[p]"), "b's leaky relu runs over the stored rows")
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
+  }
+
   /// A depth multiplier of 8 (`dwconv 32 3x3` on 4 channels: 4 groups of 8 outputs) is a
   /// grouped convolution on AVX2's direct tiles; its weights are packed for them like a
   /// `conv`'s (`tapMajorTaps`; with one input channel per group both orders coincide, so this

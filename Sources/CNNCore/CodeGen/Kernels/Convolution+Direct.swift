@@ -53,13 +53,35 @@ extension Convolution {
     return (context.output.height, context.output.width)
   }
 
-  /// Tile widths: `(full width, count of full tiles, remainder width)`.
-  static func tileWidths(_ context: KernelContext) -> (width: Int, full: Int, rest: Int) {
-    let maxWidth = context.accumulators / (channelTile(context) / context.lanes)
-    let outWidth = directRows(context).columns
+  /// How a row of output columns is cut into register tiles: `full` tiles of `width` columns
+  /// and a `rest` tile of the remaining columns, which with `pairsRest` covers the same columns
+  /// of two consecutive output rows at once (a tile of `2 x rest` pixels).
+  struct TileWidths: Equatable {
+    var width, full, rest: Int
+    var pairsRest = false
+  }
+
+  /// The row's tiles: the fewest of at most `accumulators / vectors` columns, evened out. On a
+  /// 16-register target (12 accumulators) a rest tile with fewer accumulators than
+  /// `GEMM.latencyChains` waits on the FMA latency (a 3-column tile of 2 vectors: 6 chains,
+  /// the time of 8); there it covers the same columns of two rows where that makes 8 to 12
+  /// (a paired 1-column rest, 4 chains, measured no better). A 7-wide row was tiles of 4
+  /// and 3 columns: ResNet-18's 7² 3x3 layers 3.33 → 3.10 ms (interleaved, 1 thread; the 3 x 2
+  /// tile has 12 accumulators), NiN's 27-wide conv2 10.18 → 9.44, its 13-wide conv3 3.64 →
+  /// 3.37. Cutting rows by a cycle count instead (e.g. 55 columns as 11 x 5 rather than 9 x 6
+  /// and 1) lost: SqueezeNet 1.1's 55² expand3x3 layers 0.70 → 0.76 ms, and 14-wide rows as 6,
+  /// 6 and a paired 2 rather than 5, 5, 4 lost 4 % (ResNet-18's layer3).
+  static func tileWidths(_ context: KernelContext) -> TileWidths {
+    let vectors = channelTile(context) / context.lanes
+    let maxWidth = context.accumulators / vectors
+    let (rows, outWidth) = directRows(context)
     let tiles = (outWidth + maxWidth - 1) / maxWidth
     let width = (outWidth + tiles - 1) / tiles
-    return (width, outWidth / width, outWidth % width)
+    var cut = TileWidths(width: width, full: outWidth / width, rest: outWidth % width)
+    cut.pairsRest = context.hasSixteenRegisters && cut.rest > 0 && rows >= 2
+      && vectors * cut.rest < GEMM.latencyChains
+      && (GEMM.latencyChains...context.accumulators).contains(2 * vectors * cut.rest)
+    return cut
   }
 
   /// Whether the threads of a direct layer split its output rows in two halves (each running
@@ -122,7 +144,8 @@ extension Convolution {
     let inner = g.inPerGroup * g.kernelH * g.kernelW
     let biasOffset = context.weightOffset + g.groups * blocks * inner * tile
     let lastValid = g.outPerGroup - (blocks - 1) * tile
-    let (width, full, rest) = tileWidths(context)
+    let cut = tileWidths(context)
+    let (width, full, rest) = (cut.width, cut.full, cut.rest)
     // Layers whose packed weights exceed L2 read each block's weights from L3/DRAM on its first
     // tile call and from L2 on the others; each call also touches `touch` cache lines per input
     // channel of the next block, so that stream overlaps the arithmetic of every call.
@@ -132,7 +155,8 @@ extension Convolution {
     let largeWeights = g.groups * blocks * blockFloats * 4 > 2 * 1024 * 1024 && calls > 1
     let touch = largeWeights ? blockFloats / calls / g.inPerGroup / 16 : 0
     let wide = tileFunction(context, g, width: width, touch: touch)
-    let narrow = rest > 0 ? tileFunction(context, g, width: rest, touch: touch) : ""
+    let narrow = rest > 0 ? tileFunction(context, g, width: rest, rows: cut.pairsRest ? 2 : 1, touch: touch) : ""
+    let single = cut.pairsRest ? tileFunction(context, g, width: rest, touch: touch) : narrow
     let callTouch = touch * 16 * g.inPerGroup
     let plane = output.height * output.width
     let rowSplit = directSplitsRows(context) ? 2 : 1
@@ -158,41 +182,77 @@ extension Convolution {
         out.line("let next = block == \(g.groups * blocks - 1) ? packed : packed + \(blockFloats)")
       }
       out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
-      Threading.emitPartBuffer(width * tile, context, &out) { out in
+      Threading.emitPartBuffer(max(width, cut.pairsRest ? 2 * rest : 0) * tile, context, &out) { out in
         out.line("let stage = buffer.baseAddress!")
-        out.block(rowLoop) { out in
-          out.line("let row = groupInput + (oy &* \(g.strideH * strides.row))")
-          func store(_ columns: Int, _ out: inout SwiftEmitter) {
-            let clamp = vectorClamp(context)
-            let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
-            out.line("Self.\(name)(UnsafePointer(stage), y + (firstChannel &* \(plane) &+ oy &* \(rowLength) &+ ox), \(plane), valid)")
-            guard clamp == nil else { return }
-            // Other followers (tanh, leaky relu, …) over each channel's stored columns:
-            // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see
-            // `transposedStore`).
-            out.block("for lane in 0..<valid") { out in
-              out.line("let c = firstChannel &+ lane")
-              out.line("let o = y + (c &* \(plane) &+ oy &* \(rowLength) &+ ox)")
-              out.block(forLoop("p", columns)) { out in
-                context.store("o[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
-              }
+        // Stores `columns` staged pixels (from stage pixel `from` on) to output row `oy + dy`.
+        func store(_ columns: Int, from: Int = 0, dy: Int = 0, _ out: inout SwiftEmitter) {
+          let clamp = vectorClamp(context)
+          let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
+          let stage = from == 0 ? "UnsafePointer(stage)" : "UnsafePointer(stage + \(from * tile))"
+          let row = dy == 0 ? "oy" : "(oy &+ \(dy))"
+          out.line("Self.\(name)(\(stage), y + (firstChannel &* \(plane) &+ \(row) &* \(rowLength) &+ ox), \(plane), valid)")
+          guard clamp == nil else { return }
+          // Other followers (tanh, leaky relu, …) over each channel's stored columns:
+          // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see
+          // `transposedStore`).
+          out.block("for lane in 0..<valid") { out in
+            out.line("let c = firstChannel &+ lane")
+            out.line("let o = y + (c &* \(plane) &+ \(row) &* \(rowLength) &+ ox)")
+            out.block(forLoop("p", columns)) { out in
+              context.store("o[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
             }
           }
-          if full > 0 {
-            out.block(forLoop("t", full)) { out in
-              out.line("let ox = t &* \(width)")
-              let nextArgument = touch > 0 ? ", next + (oy &* \(full + (rest > 0 ? 1 : 0)) &+ t) &* \(callTouch)" : ""
-              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
-              store(width, &out)
-            }
+        }
+        func fullTiles(dy: Int, _ out: inout SwiftEmitter) {
+          guard full > 0 else { return }
+          let y = dy == 0 ? "oy" : "(oy &+ \(dy))"
+          out.block(forLoop("t", full)) { out in
+            out.line("let ox = t &* \(width)")
+            let nextArgument = touch > 0 ? ", next + (\(y) &* \(full + (rest > 0 ? 1 : 0)) &+ t) &* \(callTouch)" : ""
+            let input = dy == 0 ? "row" : "(row + \(dy * g.strideH * strides.row))"
+            out.line("Self.\(wide)(\(input) + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
+            store(width, dy: dy, &out)
           }
-          if rest > 0 {
-            out.block("do") { out in
-              out.line("let ox = \(full * width)")
-              let nextArgument = touch > 0 ? ", next + (oy &* \(full + 1) &+ \(full)) &* \(callTouch)" : ""
-              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
-              store(rest, &out)
-            }
+        }
+        func restTile(_ function: String, rows tileRows: Int, _ out: inout SwiftEmitter) {
+          guard rest > 0 else { return }
+          out.block("do") { out in
+            out.line("let ox = \(full * width)")
+            let nextArgument = touch > 0 ? ", next + (oy &* \(full + 1) &+ \(full)) &* \(callTouch)" : ""
+            out.line("Self.\(function)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(strides.channel), packed, bias, stage\(nextArgument))")
+            for dy in 0..<tileRows { store(rest, from: dy * rest, dy: dy, &out) }
+          }
+        }
+        let rowPointer = "let row = groupInput + (oy &* \(g.strideH * strides.row))"
+        guard cut.pairsRest else {
+          out.block(rowLoop) { out in
+            out.line(rowPointer)
+            fullTiles(dy: 0, &out)
+            restTile(narrow, rows: 1, &out)
+          }
+          return
+        }
+        // Two rows at a time: each row's full tiles, then one rest tile over both rows; a
+        // last odd row alone.
+        let (first, end) = rowSplit == 1 || !parallel
+          ? ("0", "\(rows)") : ("half &* \(rows) / 2", "(half &+ 1) &* \(rows) / 2")
+        if rowSplit > 1 && parallel {
+          out.line("let firstRow = \(first), endRow = \(end)")
+        }
+        let (firstRow, endRow) = rowSplit > 1 && parallel ? ("firstRow", "endRow") : (first, end)
+        out.block("for oy in stride(from: \(firstRow), to: \(endRow) &- 1, by: 2)") { out in
+          out.line(rowPointer)
+          fullTiles(dy: 0, &out)
+          fullTiles(dy: 1, &out)
+          restTile(narrow, rows: 2, &out)
+        }
+        let odd = rowSplit > 1 && parallel ? "(endRow &- firstRow) & 1 != 0" : (rows % 2 == 1 ? "true" : nil)
+        if let odd {
+          out.block(odd == "true" ? "do" : "if \(odd)") { out in
+            out.line("let oy = \(endRow) &- 1")
+            out.line(rowPointer)
+            fullTiles(dy: 0, &out)
+            restTile(single, rows: 1, &out)
           }
         }
       }
@@ -200,25 +260,26 @@ extension Convolution {
   }
 
   /// The shared tile function for this geometry and `width` output columns; its name.
-  static func tileFunction(_ context: KernelContext, _ g: Geometry, width: Int,
-                                   touch: Int) -> String {
+  static func tileFunction(_ context: KernelContext, _ g: Geometry, width: Int, rows: Int = 1,
+                           touch: Int) -> String {
     let tile = channelTile(context)
     let lanes = context.lanes
     let vectors = tile / lanes
     let vector = context.vectorType
     let key = "direct k\(g.kernelH)x\(g.kernelW) s\(g.strideW) d\(g.dilationH)x\(g.dilationW)"
-      + " row\(directStrides(context, g).row) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
+      + " row\(directStrides(context, g).row) tile\(tile)x\(width)\(rows > 1 ? "x\(rows) rows" : "") lanes\(lanes) fma\(context.fma)"
       + (touch > 0 ? " touch\(touch)" : "")
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
-      out.line("/// Direct convolution tile: \(tile) channels x \(width) columns; \(key).")
+      let pixels = rows * width
+      out.line("/// Direct convolution tile: \(tile) channels x \(width) columns\(rows > 1 ? " of \(rows) rows" : ""); \(key).")
       out.line("/// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:")
       let order = context.hasSixteenRegisters ? "[ky][kx][ic]" : "[ic][ky][kx]"
       out.line("/// `\(order)[\(tile)]`, `stage`: `[column][channel]`.")
       out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>\(touch > 0 ? ", _ next: UnsafePointer<Float>" : ""))") { out in
         for v in 0..<vectors {
           out.line("let b\(v) = UnsafeRawPointer(bias + \(v * lanes)).loadUnaligned(as: \(vector).self)")
-          for p in 0..<width { out.line("var a\(v)_\(p) = b\(v)") }
+          for p in 0..<pixels { out.line("var a\(v)_\(p) = b\(v)") }
         }
         if touch > 0 {
           out.line("var ni = next")
@@ -226,11 +287,11 @@ extension Convolution {
         }
         if context.hasSixteenRegisters {
           // (The input is interleaved for these loops: `directInterleavesRows`.)
-          emitTapMajorLoops(context, g, width: width, touch: touch, &out)
+          emitTapMajorLoops(context, g, width: width, rows: rows, touch: touch, &out)
         } else {
           emitChannelMajorLoops(context, g, width: width, touch: touch, &out)
         }
-        for p in 0..<width {
+        for p in 0..<pixels {
           for v in 0..<vectors {
             out.line("UnsafeMutableRawPointer(stage + \(p * tile + v * lanes)).storeBytes(of: a\(v)_\(p), as: \(vector).self)")
           }
@@ -317,7 +378,7 @@ extension Convolution {
   /// `[ky][kx][ic][tile]`), so each tap's loop reads its weights as one contiguous run.
   /// `touch` loads go in the first tap's loop.
   private static func emitTapMajorLoops(_ context: KernelContext, _ g: Geometry, width: Int,
-                                        touch: Int, _ out: inout SwiftEmitter) {
+                                        rows: Int, touch: Int, _ out: inout SwiftEmitter) {
     let tile = channelTile(context)
     let lanes = context.lanes
     let vectors = tile / lanes
@@ -338,10 +399,13 @@ extension Convolution {
           for v in 0..<vectors {
             out.line("let w\(v) = UnsafeRawPointer(wi + \(v * lanes)).loadUnaligned(as: \(vector).self)")
           }
-          for p in 0..<width {
-            out.line("let x\(p) = xi[\(p * g.strideW)]")
-            for v in 0..<vectors {
-              out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
+          for r in 0..<rows {
+            for column in 0..<width {
+              let p = r * width + column
+              out.line("let x\(p) = xi[\(r * g.strideH * rowStride + column * g.strideW)]")
+              for v in 0..<vectors {
+                out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
+              }
             }
           }
           out.line("xi += plane")
