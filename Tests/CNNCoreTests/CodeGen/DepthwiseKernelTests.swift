@@ -97,6 +97,21 @@ final class DepthwiseKernelTests: XCTestCase {
     try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair, @s2p0\n")
   }
 
+  /// AVX2 (no two-source permute): a shifted stride-2 column is its source rotated by one lane
+  /// and the one new value blended in (`low1` / `high1`), not a vector built lane by lane
+  /// (which LLVM turned into scalar loads and inserts). Against the interpreter, 1-3 threads.
+  func testShiftedColumnsRotateOnSixteenRegisters() throws {
+    #if arch(x86_64)
+    let first = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[0], type: "DepthwiseRows", generatedFor: "haswell")
+    XCTAssertTrue(first.contains("SIMD8<Float>(u0_2[7], u0_2[0], u0_2[1], u0_2[2], u0_2[3], u0_2[4], u0_2[5], u0_2[6]).replacing(with: SIMD8<Float>(repeating: r0[q &- 1]), where: low1)"), "a column shifted up")
+    let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows", generatedFor: "haswell")
+    XCTAssertTrue(second.contains("SIMD8<Float>(u0_0[1], u0_0[2], u0_0[3], u0_0[4], u0_0[5], u0_0[6], u0_0[7], u0_0[0]).replacing(with: SIMD8<Float>(repeating: r0[q &+ 16]), where: high1)"), "a column shifted down")
+    XCTAssertTrue(second.contains("let high1 = lane .>= SIMD8<Float>(repeating: 7)"), "its mask")
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
+  }
+
   /// The flat kernel for small stride-1 planes (`Convolution+DepthwiseFlat.swift`): 3x3 on 7x7
   /// (vectors spanning rows and, at the plane's ends, planes), dilation, 5x5 on 8x8 with relu6;
   /// the first and last channels take the strips.
