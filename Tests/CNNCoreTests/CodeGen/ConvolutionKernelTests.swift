@@ -166,6 +166,27 @@ final class ConvolutionKernelTests: XCTestCase {
     #endif
   }
 
+  /// AVX2's channel chunks (`tapChunk`): 161 input channels of 32-float padded rows (20.6 KB a
+  /// row, over the 16 KB limit) run the 3x3 window over 2 chunks of at most 81 channels, the
+  /// last one 80; `b`'s 24 channels (1.6 KB a row) keep a single pass. Against the
+  /// interpreter, 1-3 threads.
+  func testWideRowsRunTheWindowOverChannelChunksOnSixteenRegisters() throws {
+    #if arch(x86_64)
+    let source = try checkThreadsAndInterpreter("""
+      network ChannelChunks
+      input 30x30x161
+      a: conv 24 3x3 s2 p1 | relu
+      b: conv 40 3x3 s2 p1
+
+      """, type: "ChannelChunks", generatedFor: "haswell")
+    XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row5152 tile16x5 lanes8 fmatrue chunk81"), "a: chunks of 81")
+    XCTAssertTrue(source.contains("let count = min(81, channels &- chunkStart)"), "a: a partial last chunk")
+    XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row408 tile16x4 lanes8 fmatrue.\n"), "b: one pass")
+    #else
+    throw XCTSkip("an x86-64 target")
+    #endif
+  }
+
   /// A depth multiplier of 8 (`dwconv 32 3x3` on 4 channels: 4 groups of 8 outputs) is a
   /// grouped convolution on AVX2's direct tiles; its weights are packed for them like a
   /// `conv`'s (`tapMajorTaps`; with one input channel per group both orders coincide, so this
