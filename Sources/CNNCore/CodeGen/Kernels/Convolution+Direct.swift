@@ -125,8 +125,7 @@ extension Convolution {
   /// run, not a cache line every `taps * tile` floats); 1 where they keep PyTorch's
   /// `[ic][tap]` order.
   static func tapMajorTaps(_ context: KernelContext) -> Int {
-    guard context.hasSixteenRegisters, usesTiles(context), !isPointwise(context), !usesDepthwise(context),
-          !usesWinograd(context), !usesIm2col(context) else { return 1 }
+    guard context.hasSixteenRegisters, kernel(context) == .directTiles else { return 1 }
     let g = geometry(context)
     return g.kernelH * g.kernelW
   }

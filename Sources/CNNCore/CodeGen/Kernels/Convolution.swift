@@ -1,10 +1,12 @@
-/// `conv` and `dwconv`: direct convolution on a zero-padded copy of the input.
-///
-/// Two shapes (codegen-notes): with at least one SIMD vector of output channels per group, the
-/// direct register-tile kernel of `Convolution+Direct.swift` (weights packed at load as
-/// `[group][block][ic][ky][kx][block channels]`, bias after them as `[group][block][channels]`); with fewer
-/// (depthwise, small groups), "axpy" rows in which the compiler vectorizes over output columns,
-/// weights kept in PyTorch's OIHW order (bias `[O]` after them).
+/// `conv` and `dwconv`: one of six kernels per step, chosen once by `Convolution.kernel`
+/// (`ConvolutionKernel`; docs/codegen.md, "Layouts"): the 1x1 SGEMM (`GEMM.swift`), the SIMD
+/// depthwise kernels (`Convolution+Depthwise*.swift`), Winograd F(2x2, 3x3), im2col + SGEMM for
+/// few input channels (`Im2col.swift`), the direct register tiles (`Convolution+Direct.swift`,
+/// weights packed at load as `[group][block][ic][ky][kx][block channels]`, tap-major on
+/// 16-register targets), and, with fewer output channels per group than a vector, "axpy" rows
+/// in which the compiler vectorizes over output columns (weights in PyTorch's OIHW order).
+/// Every decision that depends on the kernel (scratch, weight packing, tap-major weights) asks
+/// `kernel`, so they cannot disagree with what `emit` runs.
 enum Convolution {
   struct Geometry {
     var groups, inPerGroup, outPerGroup, kernelH, kernelW: Int
@@ -47,66 +49,76 @@ enum Convolution {
     return (context.output.elementCount ?? 0) * g.inPerGroup * g.kernelH * g.kernelW
   }
 
-  /// Floats of scratch the padded copy needs.
+  /// Floats of scratch the step's kernel needs (padded copies, panels, transformed tiles).
   static func scratchCount(_ context: KernelContext) -> Int {
-    usesWinograd(context) ? winogradScratch(context) : scratchCountWithoutWinograd(context)
+    kernel(context) == .winograd ? winogradScratch(context) : scratchCountWithoutWinograd(context)
+  }
+
+  /// The kernel the step runs on: the first rule that matches. With `winograd: false`, the one
+  /// it would run on if it were not among the network's Winograd layers (what the Winograd
+  /// budget compares against).
+  static func kernel(_ context: KernelContext, winograd: Bool = true) -> ConvolutionKernel {
+    if isPointwise(context) { return .pointwise }
+    if usesDepthwise(context) { return .depthwise }
+    if winograd && usesWinograd(context) { return .winograd }
+    if usesIm2col(context) { return .im2col }
+    return usesTiles(context) ? .directTiles : .rows
   }
 
   /// Floats of scratch the step would need on its kernel other than Winograd's.
   static func scratchCountWithoutWinograd(_ context: KernelContext) -> Int {
     let g = geometry(context)
-    if isPointwise(context) {
+    let chosen = kernel(context, winograd: false)
+    switch chosen {
+    case .pointwise:
       let cut = pointwiseScratch(context)
       return cut.tail + cut.subsampled + cut.packed
+    case .depthwise, .winograd: return 0
+    case .im2col: return im2colInputCount(context)
+    case .directTiles, .rows:
+      let copies = g.needsPadding || (chosen == .directTiles && directInterleavesRows(context))
+      return copies ? context.input.channels * g.paddedH * g.paddedW : 0
     }
-    if usesDepthwise(context) { return 0 }
-    if usesIm2col(context) { return im2colInputCount(context) }
-    let copies = g.needsPadding || (usesTiles(context) && directInterleavesRows(context))
-    return copies ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
-  /// plain OIHW layout of the axpy-row kernel.
+  /// plain OIHW layout of the depthwise and axpy-row kernels (Winograd packs its own).
   static func packingBlock(_ context: KernelContext) -> Int? {
-    if isPointwise(context) { return pointwiseRows(context) }
-    if usesIm2col(context) { return im2colRows(context) }
-    return usesTiles(context) ? channelTile(context) : nil
+    switch kernel(context) {
+    case .pointwise: return pointwiseRows(context)
+    case .im2col: return im2colRows(context)
+    case .directTiles: return channelTile(context)
+    case .depthwise, .winograd, .rows: return nil
+    }
   }
 
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
-    precondition(context.step.residual == nil || isPointwise(context),
+    let chosen = kernel(context)
+    precondition(context.step.residual == nil || chosen == .pointwise,
                  "unreachable: Lowering fuses residuals only into 1x1 convolutions")
     context.helpers?.reserve(KernelHelpers.ScratchNeed(shared: scratchCount(context), part: 0))
-    if isPointwise(context) {
+    switch chosen {
+    case .pointwise:
       emitPointwise(context, &out)
-      Elementwise.emitPasses(context.passFollowers, context, &out)
-      return
-    }
-    if usesDepthwise(context) {
+    case .depthwise:
       emitDepthwise(context, g, &out)
-      Elementwise.emitPasses(context.passFollowers, context, &out)
-      return
-    }
-    if usesWinograd(context) {
+    case .winograd:
       emitWinograd(context, g, &out)
       // The transform clamps relu/relu6 itself; any other follower runs as a pass.
       let clamps = vectorClamp(context) != nil
       Elementwise.emitPasses(clamps ? context.passFollowers : context.step.followers, context, &out)
       return
-    }
-    if usesIm2col(context) {
+    case .im2col:
       emitIm2colInput(context.input, g, &out)
       emitIm2col(context, g, &out)
-    } else {
-      let tiles = usesTiles(context)
-      emitPaddedCopy(context.input, g, splitsRows: tiles && directSplitsRows(context),
-                     interleaved: tiles && directInterleavesRows(context), &out)
-      if usesTiles(context) {
-        emitDirect(context, g, &out)
-      } else {
-        emitRows(context, g, &out)
-      }
+    case .directTiles:
+      emitPaddedCopy(context.input, g, splitsRows: directSplitsRows(context),
+                     interleaved: directInterleavesRows(context), &out)
+      emitDirect(context, g, &out)
+    case .rows:
+      emitPaddedCopy(context.input, g, &out)
+      emitRows(context, g, &out)
     }
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }
@@ -306,4 +318,20 @@ enum Convolution {
           }
         }
   }
+}
+
+/// The kernels a convolution step can run on (`Convolution.kernel`).
+enum ConvolutionKernel: Equatable {
+  /// 1x1, one group, no padding: SGEMM on the C,H,W input (`GEMM.swift`).
+  case pointwise
+  /// One input and one output channel per group: the SIMD depthwise kernels.
+  case depthwise
+  /// 3x3 stride 1 within the network's Winograd budget: F(2x2, 3x3).
+  case winograd
+  /// At most `im2colMaxInputChannels` input channels (conv1-style layers): im2col + SGEMM.
+  case im2col
+  /// At least one vector of output channels per group: the direct register tiles.
+  case directTiles
+  /// Fewer output channels per group than a vector: axpy rows.
+  case rows
 }
