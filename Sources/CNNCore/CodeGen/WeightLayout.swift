@@ -78,7 +78,7 @@ struct WeightLayout {
     let weight = "file, \"\(name).weight\""
     stepOffsets[context.layerIndex] = count
     let inner = weightShape.dropFirst().reduce(1, *)
-    if layer.kind == .conv && Convolution.usesWinograd(context) {
+    if layer.kind == .conv && Convolution.kernel(context) == .winograd {
       let plan = Convolution.winogradPlan(context)
       packing.append("Self.packWinograd(\(weight), bias: \(bias), norm: \(norm), outputs: \(output.channels), inputs: \(plan.inputChannels), lanes: \(plan.channelRows), into: weights + \(count))")
       count += Convolution.winogradWeightCount(context)

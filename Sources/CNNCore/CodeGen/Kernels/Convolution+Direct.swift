@@ -162,12 +162,17 @@ extension Convolution {
     let strides = directStrides(context, g)
     let items = g.groups * blocks * rowSplit
     let parallel = Threading.worthSplitting(work: macs(context), iterations: items)
-    let rowLoop = rowSplit == 1 || !parallel
-      ? forLoop("oy", rows)
-      : "for oy in (half &* \(rows) / 2)..<((half &+ 1) &* \(rows) / 2)"
-    Threading.emitPartLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
+    // With two threads splitting rows, each part runs one half of the rows (`half`, known at
+    // run time) through its block; otherwise a part runs every row.
+    let splitsHalves = rowSplit > 1 && parallel
+    let rowRange = splitsHalves
+      ? (first: "half &* \(rows) / 2", end: "(half &+ 1) &* \(rows) / 2") : (first: "0", end: "\(rows)")
+    let rowLoop = splitsHalves ? "for oy in (\(rowRange.first))..<(\(rowRange.end))" : forLoop("oy", rows)
+    /// Output row `oy + dy`.
+    func outputRow(_ dy: Int) -> String { dy == 0 ? "oy" : "(oy &+ \(dy))" }
+    Threading.emitPartLoop(splitsHalves ? "item" : "block", parallel ? items : g.groups * blocks,
                            parallel: parallel, &out) { out in
-      if parallel && rowSplit > 1 {
+      if splitsHalves {
         // Half-major: with two threads each takes one half of the rows through every block.
         out.line("let half = item / \(g.groups * blocks)")
         out.line("let block = item % \(g.groups * blocks)")
@@ -188,7 +193,7 @@ extension Convolution {
           let clamp = vectorClamp(context)
           let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
           let stage = from == 0 ? "UnsafePointer(stage)" : "UnsafePointer(stage + \(from * tile))"
-          let row = dy == 0 ? "oy" : "(oy &+ \(dy))"
+          let row = outputRow(dy)
           out.line("Self.\(name)(\(stage), y + (firstChannel &* \(plane) &+ \(row) &* \(rowLength) &+ ox), \(plane), valid)")
           guard clamp == nil else { return }
           // Other followers (tanh, leaky relu, …) over each channel's stored columns:
@@ -204,7 +209,7 @@ extension Convolution {
         }
         func fullTiles(dy: Int, _ out: inout SwiftEmitter) {
           guard full > 0 else { return }
-          let y = dy == 0 ? "oy" : "(oy &+ \(dy))"
+          let y = outputRow(dy)
           out.block(forLoop("t", full)) { out in
             out.line("let ox = t &* \(width)")
             let nextArgument = touch > 0 ? ", next + (\(y) &* \(full + (rest > 0 ? 1 : 0)) &+ t) &* \(callTouch)" : ""
@@ -233,19 +238,17 @@ extension Convolution {
         }
         // Two rows at a time: each row's full tiles, then one rest tile over both rows; a
         // last odd row alone.
-        let (first, end) = rowSplit == 1 || !parallel
-          ? ("0", "\(rows)") : ("half &* \(rows) / 2", "(half &+ 1) &* \(rows) / 2")
-        if rowSplit > 1 && parallel {
-          out.line("let firstRow = \(first), endRow = \(end)")
+        if splitsHalves {
+          out.line("let firstRow = \(rowRange.first), endRow = \(rowRange.end)")
         }
-        let (firstRow, endRow) = rowSplit > 1 && parallel ? ("firstRow", "endRow") : (first, end)
+        let (firstRow, endRow) = splitsHalves ? ("firstRow", "endRow") : rowRange
         out.block("for oy in stride(from: \(firstRow), to: \(endRow) &- 1, by: 2)") { out in
           out.line(rowPointer)
           fullTiles(dy: 0, &out)
           fullTiles(dy: 1, &out)
           restTile(narrow, rows: 2, &out)
         }
-        let odd = rowSplit > 1 && parallel ? "(endRow &- firstRow) & 1 != 0" : (rows % 2 == 1 ? "true" : nil)
+        let odd = splitsHalves ? "(endRow &- firstRow) & 1 != 0" : (rows % 2 == 1 ? "true" : nil)
         if let odd {
           out.block(odd == "true" ? "do" : "if \(odd)") { out in
             out.line("let oy = \(endRow) &- 1")
