@@ -10,7 +10,7 @@ let package = Package(
   targets: [
     .target(name: "CNNCore"),
     .executableTarget(name: "cnnc", dependencies: ["CNNCore"]),
-    .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "cnnc"]),
+    .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "cnnc"], swiftSettings: [.unsafeFlags(["-O"])]),
   ],
   swiftLanguageModes: [.v6]
 )

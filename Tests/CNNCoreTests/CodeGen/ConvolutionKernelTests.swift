@@ -7,6 +7,25 @@ import XCTest
 /// kernels) against the naive interpreter, and threading: `threads = 2` and `3` must give
 /// bit-identical results to `threads = 1`.
 final class ConvolutionKernelTests: XCTestCase {
+  /// Starts the builds of this class's shared specs on the prefetch thread, the last test's
+  /// first (`GeneratedModelRunner.prefetch`): the tests, in name order, build the others and
+  /// meet the prefetches in the middle.
+  override class func setUp() {
+    super.setUp()
+    #if arch(x86_64)
+    prefetchThreadsAndInterpreter(spec, type: "KernelPaths", generatedFor: "haswell")
+    #endif
+    prefetchThreadsAndInterpreter(spec, type: "KernelPaths", generatedFor: "znver4")
+    for target in ["generic", "haswell"] {
+      prefetchThreadsAndInterpreter(rowRunSpec, type: "Im2colRowRuns", generatedFor: target)
+    }
+    GeneratedModelRunner.prefetchEveryLayer(rowRunSpec, outputs: "output @n1, @m1, @n2\n")
+    prefetchThreadsAndInterpreter(rowRunSpec, type: "Im2colRowRuns")
+    prefetchThreadsAndInterpreter(im2colSpec, type: "Im2colPaths", generatedFor: "skylake-avx512")
+    GeneratedModelRunner.prefetchEveryLayer(spec, outputs: everyLayerOutputs)
+    GeneratedModelRunner.prefetchEveryLayer(im2colSpec, outputs: everyIm2colLayerOutputs)
+  }
+
   /// Layers big enough (>= 4 M MACs) that `h` and `g` run their outer loop on several threads.
   static let spec = """
     network KernelPaths
@@ -92,8 +111,7 @@ final class ConvolutionKernelTests: XCTestCase {
   /// partial channel block, `h` an 11x11 window looped by rows), and GEMM tiles of at most 12
   /// accumulators. AVX2 code runs on every x86-64 host these tests run on.
   func testSixteenRegisterTargetsKeepTilesInRegisters() throws {
-    #if arch(x86_64)
-    let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths", generatedFor: "haswell")
+    let source = try checkThreadsAndInterpreterOnAVX2(Self.spec, type: "KernelPaths")
     for shape in ["tile16x5 relu lanes8", "tile16x5 relu6 lanes8", "tile16x5 none lanes8"] {
       XCTAssertTrue(source.contains("Transposed store: direct store \(shape)"), shape)
     }
@@ -114,28 +132,21 @@ final class ConvolutionKernelTests: XCTestCase {
     // loop starting at its own run and stepping one tile.
     XCTAssertTrue(source.contains("\"e.weight\", bias: \"e.bias\", norm: nil, groups: 1, outPerGroup: 17, inner: 1200, taps: 25, lanes: 16"), "e packed tap-major")
     XCTAssertTrue(source.contains("var wi = w + channels &* 384"), "e's last tap (4, 4) starts 24 tiles in")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// AVX2's 1x1 tiles by depth (`pointwiseTile`): 128 deep, 64 output channels take 6-row
   /// blocks with a partial last one (10 blocks of 6, then 4 rows); 64 deep, 4-row blocks that
   /// divide the 64 channels (`GEMM.evenRows`). Both against the interpreter, 1-3 threads.
   func testDeepPointwiseLayersTakeSixRowTilesOnSixteenRegisters() throws {
-    #if arch(x86_64)
-    let source = try checkThreadsAndInterpreter("""
+    let source = try checkThreadsAndInterpreterOnAVX2("""
       network DeepPointwise
       input 12x12x128
       p: conv 64 1x1 | relu
       q: conv 64 1x1
 
-      """, type: "DeepPointwise", generatedFor: "haswell")
+      """, type: "DeepPointwise")
     XCTAssertTrue(source.contains("// 11 blocks of 6 channels x 9 panels of 16 pixels"), "p: 128 deep")
     XCTAssertTrue(source.contains("// 16 blocks of 4 channels x 9 panels of 16 pixels"), "q: 64 deep")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// AVX2's paired rest tiles (`tileWidths`): a 13-wide row is tiles of 5, 5 and 3 columns,
@@ -146,24 +157,20 @@ final class ConvolutionKernelTests: XCTestCase {
   /// output, the second row of a pair 2 input rows down) with a partial last block. Against
   /// the interpreter, 1-3 threads.
   func testNarrowRestTilesPairRowsOnSixteenRegisters() throws {
-    #if arch(x86_64)
-    let source = try checkThreadsAndInterpreter("""
+    let source = try checkThreadsAndInterpreterOnAVX2("""
       network PairedRows
       input 13x13x32
       a: conv 64 3x3 p1 | relu
       b: conv 48 3x3 p1 | leakyrelu 0.1
       c: conv 40 3x3 s2 p1 | relu6
 
-      """, type: "PairedRows", generatedFor: "haswell")
+      """, type: "PairedRows")
     XCTAssertTrue(source.contains("direct k3x3 s1 d1x1 row480 tile16x3x2 rows"), "a: 3 columns x 2 rows")
     XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row720 tile16x3x2 rows"), "c: strided pairs")
     XCTAssertTrue(source.contains("for oy in stride(from: firstRow, to: endRow &- 1, by: 2)"), "b: halves pair at run time")
     XCTAssertTrue(source.contains("if (endRow &- firstRow) & 1 != 0"), "b: a half's odd last row")
     XCTAssertTrue(source.contains("let oy = 7 &- 1"), "c: the odd last row alone")
     XCTAssertTrue(source.contains("var v = o[p]"), "b's leaky relu runs over the stored rows")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// AVX2's channel chunks (`tapChunk`): 161 input channels of 32-float padded rows (20.6 KB a
@@ -171,20 +178,16 @@ final class ConvolutionKernelTests: XCTestCase {
   /// last one 80; `b`'s 24 channels (1.6 KB a row) keep a single pass. Against the
   /// interpreter, 1-3 threads.
   func testWideRowsRunTheWindowOverChannelChunksOnSixteenRegisters() throws {
-    #if arch(x86_64)
-    let source = try checkThreadsAndInterpreter("""
+    let source = try checkThreadsAndInterpreterOnAVX2("""
       network ChannelChunks
       input 30x30x161
       a: conv 24 3x3 s2 p1 | relu
       b: conv 40 3x3 s2 p1
 
-      """, type: "ChannelChunks", generatedFor: "haswell")
+      """, type: "ChannelChunks")
     XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row5152 tile16x5 lanes8 fmatrue chunk81"), "a: chunks of 81")
     XCTAssertTrue(source.contains("let count = min(81, channels &- chunkStart)"), "a: a partial last chunk")
     XCTAssertTrue(source.contains("direct k3x3 s2 d1x1 row408 tile16x4 lanes8 fmatrue.\n"), "b: one pass")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// A depth multiplier of 8 (`dwconv 32 3x3` on 4 channels: 4 groups of 8 outputs) is a
@@ -193,18 +196,14 @@ final class ConvolutionKernelTests: XCTestCase {
   /// pins that the packer and the kernel agree on which layers are tap-major). Against the
   /// interpreter, 1-3 threads.
   func testDepthMultiplierTilesOnSixteenRegisters() throws {
-    #if arch(x86_64)
-    let source = try checkThreadsAndInterpreter("""
+    let source = try checkThreadsAndInterpreterOnAVX2("""
       network DepthMultiplier
       input 12x12x4
       m: dwconv 32 3x3 p1 | relu
 
-      """, type: "DepthMultiplier", generatedFor: "haswell")
+      """, type: "DepthMultiplier")
     XCTAssertTrue(source.contains("Direct convolution tile"), "m runs on the direct tiles")
     XCTAssertTrue(source.contains("inner: 9, taps: 9, lanes: 8"), "m packed tap-major")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because
@@ -455,8 +454,20 @@ final class ConvolutionKernelTests: XCTestCase {
   /// the steps' work memory out of the arena, which is planned for two) and against the
   /// interpreter; returns the generated source.
   @discardableResult
-  func checkThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) throws -> String {
-    let driver = """
+  /// `checkThreadsAndInterpreter` on AVX2 code (16 registers, 8 lanes): `haswell` runs on
+  /// every x86-64 host these tests run on; on other hosts the test is skipped.
+  func checkThreadsAndInterpreterOnAVX2(_ spec: String, type: String) throws -> String {
+    #if arch(x86_64)
+    return try checkThreadsAndInterpreter(spec, type: type, generatedFor: "haswell")
+    #else
+    throw XCTSkip("AVX2 code runs only on an x86-64 host")
+    #endif
+  }
+
+  /// The driver of `checkThreadsAndInterpreter`: the forward pass at 1, 2 and 3 threads (and
+  /// one model switched to 2 and 3) must be bit-identical; writes the 1-thread output.
+  static func threadsDriver(_ type: String) -> String {
+    """
       import Foundation
 
       @main
@@ -482,6 +493,16 @@ final class ConvolutionKernelTests: XCTestCase {
       }
 
       """
+  }
+
+  /// Prefetches the build of `checkThreadsAndInterpreter(spec, type:, generatedFor:)`.
+  static func prefetchThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) {
+    GeneratedModelRunner.prefetchDriven(spec, driver: threadsDriver(type), flags: ["-warnings-as-errors"],
+                                        generatedFor: target)
+  }
+
+  func checkThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) throws -> String {
+    let driver = Self.threadsDriver(type)
     var source = ""
     try GeneratedModelRunner.withDrivenModel(spec, driver: driver, flags: ["-warnings-as-errors"],
                                              generatedFor: target) { model in
@@ -507,11 +528,14 @@ final class ConvolutionKernelTests: XCTestCase {
 
   /// Each intermediate layer checked on its own: outputs of every kernel path.
   func testEveryLayerAgreesWithInterpreter() throws {
-    try checkEveryLayer(Self.spec, outputs: "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n")
+    try checkEveryLayer(Self.spec, outputs: Self.everyLayerOutputs)
   }
 
+  static let everyLayerOutputs = "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n"
+  static let everyIm2colLayerOutputs = "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fcbig, @fc1\n"
+
   func testEveryIm2colLayerAgreesWithInterpreter() throws {
-    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fcbig, @fc1\n")
+    try checkEveryLayer(Self.im2colSpec, outputs: Self.everyIm2colLayerOutputs)
   }
 
   func checkEveryLayer(_ spec: String, outputs: String) throws {

@@ -12,6 +12,24 @@ import XCTest
 /// vector loop clamps (relu, relu6) and ones it cannot (leakyrelu, bn, softmax pass); and
 /// `threads = 2` bit-identical to `threads = 1`.
 final class DepthwiseKernelTests: XCTestCase {
+  /// The builds of this class's specs on the prefetch thread, the last test's first
+  /// (`ConvolutionKernelTests.setUp`).
+  override class func setUp() {
+    super.setUp()
+    #if arch(x86_64)
+    for rows in rowsSpecs.reversed() {
+      ConvolutionKernelTests.prefetchThreadsAndInterpreter(rows, type: "DepthwiseRows", generatedFor: "haswell")
+    }
+    #endif
+    ConvolutionKernelTests.prefetchThreadsAndInterpreter(spec, type: "DepthwisePaths")
+    GeneratedModelRunner.prefetchEveryLayer(flatSpec, outputs: flatOutputs)
+    ConvolutionKernelTests.prefetchThreadsAndInterpreter(flatSpec, type: "DepthwiseFlat", generatedFor: "znver4")
+    GeneratedModelRunner.prefetchEveryLayer(spec, outputs: outputs)
+    GeneratedModelRunner.prefetchEveryLayer(rowsSpecs[1], outputs: rowsOutputs[1])
+    ConvolutionKernelTests.prefetchThreadsAndInterpreter(rowsSpecs[1], type: "DepthwiseRows", generatedFor: "znver4")
+    GeneratedModelRunner.prefetchEveryLayer(rowsSpecs[0], outputs: rowsOutputs[0])
+  }
+
   static let spec = """
     network DepthwisePaths
     input 75x69x24
@@ -28,6 +46,9 @@ final class DepthwiseKernelTests: XCTestCase {
     soft: dwconv 1x1 | softmax
 
     """
+
+  static let rowsOutputs = ["output @nopad, @dil, @ceilr, @odd, @one, @both\n", "output @asym5, @pair, @s2p0\n"]
+  static let flatOutputs = "output @a, @b, @c, @d\n"
 
   static let outputs = "output @k7, @s2odd, @s1big, @ceil2, @asym, @s1, @s2x1, @s2even, @tiny, @s3, @soft\n"
 
@@ -90,26 +111,22 @@ final class DepthwiseKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("for chunk in 1..<"), "wide planes loop over middle vectors")
     XCTAssertTrue(source.contains(".replacing(with: zero, where: high"), "right padding is masked")
     XCTAssertTrue(source.contains("if c == 0 || c == "), "boundary planes take the row blocks")
-    try helpers.checkEveryLayer(Self.rowsSpecs[0], outputs: "output @nopad, @dil, @ceilr, @odd, @one, @both\n")
+    try helpers.checkEveryLayer(Self.rowsSpecs[0], outputs: Self.rowsOutputs[0])
     XCTAssertTrue(source.contains("SIMD16<Float>(r0[q &- 1], u0_2[0], u0_2[1]"), "a column shifted up")
     let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows", generatedFor: "znver4")
     XCTAssertTrue(second.contains("u0_0[14], u0_0[15], r0[q &+ 32])"), "a column shifted down")
-    try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair, @s2p0\n")
+    try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: Self.rowsOutputs[1])
   }
 
   /// AVX2 (no two-source permute): a shifted stride-2 column is its source rotated by one lane
   /// and the one new value blended in (`low1` / `high1`), not a vector built lane by lane
   /// (which LLVM turned into scalar loads and inserts). Against the interpreter, 1-3 threads.
   func testShiftedColumnsRotateOnSixteenRegisters() throws {
-    #if arch(x86_64)
-    let first = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[0], type: "DepthwiseRows", generatedFor: "haswell")
+    let first = try helpers.checkThreadsAndInterpreterOnAVX2(Self.rowsSpecs[0], type: "DepthwiseRows")
     XCTAssertTrue(first.contains("SIMD8<Float>(u0_2[7], u0_2[0], u0_2[1], u0_2[2], u0_2[3], u0_2[4], u0_2[5], u0_2[6]).replacing(with: SIMD8<Float>(repeating: r0[q &- 1]), where: low1)"), "a column shifted up")
-    let second = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows", generatedFor: "haswell")
+    let second = try helpers.checkThreadsAndInterpreterOnAVX2(Self.rowsSpecs[1], type: "DepthwiseRows")
     XCTAssertTrue(second.contains("SIMD8<Float>(u0_0[1], u0_0[2], u0_0[3], u0_0[4], u0_0[5], u0_0[6], u0_0[7], u0_0[0]).replacing(with: SIMD8<Float>(repeating: r0[q &+ 16]), where: high1)"), "a column shifted down")
     XCTAssertTrue(second.contains("let high1 = lane .>= SIMD8<Float>(repeating: 7)"), "its mask")
-    #else
-    throw XCTSkip("an x86-64 target")
-    #endif
   }
 
   /// The flat kernel for small stride-1 planes (`Convolution+DepthwiseFlat.swift`): 3x3 on 7x7
@@ -137,6 +154,6 @@ final class DepthwiseKernelTests: XCTestCase {
                                  options: .regularExpression), "an all-inside tap loads no mask")
     XCTAssertNotNil(source.range(of: #"let q0_0 = unsafeBitCast\(UnsafeRawPointer\(p - 8\)\.loadUnaligned\(as: SIMD\d+<UInt32>\.self\) & UnsafeRawPointer\(masks \+ 0\)"#,
                                  options: .regularExpression), "a tap reading the padding is masked")
-    try helpers.checkEveryLayer(Self.flatSpec, outputs: "output @a, @b, @c, @d\n")
+    try helpers.checkEveryLayer(Self.flatSpec, outputs: Self.flatOutputs)
   }
 }

@@ -47,22 +47,90 @@ enum GeneratedModelRunner {
     let directory = FileManager.default.temporaryDirectory
       .appendingPathComponent("cnnc-codegen-cache").appendingPathComponent(key)
     let binary = directory.appendingPathComponent("model")
-    if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let typeName = SwiftGenerator.typeName(network.network.name)
-    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
-    try driver(typeName, constant: source.contains("public convenience init() {"))
-      .write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-    let temporary = directory.appendingPathComponent("model.\(getpid()).tmp")
     var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
-                     "Model.swift", "main.swift", "-o", temporary.path]
+                     "Model.swift", "main.swift"]
     if let cpu { arguments += ["-target-cpu", cpu, "-D", "CNNC_FMA"] }
-    let result = try execute(swiftc, arguments, in: directory)
+    let result = try compileOnce(swiftc, arguments, in: directory, source: source,
+                                 driver: driver(typeName, constant: source.contains("public convenience init() {")))
     guard result.status == 0 else {
       throw Failure(description: "swiftc failed for \(specPath) (\(directory.path)):\n\(result.output.prefix(4000))")
     }
-    _ = rename(temporary.path, binary.path)
     return binary
+  }
+
+  /// Compiles `source` and `driver` in the cache directory `directory` to `directory/model`,
+  /// unless it is there already; a build of the same directory in flight (a `prefetch`) is
+  /// waited for, not repeated. A failed build is not cached: its output comes from a build in
+  /// the caller's thread.
+  static func compileOnce(_ swiftc: String, _ arguments: [String], in directory: URL, source: String,
+                          driver: String) throws -> (status: Int32, output: String) {
+    let binary = directory.appendingPathComponent("model")
+    let build = { () throws -> (status: Int32, output: String) in
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+      try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+      let temporary = directory.appendingPathComponent("model.\(getpid()).\(UUID().uuidString).tmp")
+      let result = try execute(swiftc, arguments + ["-o", temporary.path], in: directory)
+      if result.status == 0 { _ = rename(temporary.path, binary.path) }
+      return result
+    }
+    var output = ""
+    inFlight.once(directory.path) {
+      guard !FileManager.default.isExecutableFile(atPath: binary.path) else { return }
+      output = (try? build())?.output ?? ""
+    }
+    if FileManager.default.isExecutableFile(atPath: binary.path) { return (0, output) }
+    return try build()
+  }
+
+  /// Builds in flight, by cache directory.
+  private static let inFlight = InFlightBuilds()
+
+  private final class InFlightBuilds: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running: [String: DispatchGroup] = [:]
+
+    /// Runs `body` for `key`, or, while another thread runs it for `key`, waits for that one.
+    func once(_ key: String, _ body: () -> Void) {
+      lock.lock()
+      if let group = running[key] {
+        lock.unlock()
+        group.wait()
+        return
+      }
+      let group = DispatchGroup()
+      group.enter()
+      running[key] = group
+      lock.unlock()
+      body()
+      lock.lock()
+      running[key] = nil
+      lock.unlock()
+      group.leave()
+    }
+  }
+
+  /// Starts `build` on the background build thread (one at a time: with the test's own build
+  /// or run beside it, both cores are busy). A test class's `setUp` prefetches the models its
+  /// later tests compile; those tests then find them built, or wait for the build in flight.
+  /// Compilation is most of the suite's time, and XCTest runs the tests one after another.
+  static func prefetch(_ build: @escaping @Sendable () throws -> Void) {
+    prefetchQueue.async { _ = try? build() }
+  }
+
+  private static let prefetchQueue = DispatchQueue(label: "cnnc-tests.prefetch")
+
+  /// Prefetches the model `checkEveryLayer(spec, outputs:)` runs (`binary(specPath:)`).
+  static func prefetchEveryLayer(_ spec: String, outputs: String) {
+    prefetch {
+      let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-prefetch-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let specPath = directory.appendingPathComponent("kernels.cnn").path
+      try (spec + outputs).write(toFile: specPath, atomically: true, encoding: .utf8)
+      _ = try binary(specPath: specPath)
+    }
   }
 
   /// Runs the compiled model (on `threads` threads, else the generated default); the outputs
@@ -98,7 +166,8 @@ enum GeneratedModelRunner {
     var tensors: [String: [Float]]
     /// swiftc's exit status and output (the test asserts on them).
     var build: (status: Int32, output: String)
-    var binary: String { directory.appendingPathComponent("model").path }
+    /// The compiled model, in the build cache (run it in `directory`).
+    var binary: String
   }
 
   /// Generates `spec` (for `target`, else the host), writes weights and `driver`, compiles both
@@ -115,18 +184,43 @@ enum GeneratedModelRunner {
     let specPath = directory.appendingPathComponent("spec.cnn").path
     try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
     let (compilation, network) = try compilation(specPath)
-    let cpu = hostCPU
-    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
-                                         targetCPU: target ?? cpu)
+    let (source, arguments, cache) = drivenBuild(compilation, network, driver: driver, flags: flags, fma: fma,
+                                                 generatedFor: target)
     inspect(source)
     let (entries, tensors) = SafetensorsWriter.weights(for: network)
     try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
-    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
-    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-    var arguments = ["-swift-version", "6", "-O", "-parse-as-library"] + flags + ["Model.swift", "main.swift", "-o", "model"]
+    let build = try compileOnce(swiftc, arguments, in: cache, source: source, driver: driver)
+    try body(DrivenModel(directory: directory, network: network, source: source, tensors: tensors, build: build,
+                         binary: cache.appendingPathComponent("model").path))
+  }
+
+  /// The generated source, swiftc's arguments and the cache directory of a driven model.
+  private static func drivenBuild(_ compilation: Compilation, _ network: CheckedNetwork, driver: String,
+                                  flags: [String], fma: Bool, generatedFor target: String?)
+    -> (source: String, arguments: [String], cache: URL) {
+    let cpu = hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
+                                         targetCPU: target ?? cpu)
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library"] + flags + ["Model.swift", "main.swift"]
     if let cpu { arguments += ["-target-cpu", cpu] + (fma ? ["-D", "CNNC_FMA"] : []) }
-    let build = try execute(swiftc, arguments, in: directory)
-    try body(DrivenModel(directory: directory, network: network, source: source, tensors: tensors, build: build))
+    let key = SwiftGenerator.specHash(Array(source.utf8)) + "-" + SwiftGenerator.specHash(Array(driver.utf8))
+      + "-" + SwiftGenerator.specHash(Array(arguments.joined(separator: " ").utf8))
+    let cache = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-codegen-cache")
+      .appendingPathComponent("driven-" + key)
+    return (source, arguments, cache)
+  }
+
+  /// Prefetches the model `withDrivenModel` builds for the same arguments.
+  static func prefetchDriven(_ spec: String, driver: String, flags: [String] = [], fma: Bool = false,
+                             generatedFor target: String? = nil) {
+    guard let swiftc else { return }
+    prefetch {
+      let compilation = Compilation(name: "spec.cnn", text: spec)
+      guard let network = compilation.network else { return }
+      let (source, arguments, cache) = drivenBuild(compilation, network, driver: driver, flags: flags, fma: fma,
+                                                   generatedFor: target)
+      _ = try compileOnce(swiftc, arguments, in: cache, source: source, driver: driver)
+    }
   }
 
   static func writeFloats(_ values: [Float], to path: String) throws {

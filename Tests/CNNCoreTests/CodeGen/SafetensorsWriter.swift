@@ -12,10 +12,9 @@ enum SafetensorsWriter {
     init(name: String, shape: [Int], values: [Float]) {
       self.name = name
       self.shape = shape
-      bytes = values.flatMap { value -> [UInt8] in
-        let bits = value.bitPattern
-        return [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
-      }
+      // Every platform Swift runs on is little-endian, as safetensors is: the floats' own bytes.
+      // (Byte by byte, a debug build took ~20 s for the 28 M weights some kernel tests write.)
+      bytes = values.withUnsafeBytes { Array($0) }
     }
 
     init(name: String, dtype: String, shape: [Int], bytes: [UInt8]) {
@@ -44,9 +43,12 @@ enum SafetensorsWriter {
   /// Deterministic values in [-scale, scale] (a 32-bit LCG), the same on every run.
   static func values(_ count: Int, seed: Int, scale: Float) -> [Float] {
     var state = UInt32(truncatingIfNeeded: seed &* 2_654_435_761 &+ 12345)
-    return (0..<count).map { _ in
-      state = state &* 1_664_525 &+ 1_013_904_223
-      return (Float(state >> 8) / Float(1 << 24) * 2 - 1) * scale
+    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      for index in 0..<count {
+        state = state &* 1_664_525 &+ 1_013_904_223
+        buffer[index] = (Float(state >> 8) / Float(1 << 24) * 2 - 1) * scale
+      }
+      initialized = count
     }
   }
 

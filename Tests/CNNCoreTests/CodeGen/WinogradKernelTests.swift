@@ -12,6 +12,13 @@ import XCTest
 /// bit-identical to `threads = 1`. (`fc1`'s 27.6 M weights make the memory budget cover every 3x3
 /// layer.) And which layers of real networks the budget gives the Winograd kernel.
 final class WinogradKernelTests: XCTestCase {
+  /// The paths test's build on the prefetch thread while the first test builds its own
+  /// (`ConvolutionKernelTests.setUp`).
+  override class func setUp() {
+    super.setUp()
+    ConvolutionKernelTests.prefetchThreadsAndInterpreter(spec, type: "WinogradPaths", generatedFor: "znver4")
+  }
+
   static let spec = """
     network WinogradPaths
     input 37x35x32
