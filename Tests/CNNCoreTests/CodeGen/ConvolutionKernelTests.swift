@@ -149,6 +149,39 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("// 16 blocks of 4 channels x 9 panels of 16 pixels"), "q: 64 deep")
   }
 
+  /// AVX2's channel-vector tails (`tailRunsOverChannels`, `GEMM.channelKernel`): a last panel
+  /// of 1 or 2 pixels runs with SIMD over the block's output channels from a `[k][tail]` copy.
+  /// `a` (7², 49 = 3 x 16 + 1; 160 deep: 7 blocks of 6 rows, the last 4, whose loads read into
+  /// the bias) with a relu the kernel applies, `b` (40 deep: 5-row blocks) with a leaky relu
+  /// the staged copy applies, `r` with a fused residual add and relu6; `t` on a 6x3 plane (a
+  /// 2-pixel tail), `g` on a 1x1 plane (the channel kernel is the whole layer). Against the
+  /// interpreter, 1-3 threads.
+  func testNarrowTailsRunOverChannelsOnSixteenRegisters() throws {
+    let source = try checkThreadsAndInterpreterOnAVX2("""
+      network ChannelTails
+      input 7x7x160
+      a: conv 40 1x1 | relu
+      b: conv 160 1x1 | leakyrelu 0.1
+      add {
+        conv 24 1x1 | relu | r: conv 160 1x1
+        identity
+      } | relu6
+      q: conv 64 2x5
+      t: conv 96 1x1 | relu
+      gap
+      g: conv 30 1x1 | relu
+
+      """, type: "ChannelTails")
+    // a and g clamp in the kernel; b's leaky relu and r's residual + relu6 in the staged copy.
+    for key in ["gemv rows6 pixels1 relu lanes8", "gemv rows5 pixels1 none lanes8", "gemv rows6 pixels2 relu lanes8"] {
+      XCTAssertTrue(source.contains("Channel-vector kernel for a narrow last panel: \(key)"), key)
+    }
+    XCTAssertTrue(source.contains("// the last 1 pixel(s), copied [160][1] for the channel-vector kernel"), "a's tail copied")
+    XCTAssertTrue(source.contains("// the last 2 pixel(s), copied [64][2] for the channel-vector kernel"), "t's 2-pixel tail")
+    XCTAssertTrue(source.contains("// 5 blocks of 6 channels x 1 panels of 16 pixels"), "g: one 1-pixel panel")
+    XCTAssertFalse(source.contains("zero-filled"), "no tail is zero-filled to a vector")
+  }
+
   /// AVX2's paired rest tiles (`tileWidths`): a 13-wide row is tiles of 5, 5 and 3 columns,
   /// and the 3-column rest (6 accumulators, too few to hide the FMA latency) covers two rows
   /// at once. `a` splits channel blocks between threads (13 rows: 6 pairs and a last odd row),
