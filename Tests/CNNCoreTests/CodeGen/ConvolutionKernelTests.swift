@@ -150,12 +150,12 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   /// AVX2's channel-vector tails (`tailRunsOverChannels`, `GEMM.channelKernel`): a last panel
-  /// of 1 or 2 pixels runs with SIMD over the block's output channels from a `[k][tail]` copy.
-  /// `a` (7², 49 = 3 x 16 + 1; 160 deep: 7 blocks of 6 rows, the last 4, whose loads read into
-  /// the bias) with a relu the kernel applies, `b` (40 deep: 5-row blocks) with a leaky relu
-  /// the staged copy applies, `r` with a fused residual add and relu6; `t` on a 6x3 plane (a
-  /// 2-pixel tail), `g` on a 1x1 plane (the channel kernel is the whole layer). Against the
-  /// interpreter, 1-3 threads.
+  /// of one pixel runs with SIMD over the block's output channels from a `[k]` copy. `a` (7²,
+  /// 49 = 3 x 16 + 1; 160 deep: 7 blocks of 6 rows, the last 4, whose loads read into the
+  /// bias) with a relu the kernel applies, `b` (40 deep: 5-row blocks) with a leaky relu the
+  /// staged copy applies, `r` with a fused residual add and relu6; `t` on a 6x3 plane (a
+  /// 2-pixel tail: the vector kernel, overlapping the panel before), `g` on a 1x1 plane (the
+  /// channel kernel is the whole layer). Against the interpreter, 1-3 threads.
   func testNarrowTailsRunOverChannelsOnSixteenRegisters() throws {
     let source = try checkThreadsAndInterpreterOnAVX2("""
       network ChannelTails
@@ -173,11 +173,12 @@ final class ConvolutionKernelTests: XCTestCase {
 
       """, type: "ChannelTails")
     // a and g clamp in the kernel; b's leaky relu and r's residual + relu6 in the staged copy.
-    for key in ["gemv rows6 pixels1 relu lanes8", "gemv rows5 pixels1 none lanes8", "gemv rows6 pixels2 relu lanes8"] {
-      XCTAssertTrue(source.contains("Channel-vector kernel for a narrow last panel: \(key)"), key)
+    for key in ["gemv rows6 relu lanes8", "gemv rows5 none lanes8"] {
+      XCTAssertTrue(source.contains("Channel-vector kernel for a 1-pixel last panel: \(key)"), key)
     }
-    XCTAssertTrue(source.contains("// the last 1 pixel(s), copied [160][1] for the channel-vector kernel"), "a's tail copied")
-    XCTAssertTrue(source.contains("// the last 2 pixel(s), copied [64][2] for the channel-vector kernel"), "t's 2-pixel tail")
+    XCTAssertTrue(source.contains("UnsafeMutableRawPointer(out).storeBytes(of: c, as: SIMD8<Float>.self)"), "the whole vector is stored")
+    XCTAssertTrue(source.contains("// the last pixel, copied [160] for the channel-vector kernel"), "a's tail copied")
+    XCTAssertTrue(source.contains("// the last 2 pixels: a 8-wide panel that overlaps the one before"), "t's 2-pixel tail")
     XCTAssertTrue(source.contains("// 5 blocks of 6 channels x 1 panels of 16 pixels"), "g: one 1-pixel panel")
     XCTAssertFalse(source.contains("zero-filled"), "no tail is zero-filled to a vector")
   }

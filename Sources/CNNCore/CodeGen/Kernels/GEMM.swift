@@ -138,68 +138,62 @@ enum GEMM {
 }
 
 extension GEMM {
-  /// The kernel for a last panel of only `pixels` pixels (1 or 2): `out[r][p] = bias[r] +
-  /// sum_k a[k][r] b[k][p]` with SIMD over the block's `rows` output channels (one vector load
-  /// of `a`'s `[k][rows]` per k) instead of over pixels. A whole-vector panel kernel spends
-  /// `rows` FMAs per k whatever the tail's width: on 7² planes (49 = 3 x 16 + 1) the 1-pixel
-  /// tail took a fifth of the layer (MobileNetV1's 7² 1024 -> 1024 on AVX2: 0.32 ms of
-  /// 1.6; over channels 0.12 with the weights cold). Arguments `(a, b, bias, out, k, outStride)`:
-  /// `b` is `[k][pixels]` contiguous, result row `r` goes to `out + r * outStride`, after
-  /// `clamp`.
+  /// The kernel for a last panel of one pixel: `out[r] = bias[r] + sum_k a[k][r] b[k]` with
+  /// SIMD over the block's `rows` output channels (one vector load of `a`'s `[k][rows]` per k)
+  /// instead of over pixels. A whole-vector panel kernel spends `rows` FMAs per k on that one
+  /// pixel: on 7² planes (49 = 3 x 16 + 1) the tail took a fifth of the layer (MobileNetV1's
+  /// 7² 1024 -> 1024 on AVX2: 0.32 ms of 1.6; over channels 0.12 with the weights cold).
+  /// Arguments `(a, b, bias, out, k)`: `b` is the pixel's `k` values, contiguous; `out` gets
+  /// one vector, the `rows` results (after `clamp`) and `lanes - rows` floats of no meaning.
   ///
   /// `rows <= lanes`: each load reads `lanes - rows` floats past the k step, so the last one
   /// reads into the bias that follows the packed weights (`Convolution.tailRunsOverChannels`
-  /// checks that there are enough). The sums run in `8 / pixels` chains over k, added at the
-  /// end (FMA latency; the loop is bound by its loads).
-  static func channelKernel(_ context: KernelContext, rows: Int, pixels: Int, clamp: Clamp) -> String {
+  /// checks that there are enough). The whole vector is stored: with only `rows` lanes read
+  /// back, LLVM narrowed the overlapping loads into 4- and 2-lane pieces and spilled (and with
+  /// 4 pixels it gathered their broadcasts into shuffles: MobileNetV1's 14² 512 -> 512 layer
+  /// 1.19 -> 1.74 ms). The sums run in 8 chains over k, added at the end (FMA latency).
+  static func channelKernel(_ context: KernelContext, rows: Int, clamp: Clamp) -> String {
     let lanes = context.lanes
     let vector = context.vectorType
-    let chains = max(1, 8 / pixels)
-    let key = "gemv rows\(rows) pixels\(pixels) \(clamp) lanes\(lanes) fma\(context.fma)"
+    let chains = 8
+    let key = "gemv rows\(rows) \(clamp) lanes\(lanes) fma\(context.fma)"
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
-      out.line("/// Channel-vector kernel for a narrow last panel: \(key).")
-      out.line("/// `a`: `[k][\(rows)]` (each load reads \(lanes - rows) floats beyond), `b`: `[k][\(pixels)]`, `out`: \(rows) rows of \(pixels) floats `outStride` apart.")
-      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ outStride: Int)") { out in
-        for p in 0..<pixels {
-          for chain in 0..<chains { out.line("var s\(p)_\(chain) = \(vector)()") }
-        }
+      out.line("/// Channel-vector kernel for a 1-pixel last panel: \(key).")
+      out.line("/// `a`: `[k][\(rows)]` (each load reads \(lanes - rows) floats beyond), `b`: `[k]`, `out`: \(lanes) floats, the first \(rows) the results.")
+      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int)") { out in
+        for chain in 0..<chains { out.line("var s\(chain) = \(vector)()") }
         out.line("var ai = a")
         out.line("var bi = b")
         let step = { (chain: Int, out: inout SwiftEmitter) in
           out.line("let w\(chain) = UnsafeRawPointer(ai + \(chain * rows)).loadUnaligned(as: \(vector).self)")
-          for p in 0..<pixels {
-            out.line("s\(p)_\(chain) = \(context.multiplyAdd("s\(p)_\(chain)", "w\(chain)", "bi[\(chain * pixels + p)]"))")
-          }
+          out.line("s\(chain) = \(context.multiplyAdd("s\(chain)", "w\(chain)", "bi[\(chain)]"))")
         }
         out.block("for _ in 0..<(k / \(chains))") { out in
           for chain in 0..<chains { step(chain, &out) }
           out.line("ai += \(chains * rows)")
-          out.line("bi += \(chains * pixels)")
+          out.line("bi += \(chains)")
         }
         out.block("for _ in 0..<(k % \(chains))") { out in
           step(0, &out)
           out.line("ai += \(rows)")
-          out.line("bi += \(pixels)")
+          out.line("bi += 1")
         }
         let biasLanes = (0..<lanes).map { $0 < rows ? "bias[\($0)]" : "0" }.joined(separator: ", ")
-        out.line("let biasVector = \(vector)(\(biasLanes))")
+        // Pairwise, so the chains add in a tree.
+        var terms = (0..<chains).map { "s\($0)" }
+        while terms.count > 1 {
+          terms = stride(from: 0, to: terms.count, by: 2).map {
+            $0 + 1 < terms.count ? "(\(terms[$0]) + \(terms[$0 + 1]))" : terms[$0]
+          }
+        }
+        out.line("\(clamp == .none ? "let" : "var") c = \(vector)(\(biasLanes)) + \(terms[0])")
         if clamp != .none {
           out.line("let zero = \(vector)(repeating: 0)")
           if clamp == .relu6 { out.line("let six = \(vector)(repeating: 6)") }
         }
-        for p in 0..<pixels {
-          // Pairwise, so the chains add in a tree.
-          var terms = (0..<chains).map { "s\(p)_\($0)" }
-          while terms.count > 1 {
-            terms = stride(from: 0, to: terms.count, by: 2).map {
-              $0 + 1 < terms.count ? "(\(terms[$0]) + \(terms[$0 + 1]))" : terms[$0]
-            }
-          }
-          out.line("\(clamp == .none ? "let" : "var") c\(p) = biasVector + \(terms[0])")
-          clamp.statements(clamping: "c\(p)").forEach { out.line($0) }
-          for r in 0..<rows { out.line("out[\(r) &* outStride &+ \(p)] = c\(p)[\(r)]") }
-        }
+        clamp.statements(clamping: "c").forEach { out.line($0) }
+        out.line("UnsafeMutableRawPointer(out).storeBytes(of: c, as: \(vector).self)")
       }
       var text = out.text
       while text.hasSuffix("\n") { text.removeLast() }
@@ -272,18 +266,18 @@ extension Convolution {
     tail > 0 && (n < tailWidth(context, tail: tail) || packsPanels(context))
   }
 
-  /// Whether the last panel, 1 or 2 pixels wide, runs on `GEMM.channelKernel` (SIMD over the
-  /// block's output channels) from a `[k][tail]` copy: with AVX2's 16-pixel panels, 7² planes
-  /// (49 pixels) and 13 x 11 ones. Its loads read `lanes - rows` floats past a block, which the
-  /// bias after the last block must cover. (AVX-512's panels on 7² planes leave no such tail.)
+  /// Whether the last panel, one pixel, runs on `GEMM.channelKernel` (SIMD over the block's
+  /// output channels) from a `[k]` copy: with AVX2's 16-pixel panels, 7² planes (49 pixels),
+  /// 55² ones and 1x1 planes. Its loads read `lanes - rows` floats past a block, which the bias
+  /// after the last block must cover. (AVX-512's panels on 7² planes leave no such tail.)
   static func tailRunsOverChannels(_ context: KernelContext) -> Bool {
     let cut = pointwisePanels(context)
     let rows = pointwiseRows(context)
-    return context.hasSixteenRegisters && (1...2).contains(cut.tail) && rows <= context.lanes
+    return context.hasSixteenRegisters && cut.tail == 1 && rows <= context.lanes
       && cut.blocks * rows >= context.lanes - rows
   }
 
-  /// Floats of scratch: the last panel's pixels (`[k][tail]` for `tailRunsOverChannels`, else
+  /// Floats of scratch: the last panel's pixel (`[k]` for `tailRunsOverChannels`, else
   /// zero-filled to `[k][tailWidth]` when the plane is too narrow to overlap it), then, for a
   /// strided 1x1, the subsampled input (`[k][n]`), then the full panels packed contiguous
   /// (`[panel][k][width]`) when `packsPanels`.
@@ -406,10 +400,9 @@ extension Convolution {
     var tailPanel = (first: "src + \(n - lastWidth)", stride: n, skip: lastWidth - tail)
     let channelTail = tailRunsOverChannels(context)
     if channelTail {
-      out.line("// the last \(tail) pixel(s), copied [\(k)][\(tail)] for the channel-vector kernel")
+      out.line("// the last pixel, copied [\(k)] for the channel-vector kernel")
       out.block(forLoop("i", k)) { out in
-        out.line(tail == 1 ? "scratch[i] = src[i &* \(n) &+ \(full * width)]"
-                 : "(scratch + (i &* \(tail))).update(from: src + (i &* \(n) &+ \(full * width)), count: \(tail))")
+        out.line("scratch[i] = src[i &* \(n) &+ \(full * width)]")
       }
     } else if scratchCut.tail > 0 {
       out.line("// the last \(tail) pixels, zero-filled to \(lastWidth)")
@@ -450,9 +443,9 @@ extension Convolution {
             if tail > 0 {
               out.block("if panel == \(full)") { out in
                 if channelTail {
-                  let name = GEMM.channelKernel(context, rows: rows, pixels: tail, clamp: stagedClamp)
-                  out.line("Self.\(name)(a, UnsafePointer(scratch), bias, stage, \(k), \(tail))")
-                  staged.emit(context, columns: tail, stride: tail, skip: 0, &out)
+                  let name = GEMM.channelKernel(context, rows: rows, clamp: stagedClamp)
+                  out.line("Self.\(name)(a, UnsafePointer(scratch), bias, stage, \(k))")
+                  staged.emit(context, columns: 1, stride: 1, skip: 0, &out)
                 } else {
                   out.line("Self.\(tailKernel)(a, \(tailPanel.first), bias, stage, \(k), \(tailPanel.stride), \(lastWidth))")
                   staged.emit(context, columns: tail, stride: lastWidth, skip: tailPanel.skip, &out)
