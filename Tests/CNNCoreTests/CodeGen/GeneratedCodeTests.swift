@@ -6,6 +6,15 @@ import XCTest
 final class CodeGenEndToEndTests: XCTestCase {
   static let specs = Golden.url("Tests/Golden/codegen/specs")
 
+  /// The specs' builds on the prefetch thread, the last test's first
+  /// (`ConvolutionKernelTests.setUp`; `PoolingPathTests.swift` adds two tests).
+  override class func setUp() {
+    super.setUp()
+    for spec in ["poolpaths.cnn", "pools.cnn", "poolbands.cnn", "poolnan.cnn", "graph.cnn"] {
+      GeneratedModelRunner.prefetchSpec(specs.appendingPathComponent(spec).path)
+    }
+  }
+
   /// Runs one spec on deterministic weights and input; returns the max error ratio.
   func check(_ spec: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let path = Self.specs.appendingPathComponent(spec).path

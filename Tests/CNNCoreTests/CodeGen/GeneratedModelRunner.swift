@@ -121,6 +121,11 @@ enum GeneratedModelRunner {
 
   private static let prefetchQueue = DispatchQueue(label: "cnnc-tests.prefetch")
 
+  /// Prefetches the model `binary(specPath:)` builds for a spec file.
+  static func prefetchSpec(_ path: String) {
+    prefetch { _ = try binary(specPath: path) }
+  }
+
   /// Prefetches the model `checkEveryLayer(spec, outputs:)` runs (`binary(specPath:)`).
   static func prefetchEveryLayer(_ spec: String, outputs: String) {
     prefetch {

@@ -143,6 +143,15 @@ struct PyTorchFixture {
 /// squeezenet1_1). The slow-to-compile ones (mobilenet_v1, mobilenet_v2, squeezenet1_0) run with
 /// `CNNC_FULL_AGREEMENT=1`.
 final class PyTorchAgreementTests: XCTestCase {
+  /// The fixtures' builds on the prefetch thread, the last test's first
+  /// (`ConvolutionKernelTests.setUp`); not the `CNNC_FULL_AGREEMENT` ones.
+  override class func setUp() {
+    super.setUp()
+    for stem in ["squeezenet1_1", "mtcnn_rnet", "mtcnn_pnet", "mtcnn_onet", "lenet5", "laplacian", "edge_vertical", "box_blur"] {
+      if let fixture = try? fixture(stem) { GeneratedModelRunner.prefetchSpec(fixture.specPath) }
+    }
+  }
+
   static func fixture(_ stem: String) throws -> PyTorchFixture {
     let directory = Golden.url("Tests/Fixtures/codegen/\(stem)")
     guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("meta.json").path) else {
