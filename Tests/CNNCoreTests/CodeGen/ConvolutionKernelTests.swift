@@ -19,7 +19,7 @@ final class ConvolutionKernelTests: XCTestCase {
     for target in ["generic", "haswell"] {
       prefetchThreadsAndInterpreter(rowRunSpec, type: "Im2colRowRuns", generatedFor: target)
     }
-    GeneratedModelRunner.prefetchEveryLayer(rowRunSpec, outputs: "output @n1, @m1, @n2\n")
+    GeneratedModelRunner.prefetchEveryLayer(rowRunSpec, outputs: rowRunOutputs)
     prefetchThreadsAndInterpreter(rowRunSpec, type: "Im2colRowRuns")
     prefetchThreadsAndInterpreter(im2colSpec, type: "Im2colPaths", generatedFor: "skylake-avx512")
     GeneratedModelRunner.prefetchEveryLayer(spec, outputs: everyLayerOutputs)
@@ -386,7 +386,7 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("let s = r + (kx % 4 &* 54 &+ kx / 4)"), "n1 reads its 4 column phases")
     XCTAssertTrue(source.contains("let split = min(columns, 52 &- ox)"), "n1 gathers row runs")
     XCTAssertTrue(source.contains("let s = r + (kx % 3 &* 18 &+ kx / 3)"), "n2 reads its 3 column phases")
-    try checkEveryLayer(Self.rowRunSpec, outputs: "output @n1, @m1, @n2\n")
+    try checkEveryLayer(Self.rowRunSpec, outputs: Self.rowRunOutputs)
     // Panels of 3 vectors of 8 and of 4 lanes: 24 and 12 pixels, copied and over-read as such.
     for target in ["haswell", "generic"] {
       let narrow = try checkThreadsAndInterpreter(Self.rowRunSpec, type: "Im2colRowRuns", generatedFor: target)
@@ -484,10 +484,6 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("Self.parallelParts(225,"), "225 blocks of 4 channels between threads")
   }
 
-  /// Generates `spec`, runs it with 1, 2 and 3 threads (bit-identical; the third thread takes
-  /// the steps' work memory out of the arena, which is planned for two) and against the
-  /// interpreter; returns the generated source.
-  @discardableResult
   /// `checkThreadsAndInterpreter` on AVX2 code (16 registers, 8 lanes): `haswell` runs on
   /// every x86-64 host these tests run on; on other hosts the test is skipped.
   func checkThreadsAndInterpreterOnAVX2(_ spec: String, type: String) throws -> String {
@@ -535,6 +531,10 @@ final class ConvolutionKernelTests: XCTestCase {
                                         generatedFor: target)
   }
 
+  /// Generates `spec`, runs it with 1, 2 and 3 threads (bit-identical; the third thread takes
+  /// the steps' work memory out of the arena, which is planned for two) and against the
+  /// interpreter; returns the generated source.
+  @discardableResult
   func checkThreadsAndInterpreter(_ spec: String, type: String, generatedFor target: String? = nil) throws -> String {
     let driver = Self.threadsDriver(type)
     var source = ""
@@ -566,6 +566,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   static let everyLayerOutputs = "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n"
+  static let rowRunOutputs = "output @n1, @m1, @n2\n"
   static let everyIm2colLayerOutputs = "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fcbig, @fc1\n"
 
   func testEveryIm2colLayerAgreesWithInterpreter() throws {

@@ -390,7 +390,8 @@ extension Convolution {
     let stagedClamp = residual == nil ? clamp ?? .none : .none
     let stagedKernel = GEMM.microKernel(context, rows: rows, width: width, clamp: stagedClamp)
     let lastWidth = tailWidth(context, tail: tail)
-    let tailKernel = tail > 0 && !tailRunsOverChannels(context) ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: stagedClamp) : kernel
+    let channelTail = tailRunsOverChannels(context)
+    let tailKernel = tail > 0 && !channelTail ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: stagedClamp) : kernel
     emitPointwiseSource(context, g, scratchCut, &out)
     let packs = scratchCut.packed > 0
     // A full panel's first row and row stride.
@@ -398,7 +399,6 @@ extension Convolution {
     let fullStride = packs ? width : n
     // The last panel's first row, row stride and first stored column of its `lastWidth`.
     var tailPanel = (first: "src + \(n - lastWidth)", stride: n, skip: lastWidth - tail)
-    let channelTail = tailRunsOverChannels(context)
     if channelTail {
       out.line("// the last pixel, copied [\(k)] for the channel-vector kernel")
       out.block(forLoop("i", k)) { out in
