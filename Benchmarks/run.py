@@ -5,6 +5,7 @@ Usage (from anywhere; paths are relative to the repository root):
     python3 Benchmarks/run.py                                  # every spec with a conv or fc
     python3 Benchmarks/run.py --specs lenet5,squeezenet1_1 --runs 5          # a smoke run
     python3 Benchmarks/run.py --cnnc .build/release/cnnc --threads 1,2 --out Benchmarks/out
+    python3 Benchmarks/run.py --render Benchmarks/out   # rewrite OUT/results.md from OUT/results.json
 
 For each Specs/<stem>.cnn whose `cnnc report` lists a conv/dwconv/deconv/fc layer:
   1. `cnnc build Specs/<stem>.cnn -o OUT/<stem>/Model.swift --target-cpu HOST`   (codegen time)
@@ -20,7 +21,8 @@ For each Specs/<stem>.cnn whose `cnnc report` lists a conv/dwconv/deconv/fc laye
   6. Swift outputs vs PyTorch's: max |error| <= 1e-4 * max(1, max|expected|) per output (reported)
   Before every multi-threaded process: the core-to-core round trip (Benchmarks/limits/core_latency.swift),
   which tells whether the VM's vCPUs sat on cores sharing an L3 for that process (see "Core placement").
-Then OUT/results.md and OUT/results.json: the table, machine limits (Benchmarks/limits/), the cost of
+Then OUT/results.md and OUT/results.json: the table (medians; with several rounds also each system's
+minimum and the round-by-round ratios, "Spread"), machine limits (Benchmarks/limits/), the cost of
 cnnc itself on a generated 10,000-layer spec, and the cliff of building one model without its build flags.
 A stage that fails is recorded in that spec's row; the run goes on.
 """
@@ -684,6 +686,45 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
+def best(row, fw, t):
+    r = (row.get(fw) or {}).get(t)
+    return r.get('min_ms') if r else None
+
+
+def spread_section(doc):
+    """Minima and every round's ratio: where a shared VM moves whole rounds by 20-50 %, the
+    median ratio of one run can miss by more than a kernel change moves it; the fastest run of
+    each system (the least disturbed) and the spread of the round-by-round ratios say how far
+    to trust a row."""
+    threads, rows = doc['threads'], doc['rows']
+    if doc.get('rounds', 1) < 2:
+        return []
+    L = ['', '## Spread: minima and round-by-round ratios', '',
+         'cnnc/ORT of the fastest run of each system, and of each interleaved round\'s medians '
+         '(round i of cnnc against round i of onnxruntime, run minutes apart).', '',
+         '| spec | threads | cnnc min ms | ORT min ms | cnnc/ORT min | cnnc/ORT median | cnnc/ORT by round |',
+         '|---|---|---|---|---|---|---|']
+    for r in rows:
+        if r.get('skipped'):
+            continue
+        for t in threads:
+            s, o = (r.get('swift') or {}).get(t), (r.get('ort') or {}).get(t)
+            if not s or not o:
+                continue
+            rounds = [ratio(a, b) for a, b in zip(s.get('round_medians_ms') or [], o.get('round_medians_ms') or [])]
+            L.append(f'| {r["spec"]} | {t} | {fmt(best(r, "swift", t), 3)} | {fmt(best(r, "ort", t), 3)} | '
+                     f'{fmt(ratio(best(r, "swift", t), best(r, "ort", t)))} | '
+                     f'{fmt(ratio(med(r, "swift", t), med(r, "ort", t)))} | {", ".join(fmt(x) for x in rounds)} |')
+    L.append('')
+    for t in threads:
+        g = geomean([ratio(best(r, 'ort', t), best(r, 'swift', t)) for r in rows])
+        misses = [f'{r["spec"]} {fmt(ratio(best(r, "swift", t), best(r, "ort", t)))}' for r in rows
+                  if (ratio(best(r, 'swift', t), best(r, 'ort', t)) or 0) > 1]
+        L.append(f'- {t}T, minima: geometric-mean speed-up over onnxruntime {fmt(g, 3) + "×" if g else "n/a"}; '
+                 f'cnnc slower on {", ".join(misses) if misses else "none"}')
+    return L
+
+
 def placement_section(doc):
     """'Core placement': each multi-threaded round with the core-to-core round trip measured just
     before its process, and the cnnc/onnxruntime ratio over the rounds each system ran *near*
@@ -776,6 +817,7 @@ def markdown(doc):
             n = sum(1 for r in rows if ratio(med(r, fw, t), med(r, 'swift', t)))
             L.append(f'- geometric-mean speed-up of cnnc over {label} at {t}T: '
                      f'{fmt(g, 3) + "×" if g else "n/a"} ({n} networks; >1 means cnnc is faster)')
+    L += spread_section(doc)
     L += placement_section(doc)
     L += ['', '## Build and memory', '',
           '| spec | codegen s | Model.swift lines | swiftc s | binary MB | init ms | peak RSS MB | model RSS MB | weights MB | peak activations MB | model RSS / (weights + activations) | ORT peak RSS MB | PyTorch peak RSS MB |',
@@ -849,9 +891,27 @@ def print_summary(row, threads):
 
 # ------------------------------------------------------------------------------------------------
 
+def render(outdir):
+    """Rewrites OUT/results.md from OUT/results.json (after a change to the report's layout)."""
+    doc = json.load(open(os.path.join(outdir, 'results.json')))
+    # JSON made the per-thread keys strings; the report looks them up by the thread count.
+    def by_thread(d):
+        return {int(k) if str(k).isdigit() else k: v for k, v in d.items()} if isinstance(d, dict) else d
+    for row in doc['rows']:
+        for fw in ('swift', 'ort', 'torch'):
+            row[fw] = by_thread(row.get(fw))
+    for key in ('fma_gflops', 'dram_gbps'):
+        if isinstance(doc.get('limits'), dict):
+            doc['limits'][key] = by_thread(doc['limits'].get(key))
+    open(os.path.join(outdir, 'results.md'), 'w').write(markdown(doc))
+    log(f'wrote {os.path.relpath(os.path.join(outdir, "results.md"))}')
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == '--worker':
         return worker(sys.argv[2:])
+    if len(sys.argv) > 2 and sys.argv[1] == '--render':
+        return render(sys.argv[2])
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--specs', help='comma-separated spec stems (default: every Specs/*.cnn with conv/fc)')
     ap.add_argument('--runs', type=int, default=30, help='timed forward calls per measurement (default 30)')
