@@ -7,7 +7,7 @@ import XCTest
 /// kernels) against the naive interpreter, and threading: `threads = 2` and `3` must give
 /// bit-identical results to `threads = 1`.
 final class ConvolutionKernelTests: XCTestCase {
-  /// Starts the builds of this class's shared specs on the prefetch thread, the last test's
+  /// Starts the builds of this class's shared specs in the background, the last test's
   /// first (`GeneratedModelRunner.prefetch`): the tests, in name order, build the others and
   /// meet the prefetches in the middle.
   override class func setUp() {

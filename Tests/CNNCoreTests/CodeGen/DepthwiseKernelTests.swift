@@ -12,7 +12,7 @@ import XCTest
 /// vector loop clamps (relu, relu6) and ones it cannot (leakyrelu, bn, softmax pass); and
 /// `threads = 2` bit-identical to `threads = 1`.
 final class DepthwiseKernelTests: XCTestCase {
-  /// The builds of this class's specs on the prefetch thread, the last test's first
+  /// The builds of this class's specs in the background, the last test's first
   /// (`ConvolutionKernelTests.setUp`).
   override class func setUp() {
     super.setUp()

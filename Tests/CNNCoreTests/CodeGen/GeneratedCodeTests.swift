@@ -6,7 +6,7 @@ import XCTest
 final class CodeGenEndToEndTests: XCTestCase {
   static let specs = Golden.url("Tests/Golden/codegen/specs")
 
-  /// The specs' builds on the prefetch thread, the last test's first
+  /// The specs' builds in the background, the last test's first
   /// (`ConvolutionKernelTests.setUp`; `PoolingPathTests.swift` adds two tests).
   override class func setUp() {
     super.setUp()

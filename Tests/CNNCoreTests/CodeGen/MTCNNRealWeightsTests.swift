@@ -7,6 +7,17 @@ import XCTest
 /// agree with facenet-pytorch's own outputs (max abs error <= 1e-4 * max(1, max |expected|)) and
 /// find the face (probability > 0.99).
 final class MTCNNRealWeightsTests: XCTestCase {
+  /// The later tests' builds in the background, the last test's first, while `testONet`
+  /// builds its own (`GeneratedModelRunner.prefetch`).
+  override class func setUp() {
+    super.setUp()
+    for net in ["rnet", "pnet"] {
+      if let fixture = try? PyTorchFixture(Golden.url("Tests/Fixtures/mtcnn/\(net)")) {
+        GeneratedModelRunner.prefetchSpec(fixture.specPath)
+      }
+    }
+  }
+
   func check(_ net: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let directory = Golden.url("Tests/Fixtures/mtcnn/\(net)")
     let fixture = try PyTorchFixture(directory)

@@ -143,7 +143,7 @@ struct PyTorchFixture {
 /// squeezenet1_1). The slow-to-compile ones (mobilenet_v1, mobilenet_v2, squeezenet1_0) run with
 /// `CNNC_FULL_AGREEMENT=1`.
 final class PyTorchAgreementTests: XCTestCase {
-  /// The fixtures' builds on the prefetch thread, the last test's first
+  /// The fixtures' builds in the background, the last test's first
   /// (`ConvolutionKernelTests.setUp`); not the `CNNC_FULL_AGREEMENT` ones.
   override class func setUp() {
     super.setUp()

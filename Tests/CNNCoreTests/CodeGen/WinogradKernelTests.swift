@@ -12,7 +12,7 @@ import XCTest
 /// bit-identical to `threads = 1`. (`fc1`'s 27.6 M weights make the memory budget cover every 3x3
 /// layer.) And which layers of real networks the budget gives the Winograd kernel.
 final class WinogradKernelTests: XCTestCase {
-  /// The paths test's build on the prefetch thread while the first test builds its own
+  /// The paths test's build in the background while the first test builds its own
   /// (`ConvolutionKernelTests.setUp`).
   override class func setUp() {
     super.setUp()
