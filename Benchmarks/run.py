@@ -672,9 +672,10 @@ def fmt(v, digits=2):
     return f'{v:,}' if isinstance(v, int) else str(v)
 
 
-def med(row, fw, t):
+def med(row, fw, t, key='median_ms'):
+    """A system's statistic (its median, or `key`) at `t` threads, or None."""
     r = (row.get(fw) or {}).get(t)
-    return r.get('median_ms') if r else None
+    return r.get(key) if r else None
 
 
 def ratio(a, b):
@@ -687,8 +688,7 @@ def geomean(xs):
 
 
 def best(row, fw, t):
-    r = (row.get(fw) or {}).get(t)
-    return r.get('min_ms') if r else None
+    return med(row, fw, t, 'min_ms')
 
 
 def spread_section(doc):
@@ -718,8 +718,8 @@ def spread_section(doc):
     L.append('')
     for t in threads:
         g = geomean([ratio(best(r, 'ort', t), best(r, 'swift', t)) for r in rows])
-        misses = [f'{r["spec"]} {fmt(ratio(best(r, "swift", t), best(r, "ort", t)))}' for r in rows
-                  if (ratio(best(r, 'swift', t), best(r, 'ort', t)) or 0) > 1]
+        behind = [(r['spec'], ratio(best(r, 'swift', t), best(r, 'ort', t))) for r in rows]
+        misses = [f'{spec} {fmt(x)}' for spec, x in behind if (x or 0) > 1]
         L.append(f'- {t}T, minima: geometric-mean speed-up over onnxruntime {fmt(g, 3) + "×" if g else "n/a"}; '
                  f'cnnc slower on {", ".join(misses) if misses else "none"}')
     return L
@@ -900,8 +900,8 @@ def render(outdir):
     for row in doc['rows']:
         for fw in ('swift', 'ort', 'torch'):
             row[fw] = by_thread(row.get(fw))
-    for key in ('fma_gflops', 'dram_gbps'):
-        if isinstance(doc.get('limits'), dict):
+    if isinstance(doc.get('limits'), dict):
+        for key in ('fma_gflops', 'dram_gbps'):
             doc['limits'][key] = by_thread(doc['limits'].get(key))
     open(os.path.join(outdir, 'results.md'), 'w').write(markdown(doc))
     log(f'wrote {os.path.relpath(os.path.join(outdir, "results.md"))}')

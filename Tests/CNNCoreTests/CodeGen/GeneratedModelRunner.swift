@@ -129,7 +129,7 @@ enum GeneratedModelRunner {
 
   /// Background builds at once: one per core (a `swiftc` of one file is one frontend), at
   /// most 4.
-  static let prefetchWorkers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+  private static let prefetchWorkers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   /// Hands the prefetched builds out in order, each once a slot is free.
   private static let prefetchQueue = DispatchQueue(label: "cnnc-tests.prefetch")

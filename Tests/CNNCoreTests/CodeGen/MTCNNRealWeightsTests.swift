@@ -12,15 +12,17 @@ final class MTCNNRealWeightsTests: XCTestCase {
   override class func setUp() {
     super.setUp()
     for net in ["rnet", "pnet"] {
-      if let fixture = try? PyTorchFixture(Golden.url("Tests/Fixtures/mtcnn/\(net)")) {
-        GeneratedModelRunner.prefetchSpec(fixture.specPath)
-      }
+      if let fixture = try? fixture(net) { GeneratedModelRunner.prefetchSpec(fixture.specPath) }
     }
   }
 
+  /// The net's fixture directory, made by `Tools/convert_mtcnn_weights.py`.
+  static func fixture(_ net: String) throws -> PyTorchFixture {
+    try PyTorchFixture(Golden.url("Tests/Fixtures/mtcnn/\(net)"))
+  }
+
   func check(_ net: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let directory = Golden.url("Tests/Fixtures/mtcnn/\(net)")
-    let fixture = try PyTorchFixture(directory)
+    let fixture = try Self.fixture(net)
     XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.weightsURL.path),
                   "\(net): missing weights \(fixture.weightsURL.path)", file: file, line: line)
     let outputs = try fixture.check(file: file, line: line)
