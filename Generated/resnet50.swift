@@ -645,12 +645,12 @@ public final class ResNet50 {
     Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9708832)
     Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 32, into: weights + 9972000)
     Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10496800)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 32, into: weights + 12856608)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 16, into: weights + 12856608)
     Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 32, into: weights + 13907232)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 32, into: weights + 16006432)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 16, into: weights + 16006432)
     Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17055520)
     Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 19415328)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 32, into: weights + 20465952)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 16, into: weights + 20465952)
     Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21515040)
     Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 23874848)
     Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 24925472)
@@ -3306,27 +3306,27 @@ public final class ResNet50 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelParts(64, threads: threads, pool: pool) {
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let group = block / 64
-        let firstChannel = group &* 2048 &+ (block % 64) &* 32
-        let valid = block % 64 == 63 ? 32 : 32
-        let packed = UnsafePointer(weights + (12856608 &+ block &* 16384))
-        let bias = UnsafePointer(weights + (13905184 &+ block &* 32))
+        let group = block / 128
+        let firstChannel = group &* 2048 &+ (block % 128) &* 16
+        let valid = block % 128 == 127 ? 16 : 16
+        let packed = UnsafePointer(weights + (12856608 &+ block &* 8192))
+        let bias = UnsafePointer(weights + (13905184 &+ block &* 16))
         let groupInput = src + (group &* 25088)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<4 {
-              let ox = t &* 10
+            for t in 0..<2 {
+              let ox = t &* 17
               Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel37(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 40
+              let ox = 34
               Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel38(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -3389,29 +3389,29 @@ public final class ResNet50 {
   // in place: relu44 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelParts(16, threads: threads, pool: pool) {
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (16006432 &+ block &* 65536))
-        let bias = UnsafePointer(weights + (17055008 &+ block &* 32))
+        let group = block / 32
+        let firstChannel = group &* 512 &+ (block % 32) &* 16
+        let valid = block % 32 == 31 ? 16 : 16
+        let packed = UnsafePointer(weights + (16006432 &+ block &* 32768))
+        let bias = UnsafePointer(weights + (17055008 &+ block &* 16))
         let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<4 {
-              let ox = t &* 10
+            for t in 0..<2 {
+              let ox = t &* 17
               Self.__kernel35(row + (ox &* 1), 2048, 49, packed, bias, stage)
-              Self.__kernel11(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 40
+              let ox = 34
               Self.__kernel36(row + (ox &* 1), 2048, 49, packed, bias, stage)
-              Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel41(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -3454,7 +3454,7 @@ public final class ResNet50 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel41(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel42(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -3488,11 +3488,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel42(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+              Self.__kernel43(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel43(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel44(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3520,29 +3520,29 @@ public final class ResNet50 {
   // in place: relu47 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelParts(16, threads: threads, pool: pool) {
+    Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (20465952 &+ block &* 65536))
-        let bias = UnsafePointer(weights + (21514528 &+ block &* 32))
+        let group = block / 32
+        let firstChannel = group &* 512 &+ (block % 32) &* 16
+        let valid = block % 32 == 31 ? 16 : 16
+        let packed = UnsafePointer(weights + (20465952 &+ block &* 32768))
+        let bias = UnsafePointer(weights + (21514528 &+ block &* 16))
         let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<4 {
-              let ox = t &* 10
+            for t in 0..<2 {
+              let ox = t &* 17
               Self.__kernel35(row + (ox &* 1), 2048, 49, packed, bias, stage)
-              Self.__kernel11(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 40
+              let ox = 34
               Self.__kernel36(row + (ox &* 1), 2048, 49, packed, bias, stage)
-              Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel41(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -3585,7 +3585,7 @@ public final class ResNet50 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel41(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel42(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -3619,11 +3619,11 @@ public final class ResNet50 {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel42(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+              Self.__kernel43(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
             }
             else {
               if panel == 0 {
-                Self.__kernel43(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel44(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -9140,9 +9140,9 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s1 d1x1 row7 tile32x10 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 17 columns; direct k1x1 s1 d1x1 row7 tile16x17 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel35(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
@@ -9155,82 +9155,78 @@ public final class ResNet50 {
     var a0_7 = b0
     var a0_8 = b0
     var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
+    var a0_10 = b0
+    var a0_11 = b0
+    var a0_12 = b0
+    var a0_13 = b0
+    var a0_14 = b0
+    var a0_15 = b0
+    var a0_16 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
         a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
         a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
         a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
         a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
         a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
         a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
         a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
         a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
         a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
         a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        let x12 = xi[12]
+        a0_12 = Self.__kernel1(a0_12, w0, x12)
+        let x13 = xi[13]
+        a0_13 = Self.__kernel1(a0_13, w0, x13)
+        let x14 = xi[14]
+        a0_14 = Self.__kernel1(a0_14, w0, x14)
+        let x15 = xi[15]
+        a0_15 = Self.__kernel1(a0_15, w0, x15)
+        let x16 = xi[16]
+        a0_16 = Self.__kernel1(a0_16, w0, x16)
       }
       xi += plane
-      wi += 32
+      wi += 16
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 9 columns; direct k1x1 s1 d1x1 row7 tile32x9 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 15 columns; direct k1x1 s1 d1x1 row7 tile16x15 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel36(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
@@ -9242,88 +9238,191 @@ public final class ResNet50 {
     var a0_6 = b0
     var a0_7 = b0
     var a0_8 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
+    var a0_9 = b0
+    var a0_10 = b0
+    var a0_11 = b0
+    var a0_12 = b0
+    var a0_13 = b0
+    var a0_14 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
         a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
         a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
         a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
         a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
         a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
         a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
         a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
         a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
         a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        let x12 = xi[12]
+        a0_12 = Self.__kernel1(a0_12, w0, x12)
+        let x13 = xi[13]
+        a0_13 = Self.__kernel1(a0_13, w0, x13)
+        let x14 = xi[14]
+        a0_14 = Self.__kernel1(a0_14, w0, x14)
       }
       xi += plane
-      wi += 32
+      wi += 16
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
   }
 
-  /// Transposed store: direct store tile32x10 none lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
-  /// `out + c * plane`, 10 floats.
+  /// Transposed store: direct store tile16x17 none lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 17 floats.
   @inline(never) private static func __kernel37(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
       var r10 = zero
       var r11 = zero
       var r12 = zero
@@ -9357,232 +9456,92 @@ public final class ResNet50 {
         r15 = o7
       }
       if 0 < valid {
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
       }
       if 1 < valid {
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
       }
       if 2 < valid {
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
       }
       if 3 < valid {
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
       }
       if 4 < valid {
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
       }
       if 5 < valid {
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
       }
       if 6 < valid {
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
       }
       if 7 < valid {
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
       }
       if 8 < valid {
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
       }
       if 9 < valid {
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
       }
       if 10 < valid {
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
       }
       if 11 < valid {
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
       }
       if 12 < valid {
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
       }
       if 13 < valid {
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
       }
       if 14 < valid {
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
       }
       if 15 < valid {
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-    }
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel10(r0, r1)
-        let (e1, o1) = Self.__kernel10(r2, r3)
-        let (e2, o2) = Self.__kernel10(r4, r5)
-        let (e3, o3) = Self.__kernel10(r6, r7)
-        let (e4, o4) = Self.__kernel10(r8, r9)
-        let (e5, o5) = Self.__kernel10(r10, r11)
-        let (e6, o6) = Self.__kernel10(r12, r13)
-        let (e7, o7) = Self.__kernel10(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 16 < valid {
-        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 17 < valid {
-        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 18 < valid {
-        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 19 < valid {
-        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 20 < valid {
-        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 21 < valid {
-        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 22 < valid {
-        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 23 < valid {
-        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 24 < valid {
-        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 25 < valid {
-        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 26 < valid {
-        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 27 < valid {
-        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 28 < valid {
-        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 29 < valid {
-        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 30 < valid {
-        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
-      }
-      if 31 < valid {
-        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
       }
     }
   }
 
-  /// Transposed store: direct store tile32x9 none lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
-  /// `out + c * plane`, 9 floats.
+  /// Transposed store: direct store tile16x15 none lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 15 floats.
   @inline(never) private static func __kernel38(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
       var r15 = zero
       for _ in 0..<4 {
         let (e0, o0) = Self.__kernel10(r0, r1)
@@ -9613,206 +9572,114 @@ public final class ResNet50 {
       if 0 < valid {
         let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
         (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0[8], as: Float.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r0[14], as: Float.self)
       }
       if 1 < valid {
         let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
         (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1[8], as: Float.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r1[14], as: Float.self)
       }
       if 2 < valid {
         let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
         (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2[8], as: Float.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r2[14], as: Float.self)
       }
       if 3 < valid {
         let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
         (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3[8], as: Float.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r3[14], as: Float.self)
       }
       if 4 < valid {
         let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
         (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4[8], as: Float.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r4[14], as: Float.self)
       }
       if 5 < valid {
         let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
         (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5[8], as: Float.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r5[14], as: Float.self)
       }
       if 6 < valid {
         let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
         (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6[8], as: Float.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r6[14], as: Float.self)
       }
       if 7 < valid {
         let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
         (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7[8], as: Float.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r7[14], as: Float.self)
       }
       if 8 < valid {
         let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
         (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8[8], as: Float.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r8[14], as: Float.self)
       }
       if 9 < valid {
         let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
         (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9[8], as: Float.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r9[14], as: Float.self)
       }
       if 10 < valid {
         let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
         (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10[8], as: Float.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r10[14], as: Float.self)
       }
       if 11 < valid {
         let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
         (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11[8], as: Float.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r11[14], as: Float.self)
       }
       if 12 < valid {
         let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
         (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12[8], as: Float.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r12[14], as: Float.self)
       }
       if 13 < valid {
         let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
         (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13[8], as: Float.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r13[14], as: Float.self)
       }
       if 14 < valid {
         let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
         (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14[8], as: Float.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r14[14], as: Float.self)
       }
       if 15 < valid {
         let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15[8], as: Float.self)
-      }
-    }
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel10(r0, r1)
-        let (e1, o1) = Self.__kernel10(r2, r3)
-        let (e2, o2) = Self.__kernel10(r4, r5)
-        let (e3, o3) = Self.__kernel10(r6, r7)
-        let (e4, o4) = Self.__kernel10(r8, r9)
-        let (e5, o5) = Self.__kernel10(r10, r11)
-        let (e6, o6) = Self.__kernel10(r12, r13)
-        let (e7, o7) = Self.__kernel10(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 16 < valid {
-        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0[8], as: Float.self)
-      }
-      if 17 < valid {
-        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1[8], as: Float.self)
-      }
-      if 18 < valid {
-        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2[8], as: Float.self)
-      }
-      if 19 < valid {
-        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3[8], as: Float.self)
-      }
-      if 20 < valid {
-        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4[8], as: Float.self)
-      }
-      if 21 < valid {
-        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5[8], as: Float.self)
-      }
-      if 22 < valid {
-        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6[8], as: Float.self)
-      }
-      if 23 < valid {
-        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7[8], as: Float.self)
-      }
-      if 24 < valid {
-        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8[8], as: Float.self)
-      }
-      if 25 < valid {
-        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9[8], as: Float.self)
-      }
-      if 26 < valid {
-        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10[8], as: Float.self)
-      }
-      if 27 < valid {
-        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11[8], as: Float.self)
-      }
-      if 28 < valid {
-        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12[8], as: Float.self)
-      }
-      if 29 < valid {
-        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13[8], as: Float.self)
-      }
-      if 30 < valid {
-        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14[8], as: Float.self)
-      }
-      if 31 < valid {
-        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15[8], as: Float.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }
@@ -9884,20 +9751,144 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Transposed store: direct store tile32x9 relu lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
-  /// `out + c * plane`, 9 floats.
+  /// Transposed store: direct store tile16x17 relu lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 17 floats.
   @inline(never) private static func __kernel40(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
       var r9 = zero
       var r10 = zero
       var r11 = zero
@@ -9933,117 +9924,107 @@ public final class ResNet50 {
       }
       if 0 < valid {
         r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
       }
       if 1 < valid {
         r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
       }
       if 2 < valid {
         r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
       }
       if 3 < valid {
         r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
       }
       if 4 < valid {
         r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
       }
       if 5 < valid {
         r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
       }
       if 6 < valid {
         r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
       }
       if 7 < valid {
         r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
       }
       if 8 < valid {
         r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
       }
       if 9 < valid {
         r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
       }
       if 10 < valid {
         r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
       }
       if 11 < valid {
         r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
       }
       if 12 < valid {
         r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
       }
       if 13 < valid {
         r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
       }
       if 14 < valid {
         r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
       }
       if 15 < valid {
         r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15[8], as: Float.self)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
       }
     }
+  }
+
+  /// Transposed store: direct store tile16x15 relu lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 15 floats.
+  @inline(never) private static func __kernel41(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
     do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
       var r15 = zero
       for _ in 0..<4 {
         let (e0, o0) = Self.__kernel10(r0, r1)
@@ -10071,101 +10052,133 @@ public final class ResNet50 {
         r7 = e7
         r15 = o7
       }
-      if 16 < valid {
+      if 0 < valid {
         r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
         (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0[8], as: Float.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r0[14], as: Float.self)
       }
-      if 17 < valid {
+      if 1 < valid {
         r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
         (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1[8], as: Float.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r1[14], as: Float.self)
       }
-      if 18 < valid {
+      if 2 < valid {
         r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
         (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2[8], as: Float.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r2[14], as: Float.self)
       }
-      if 19 < valid {
+      if 3 < valid {
         r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
         (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3[8], as: Float.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r3[14], as: Float.self)
       }
-      if 20 < valid {
+      if 4 < valid {
         r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
         (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4[8], as: Float.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r4[14], as: Float.self)
       }
-      if 21 < valid {
+      if 5 < valid {
         r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
         (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5[8], as: Float.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r5[14], as: Float.self)
       }
-      if 22 < valid {
+      if 6 < valid {
         r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
         (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6[8], as: Float.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r6[14], as: Float.self)
       }
-      if 23 < valid {
+      if 7 < valid {
         r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
         (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7[8], as: Float.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r7[14], as: Float.self)
       }
-      if 24 < valid {
+      if 8 < valid {
         r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
         (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8[8], as: Float.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r8[14], as: Float.self)
       }
-      if 25 < valid {
+      if 9 < valid {
         r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
         (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9[8], as: Float.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r9[14], as: Float.self)
       }
-      if 26 < valid {
+      if 10 < valid {
         r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
         (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10[8], as: Float.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r10[14], as: Float.self)
       }
-      if 27 < valid {
+      if 11 < valid {
         r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
         (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11[8], as: Float.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r11[14], as: Float.self)
       }
-      if 28 < valid {
+      if 12 < valid {
         r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
         (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12[8], as: Float.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r12[14], as: Float.self)
       }
-      if 29 < valid {
+      if 13 < valid {
         r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
         (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13[8], as: Float.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r13[14], as: Float.self)
       }
-      if 30 < valid {
+      if 14 < valid {
         r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
         (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14[8], as: Float.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r14[14], as: Float.self)
       }
-      if 31 < valid {
+      if 15 < valid {
         r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15[8], as: Float.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }
@@ -10173,7 +10186,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel41(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel42(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10444,7 +10457,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue residual.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel42(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10556,7 +10569,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel44(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

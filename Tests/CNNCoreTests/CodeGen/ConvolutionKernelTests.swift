@@ -434,8 +434,10 @@ final class ConvolutionKernelTests: XCTestCase {
   /// 13x13 plane as one row of 169 (14 tiles of 12 columns and one of 1), `strided` its 7x7
   /// output row by row from every other input pixel; `partial` (7x7, 520 channels: 16 tiles and
   /// one of 8) too; `wide` (a 21x21 plane), `light` (64 KB of weights), `narrow` (32 input
-  /// channels) and `partial13` (13x13, a partial tile) keep the GEMM. Generated for `znver4`
-  /// whatever the host (SIMD16 code runs on any x86-64).
+  /// channels) and `partial13` (13x13, a partial tile) keep the GEMM. `heavy` (7x7, 1.2 MB of
+  /// weights, 2,312 channels: the last block of 8) and `back2` run tiles of one vector
+  /// (`streamsOneVector`): 17, 17 and 15 columns. Generated for `znver4` whatever the host
+  /// (SIMD16 code runs on any x86-64).
   func testSmallPlanePointwiseLayersRunDirect() throws {
     let source = try checkThreadsAndInterpreter("""
       network SmallPlanes
@@ -446,6 +448,8 @@ final class ConvolutionKernelTests: XCTestCase {
       strided: conv 128 1x1 s2 | relu6
       partial: conv 520 1x1 | relu
       back: conv 128 1x1
+      heavy: conv 2312 1x1 | relu
+      back2: conv 128 1x1
       up: upsample 3
       wide: conv 512 1x1 | leakyrelu 0.1
       pool: maxpool 3
@@ -463,7 +467,15 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(body("strided").contains("for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2)"),
                   "strided: row by row, threads taking halves (its 256 KB of weights against 338 KB of input)")
     XCTAssertTrue(body("partial").contains("let valid = block % 17 == 16 ? 8 : 32"), "partial: its last tile of 8")
-    for name in ["flat", "strided", "partial", "back"] {
+    for name in ["heavy", "back2"] {
+      XCTAssertTrue(body(name).contains("for t in 0..<2 {"), "\(name): two tiles of 17 columns")
+      XCTAssertTrue(body(name).contains("let ox = 34"), "\(name): a last tile of 15")
+    }
+    XCTAssertTrue(body("heavy").contains("let valid = block % 145 == 144 ? 8 : 16"), "heavy: 16-channel blocks, the last of 8")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile16x17 relu lanes16"), "heavy's tiles")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile16x15 none lanes16"), "back2's last tile")
+    XCTAssertFalse(body("partial").contains("% 33 =="), "partial (266 KB of weights) keeps two-vector tiles")
+    for name in ["flat", "strided", "partial", "back", "heavy", "back2"] {
       XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
     }
     for name in ["narrow", "light", "wide", "partial13"] {
