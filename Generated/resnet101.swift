@@ -1193,10 +1193,10 @@ public final class ResNet101 {
     Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 32, into: weights + 33856352)
     Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 16, into: weights + 35955552)
     Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 37004640)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 39364448)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 16, into: weights + 39364448)
     Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 16, into: weights + 40415072)
     Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 41464160)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 4, into: weights + 43823968)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 16, into: weights + 43823968)
     Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 44874592)
   }
 
@@ -6853,43 +6853,29 @@ public final class ResNet101 {
   // in place: relu97 (relu), identity29 (identity)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<512 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(512, threads: threads, pool: pool) {
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (39364448 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (40413024 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel43(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+      for block in first..<end {
+        let group = block / 128
+        let firstChannel = group &* 2048 &+ (block % 128) &* 16
+        let valid = block % 128 == 127 ? 16 : 16
+        let packed = UnsafePointer(weights + (39364448 &+ block &* 8192))
+        let bias = UnsafePointer(weights + (40413024 &+ block &* 16))
+        let groupInput = src + (group &* 25088)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<2 {
+              let ox = t &* 17
+              Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel43(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
-            else {
-              if panel == 0 {
-                Self.__kernel44(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    do {
-                      var v = s[p] + x1[c &* 49 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+            do {
+              let ox = 34
+              Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel44(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
           }
         }
@@ -6984,43 +6970,29 @@ public final class ResNet101 {
   // in place: relu100 (relu)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<512 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 512 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelParts(512, threads: threads, pool: pool) {
+    Self.parallelParts(128, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 256), count: 256)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (43823968 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (44872544 &+ block &* 4))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel43(a, src + n, bias, y + (block &* 196 &+ n), 512, 49, 49, x1 + (block &* 196 &+ n))
+      for block in first..<end {
+        let group = block / 128
+        let firstChannel = group &* 2048 &+ (block % 128) &* 16
+        let valid = block % 128 == 127 ? 16 : 16
+        let packed = UnsafePointer(weights + (43823968 &+ block &* 8192))
+        let bias = UnsafePointer(weights + (44872544 &+ block &* 16))
+        let groupInput = src + (group &* 25088)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<2 {
+              let ox = t &* 17
+              Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel43(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
-            else {
-              if panel == 0 {
-                Self.__kernel44(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    do {
-                      var v = s[p] + x1[c &* 49 &+ n &+ p]
-                      v = v > 0 ? v : 0
-                      o[p] = v
-                    }
-                  }
-                }
-              }
+            do {
+              let ox = 34
+              Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel44(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
           }
         }
@@ -13838,191 +13810,532 @@ public final class ResNet101 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width64 relu lanes16 fmatrue residual.
-  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      ai += 4
-      bi += bStride
-    }
+  /// Transposed store: direct store tile16x17 relu lanes16 residual. `stage`: `[17][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 17 floats.
+  @inline(never) private static func __kernel43(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
     let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
-    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
-    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
-    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
-    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 16))
+        r0 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 16))
+        r1 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 16))
+        r2 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 16))
+        r3 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 16))
+        r4 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 16))
+        r5 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 16))
+        r6 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 16))
+        r7 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 16))
+        r8 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 16))
+        r9 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 16))
+        r10 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 16))
+        r11 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 16))
+        r12 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 16))
+        r13 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 16))
+        r14 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 16))
+        r15 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
+      }
+    }
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel44(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      ai += 4
-      bi += bStride
+  /// Transposed store: direct store tile16x15 relu lanes16 residual. `stage`: `[15][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 15 floats.
+  @inline(never) private static func __kernel44(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r0[14], as: Float.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r1[14], as: Float.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r2[14], as: Float.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r3[14], as: Float.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r4[14], as: Float.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r5[14], as: Float.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r6[14], as: Float.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r7[14], as: Float.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r8[14], as: Float.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r9[14], as: Float.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r10[14], as: Float.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r11[14], as: Float.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r12[14], as: Float.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r13[14], as: Float.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r14[14], as: Float.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 56).storeBytes(of: r15[14], as: Float.self)
+      }
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -342,6 +342,43 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
+  /// Residual adds fused into 1x1 layers on the one-vector direct tiles (`streamsOneVector`:
+  /// 7x7, weights past 1 MB), added in the transposed store before the clamp: `r1` then relu
+  /// (1,032 channels, a last block of 8), `r2` then leaky relu (not a clamp: added in the store,
+  /// the follower over the stored rows). `up`, a 1x1 of 64 input channels, keeps the GEMM and
+  /// its residual-free store. Generated for `znver4`; against the interpreter, 1-3 threads.
+  func testResidualAddsFuseIntoOneVectorDirectTiles() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network DirectResiduals
+      input 7x7x64
+      up: conv 1032 1x1 | relu
+      add {
+        a1: conv 256 1x1 | relu | r1: conv 1032 1x1 | bn
+        identity
+      } | relu
+      add {
+        a2: conv 256 1x1 | relu | r2: conv 1032 1x1
+        identity
+      } | leakyrelu 0.1
+
+      """, type: "DirectResiduals", generatedFor: "znver4")
+    func body(_ name: String) -> String {
+      guard let start = source.range(of: "private func \(name)(") else { return "" }
+      let rest = source[start.upperBound...]
+      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
+    }
+    XCTAssertEqual(source.components(separatedBy: "(add): + ").count - 1, 2, "both adds fused")
+    for name in ["a1", "r1", "a2", "r2"] {
+      XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
+    }
+    XCTAssertFalse(body("up").contains("let packed = UnsafePointer(weights"), "up keeps the GEMM")
+    XCTAssertTrue(body("r1").contains("let valid = block % 65 == 64 ? 8 : 16"), "r1: the last block of 8")
+    XCTAssertTrue(body("r1").contains(", x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))"), "r1 passes its residual")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile16x17 relu lanes16 residual"), "r1's store adds, then clamps")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile16x15 none lanes16 residual"), "r2's last tile")
+    XCTAssertTrue(body("r2").contains("for lane in 0..<valid"), "r2's leaky relu over the stored rows")
+  }
+
   /// fc layers past L2 on a target without loads ahead (znver4) sum four blocks of outputs at
   /// once (`FullyConnected.streams`): `a` (1024 -> 1000, 4 MB) 15 groups and 3 single blocks,
   /// the last with 8 outputs; `b` (1000 -> 570, 2.3 MB) 9 groups, the last block of the last one

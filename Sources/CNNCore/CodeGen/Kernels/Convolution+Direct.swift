@@ -65,7 +65,7 @@ extension Convolution {
     let plane = context.output.height * context.output.width
     let emptyLanes = (tile - g.outPerGroup % tile) % tile
     return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 1 && g.kernelW == 1
-      && !g.needsPadding && context.step.residual == nil && context.lanes == 16
+      && !g.needsPadding && (context.step.residual == nil || streamsOneVector(context)) && context.lanes == 16
       && plane <= 196 && g.inPerGroup >= 128
       && (emptyLanes == 0 || (plane <= 49 && emptyLanes * 20 <= g.outPerGroup))
       && g.inPerGroup * g.outPerGroup >= 65_536
@@ -219,10 +219,13 @@ extension Convolution {
         // Stores `columns` staged pixels (from stage pixel `from` on) to output row `oy + dy`.
         func store(_ columns: Int, from: Int = 0, dy: Int = 0, _ out: inout SwiftEmitter) {
           let clamp = vectorClamp(context)
-          let name = transposedStore(context, width: columns, clamp: clamp ?? .none)
+          let residual = context.residualInput
+          let name = transposedStore(context, width: columns, clamp: clamp ?? .none, residual: residual != nil)
           let stage = from == 0 ? "UnsafePointer(stage)" : "UnsafePointer(stage + \(from * tile))"
           let row = outputRow(dy)
-          out.line("Self.\(name)(\(stage), y + (firstChannel &* \(plane) &+ \(row) &* \(rowLength) &+ ox), \(plane), valid)")
+          let offset = "firstChannel &* \(plane) &+ \(row) &* \(rowLength) &+ ox"
+          let residualArgument = residual.map { ", \($0) + (\(offset))" } ?? ""
+          out.line("Self.\(name)(\(stage), y + (\(offset)), \(plane), valid\(residualArgument))")
           guard clamp == nil else { return }
           // Other followers (tanh, leaky relu, …) over each channel's stored columns:
           // contiguous now, so the loop vectorizes (LeNet-5's conv2 + tanh: see

@@ -18,7 +18,12 @@ extension Convolution {
   /// clamp the copy read the stage with a stride and ran it value by value: LeNet-5's conv2 +
   /// tanh 13 → 6 µs stored first and mapped over the contiguous rows (the network 32 → 26 µs;
   /// onnxruntime 31).
-  static func transposedStore(_ context: KernelContext, width: Int, clamp: GEMM.Clamp) -> String {
+  ///
+  /// With `residual`, one more argument `residual` (laid out like `out`) is added to each
+  /// channel's columns before the clamp: a fused ResNet `add` (+ relu) on the direct kernel
+  /// (`pointwiseRunsDirect`).
+  static func transposedStore(_ context: KernelContext, width: Int, clamp: GEMM.Clamp,
+                              residual: Bool = false) -> String {
     let lanes = context.lanes
     precondition(lanes >= 4 && lanes & (lanes - 1) == 0, "SwiftGenerator.lanes gives 4, 8 or 16")
     let tile = channelTile(context)
@@ -33,12 +38,12 @@ extension Convolution {
       }
       """
     } ?? "missingHelpers"
-    let key = "direct store tile\(tile)x\(width) \(clamp) lanes\(lanes)"
+    let key = "direct store tile\(tile)x\(width) \(clamp) lanes\(lanes)\(residual ? " residual" : "")"
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
       out.line("/// Transposed store: \(key). `stage`: `[\(width)][\(tile)]`; channel `c < valid` goes to")
       out.line("/// `out + c * plane`, \(width) floats.")
-      out.block("@inline(never) private static func \(name)(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int)") { out in
+      out.block("@inline(never) private static func \(name)(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int\(residual ? ", _ residual: UnsafePointer<Float>" : ""))") { out in
         // Zero fills the rows of a partial square and is relu's floor; a clamp-free tile of
         // whole squares (1 vector x 8 columns at 8 lanes) uses none (an unused `let` is a warning).
         if width % lanes != 0 || clamp != .none { out.line("let zero = \(vector)(repeating: 0)") }
@@ -63,6 +68,10 @@ extension Convolution {
               for c in 0..<lanes {
                 let channel = v * lanes + c
                 out.block("if \(channel) < valid") { out in
+                  if residual {
+                    out.line("let q = UnsafeRawPointer(residual + (\(channel) &* plane &+ \(first)))")
+                    out.line("r\(c) += \(loadPieces("q", lanes: lanes, count: columns))")
+                  }
                   clamp.statements(clamping: "r\(c)").forEach { out.line($0) }
                   out.line("let o = UnsafeMutableRawPointer(out + (\(channel) &* plane &+ \(first)))")
                   storePieces("r\(c)", lanes: lanes, count: columns).forEach { out.line($0) }
@@ -77,6 +86,25 @@ extension Convolution {
       return text
     }
     return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+
+  /// An expression for a `lanes`-wide vector whose first `count` lanes are the floats at `q`
+  /// (a raw pointer) and the rest zero, read as the pieces `storePieces` writes (never past
+  /// the `count`th float: a channel's last columns may end its tensor).
+  static func loadPieces(_ q: String, lanes: Int, count: Int, offset: Int = 0) -> String {
+    if count == 0 { return "SIMD\(lanes)<Float>()" }
+    if lanes == 2 {
+      // The last one or two floats as scalars.
+      let second = count == 2 ? "(\(q) + \((offset + 1) * 4)).loadUnaligned(as: Float.self)" : "0"
+      return "SIMD2<Float>((\(q) + \(offset * 4)).loadUnaligned(as: Float.self), \(second))"
+    }
+    if count >= lanes {
+      return "(\(q) + \(offset * 4)).loadUnaligned(as: SIMD\(lanes)<Float>.self)"
+    }
+    let half = lanes / 2
+    let low = loadPieces(q, lanes: half, count: min(count, half), offset: offset)
+    let high = loadPieces(q, lanes: half, count: max(0, count - half), offset: offset + half)
+    return "SIMD\(lanes)<Float>(lowHalf: \(low), highHalf: \(high))"
   }
 
   /// Statements storing the first `count` lanes of the `lanes`-wide vector `value` at `o` (a

@@ -95,7 +95,8 @@ enum Convolution {
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
     let chosen = kernel(context)
-    precondition(context.step.residual == nil || chosen == .pointwise,
+    precondition(context.step.residual == nil || chosen == .pointwise
+                   || (chosen == .directTiles && pointwiseRunsDirect(context)),
                  "unreachable: Lowering fuses residuals only into 1x1 convolutions")
     context.helpers?.reserve(KernelHelpers.ScratchNeed(shared: scratchCount(context), part: 0))
     switch chosen {
