@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 4469504 bytes: activations 4014080 (peak live 4014080) and the
-// work memory of 23 steps in the gaps they leave.
+// work memory of 22 steps in the gaps they leave.
 
 import Foundation
 
@@ -688,7 +688,7 @@ public final class GoogLeNet {
     Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 4, into: weights + 4479904)
     Self.pack(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 4506560)
     Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 32, into: weights + 4543552)
-    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 16, into: weights + 4650176)
+    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 32, into: weights + 4650176)
     Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 32, into: weights + 4970048)
     Self.pack(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 1728, lanes: 32, into: weights + 5129984)
     Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 5793920)
@@ -3867,7 +3867,6 @@ public final class GoogLeNet {
   // folded: inception4d.branch3.1.bn (bn)
   // in place: relu38 (relu)
   private func inception4d_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 266560 : self.scratch
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
     for c in 0..<32 {
       let plane = scratch + (c &* 256)
@@ -4954,29 +4953,29 @@ public final class GoogLeNet {
   // in place: relu52 (relu)
   private func inception5b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelParts(24, threads: threads, pool: pool) {
+    Self.parallelParts(12, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let group = block / 24
-        let firstChannel = group &* 384 &+ (block % 24) &* 16
-        let valid = block % 24 == 23 ? 16 : 16
-        let packed = UnsafePointer(weights + (4650176 &+ block &* 13312))
-        let bias = UnsafePointer(weights + (4969664 &+ block &* 16))
+        let group = block / 12
+        let firstChannel = group &* 384 &+ (block % 12) &* 32
+        let valid = block % 12 == 11 ? 32 : 32
+        let packed = UnsafePointer(weights + (4650176 &+ block &* 26624))
+        let bias = UnsafePointer(weights + (4969664 &+ block &* 32))
         let groupInput = src + (group &* 40768)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
-              Self.__kernel32(row + (ox &* 1), 832, 49, packed, bias, stage)
-              Self.__kernel34(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel27(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel15(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
-              Self.__kernel33(row + (ox &* 1), 832, 49, packed, bias, stage)
-              Self.__kernel35(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              let ox = 40
+              Self.__kernel28(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel29(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -5054,7 +5053,7 @@ public final class GoogLeNet {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel36(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
+              Self.__kernel32(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
               Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -5087,11 +5086,11 @@ public final class GoogLeNet {
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel37(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel33(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel37(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel33(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -10089,602 +10088,10 @@ public final class GoogLeNet {
     (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 16 channels x 17 columns; direct k1x1 s1 d1x1 row7 tile16x17 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel32(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    var a0_12 = b0
-    var a0_13 = b0
-    var a0_14 = b0
-    var a0_15 = b0
-    var a0_16 = b0
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        let x12 = xi[12]
-        a0_12 = Self.__kernel1(a0_12, w0, x12)
-        let x13 = xi[13]
-        a0_13 = Self.__kernel1(a0_13, w0, x13)
-        let x14 = xi[14]
-        a0_14 = Self.__kernel1(a0_14, w0, x14)
-        let x15 = xi[15]
-        a0_15 = Self.__kernel1(a0_15, w0, x15)
-        let x16 = xi[16]
-        a0_16 = Self.__kernel1(a0_16, w0, x16)
-      }
-      xi += plane
-      wi += 16
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 16 channels x 15 columns; direct k1x1 s1 d1x1 row7 tile16x15 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel33(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    var a0_12 = b0
-    var a0_13 = b0
-    var a0_14 = b0
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        let x12 = xi[12]
-        a0_12 = Self.__kernel1(a0_12, w0, x12)
-        let x13 = xi[13]
-        a0_13 = Self.__kernel1(a0_13, w0, x13)
-        let x14 = xi[14]
-        a0_14 = Self.__kernel1(a0_14, w0, x14)
-      }
-      xi += plane
-      wi += 16
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
-  }
-
-  /// Transposed store: direct store tile16x17 relu lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 17 floats.
-  @inline(never) private static func __kernel34(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel14(r0, r1)
-        let (e1, o1) = Self.__kernel14(r2, r3)
-        let (e2, o2) = Self.__kernel14(r4, r5)
-        let (e3, o3) = Self.__kernel14(r6, r7)
-        let (e4, o4) = Self.__kernel14(r8, r9)
-        let (e5, o5) = Self.__kernel14(r10, r11)
-        let (e6, o6) = Self.__kernel14(r12, r13)
-        let (e7, o7) = Self.__kernel14(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
-      }
-      if 1 < valid {
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
-      }
-      if 2 < valid {
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
-      }
-      if 3 < valid {
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
-      }
-      if 4 < valid {
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
-      }
-      if 5 < valid {
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
-      }
-      if 6 < valid {
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
-      }
-      if 7 < valid {
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
-      }
-      if 8 < valid {
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
-      }
-      if 9 < valid {
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
-      }
-      if 10 < valid {
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
-      }
-      if 11 < valid {
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
-      }
-      if 12 < valid {
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
-      }
-      if 13 < valid {
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
-      }
-      if 14 < valid {
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
-      }
-      if 15 < valid {
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
-      }
-    }
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r1 = zero
-      var r2 = zero
-      var r3 = zero
-      var r4 = zero
-      var r5 = zero
-      var r6 = zero
-      var r7 = zero
-      var r8 = zero
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel14(r0, r1)
-        let (e1, o1) = Self.__kernel14(r2, r3)
-        let (e2, o2) = Self.__kernel14(r4, r5)
-        let (e3, o3) = Self.__kernel14(r6, r7)
-        let (e4, o4) = Self.__kernel14(r8, r9)
-        let (e5, o5) = Self.__kernel14(r10, r11)
-        let (e6, o6) = Self.__kernel14(r12, r13)
-        let (e7, o7) = Self.__kernel14(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
-        (o + 0).storeBytes(of: r0[0], as: Float.self)
-      }
-      if 1 < valid {
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
-        (o + 0).storeBytes(of: r1[0], as: Float.self)
-      }
-      if 2 < valid {
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
-        (o + 0).storeBytes(of: r2[0], as: Float.self)
-      }
-      if 3 < valid {
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
-        (o + 0).storeBytes(of: r3[0], as: Float.self)
-      }
-      if 4 < valid {
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
-        (o + 0).storeBytes(of: r4[0], as: Float.self)
-      }
-      if 5 < valid {
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
-        (o + 0).storeBytes(of: r5[0], as: Float.self)
-      }
-      if 6 < valid {
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
-        (o + 0).storeBytes(of: r6[0], as: Float.self)
-      }
-      if 7 < valid {
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
-        (o + 0).storeBytes(of: r7[0], as: Float.self)
-      }
-      if 8 < valid {
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
-        (o + 0).storeBytes(of: r8[0], as: Float.self)
-      }
-      if 9 < valid {
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
-        (o + 0).storeBytes(of: r9[0], as: Float.self)
-      }
-      if 10 < valid {
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
-        (o + 0).storeBytes(of: r10[0], as: Float.self)
-      }
-      if 11 < valid {
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
-        (o + 0).storeBytes(of: r11[0], as: Float.self)
-      }
-      if 12 < valid {
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
-        (o + 0).storeBytes(of: r12[0], as: Float.self)
-      }
-      if 13 < valid {
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
-        (o + 0).storeBytes(of: r13[0], as: Float.self)
-      }
-      if 14 < valid {
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
-        (o + 0).storeBytes(of: r14[0], as: Float.self)
-      }
-      if 15 < valid {
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
-        (o + 0).storeBytes(of: r15[0], as: Float.self)
-      }
-    }
-  }
-
-  /// Transposed store: direct store tile16x15 relu lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 15 floats.
-  @inline(never) private static func __kernel35(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel14(r0, r1)
-        let (e1, o1) = Self.__kernel14(r2, r3)
-        let (e2, o2) = Self.__kernel14(r4, r5)
-        let (e3, o3) = Self.__kernel14(r6, r7)
-        let (e4, o4) = Self.__kernel14(r8, r9)
-        let (e5, o5) = Self.__kernel14(r10, r11)
-        let (e6, o6) = Self.__kernel14(r12, r13)
-        let (e7, o7) = Self.__kernel14(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r0[14], as: Float.self)
-      }
-      if 1 < valid {
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r1[14], as: Float.self)
-      }
-      if 2 < valid {
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r2[14], as: Float.self)
-      }
-      if 3 < valid {
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r3[14], as: Float.self)
-      }
-      if 4 < valid {
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r4[14], as: Float.self)
-      }
-      if 5 < valid {
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r5[14], as: Float.self)
-      }
-      if 6 < valid {
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r6[14], as: Float.self)
-      }
-      if 7 < valid {
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r7[14], as: Float.self)
-      }
-      if 8 < valid {
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r8[14], as: Float.self)
-      }
-      if 9 < valid {
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r9[14], as: Float.self)
-      }
-      if 10 < valid {
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r10[14], as: Float.self)
-      }
-      if 11 < valid {
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r11[14], as: Float.self)
-      }
-      if 12 < valid {
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r12[14], as: Float.self)
-      }
-      if 13 < valid {
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r13[14], as: Float.self)
-      }
-      if 14 < valid {
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r14[14], as: Float.self)
-      }
-      if 15 < valid {
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r15[14], as: Float.self)
-      }
-    }
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel36(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel32(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10955,7 +10362,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel37(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11089,7 +10496,7 @@ public final class GoogLeNet {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 53248 &+ parts &* 384, 0 &+ parts &* 1808)
+    parts > 2 ? max(1, 158752 &+ parts &* 7440, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

@@ -343,21 +343,21 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   /// Residual adds fused into 1x1 layers on the one-vector direct tiles (`streamsOneVector`:
-  /// 7x7, weights past 1 MB), added in the transposed store before the clamp: `r1` then relu
-  /// (1,032 channels, a last block of 8), `r2` then leaky relu (not a clamp: added in the store,
+  /// 7x7, 2 MB of weights or more), added in the transposed store before the clamp: `r1` then
+  /// relu (2,056 channels, a last block of 8), `r2` then leaky relu (not a clamp: added in the store,
   /// the follower over the stored rows). `up`, a 1x1 of 64 input channels, keeps the GEMM and
   /// its residual-free store. Generated for `znver4`; against the interpreter, 1-3 threads.
   func testResidualAddsFuseIntoOneVectorDirectTiles() throws {
     let source = try checkThreadsAndInterpreter("""
       network DirectResiduals
       input 7x7x64
-      up: conv 1032 1x1 | relu
+      up: conv 2056 1x1 | relu
       add {
-        a1: conv 256 1x1 | relu | r1: conv 1032 1x1 | bn
+        a1: conv 256 1x1 | relu | r1: conv 2056 1x1 | bn
         identity
       } | relu
       add {
-        a2: conv 256 1x1 | relu | r2: conv 1032 1x1
+        a2: conv 256 1x1 | relu | r2: conv 2056 1x1
         identity
       } | leakyrelu 0.1
 
@@ -372,7 +372,7 @@ final class ConvolutionKernelTests: XCTestCase {
       XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
     }
     XCTAssertFalse(body("up").contains("let packed = UnsafePointer(weights"), "up keeps the GEMM")
-    XCTAssertTrue(body("r1").contains("let valid = block % 65 == 64 ? 8 : 16"), "r1: the last block of 8")
+    XCTAssertTrue(body("r1").contains("let valid = block % 129 == 128 ? 8 : 16"), "r1: the last block of 8")
     XCTAssertTrue(body("r1").contains(", x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))"), "r1 passes its residual")
     XCTAssertTrue(source.contains("Transposed store: direct store tile16x17 relu lanes16 residual"), "r1's store adds, then clamps")
     XCTAssertTrue(source.contains("Transposed store: direct store tile16x15 none lanes16 residual"), "r2's last tile")
@@ -471,8 +471,8 @@ final class ConvolutionKernelTests: XCTestCase {
   /// 13x13 plane as one row of 169 (14 tiles of 12 columns and one of 1), `strided` its 7x7
   /// output row by row from every other input pixel; `partial` (7x7, 520 channels: 16 tiles and
   /// one of 8) too; `wide` (a 21x21 plane), `light` (64 KB of weights), `narrow` (32 input
-  /// channels) and `partial13` (13x13, a partial tile) keep the GEMM. `heavy` (7x7, 1.2 MB of
-  /// weights, 2,312 channels: the last block of 8) and `back2` run tiles of one vector
+  /// channels) and `partial13` (13x13, a partial tile) keep the GEMM. `heavy` (7x7, 2.1 MB of
+  /// weights, 4,104 channels: the last block of 8) and `back2` run tiles of one vector
   /// (`streamsOneVector`): 17, 17 and 15 columns. Generated for `znver4` whatever the host
   /// (SIMD16 code runs on any x86-64).
   func testSmallPlanePointwiseLayersRunDirect() throws {
@@ -485,7 +485,7 @@ final class ConvolutionKernelTests: XCTestCase {
       strided: conv 128 1x1 s2 | relu6
       partial: conv 520 1x1 | relu
       back: conv 128 1x1
-      heavy: conv 2312 1x1 | relu
+      heavy: conv 4104 1x1 | relu
       back2: conv 128 1x1
       up: upsample 3
       wide: conv 512 1x1 | leakyrelu 0.1
@@ -508,7 +508,7 @@ final class ConvolutionKernelTests: XCTestCase {
       XCTAssertTrue(body(name).contains("for t in 0..<2 {"), "\(name): two tiles of 17 columns")
       XCTAssertTrue(body(name).contains("let ox = 34"), "\(name): a last tile of 15")
     }
-    XCTAssertTrue(body("heavy").contains("let valid = block % 145 == 144 ? 8 : 16"), "heavy: 16-channel blocks, the last of 8")
+    XCTAssertTrue(body("heavy").contains("let valid = block % 257 == 256 ? 8 : 16"), "heavy: 16-channel blocks, the last of 8")
     XCTAssertTrue(source.contains("Transposed store: direct store tile16x17 relu lanes16"), "heavy's tiles")
     XCTAssertTrue(source.contains("Transposed store: direct store tile16x15 none lanes16"), "back2's last tile")
     XCTAssertFalse(body("partial").contains("% 33 =="), "partial (266 KB of weights) keeps two-vector tiles")

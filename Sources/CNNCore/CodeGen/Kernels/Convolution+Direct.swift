@@ -16,15 +16,19 @@ extension Convolution {
   }
 
   /// Whether a 1x1 layer on AVX-512 runs tiles of one vector of channels (up to 24 columns)
-  /// rather than two (up to 12): where its weights exceed the 1 MB L2, so that each block's
-  /// first tile streams them from L3 or DRAM, and the plane's row (7x7 is one row of 49) cuts
+  /// rather than two (up to 12): where its weights are 2 MB or more (twice the 1 MB L2), so
+  /// that each block's first tile streams them from DRAM, and the plane's row (7x7 is one row of 49) cuts
   /// into two-vector tiles narrower than 12 columns (five of 10 or 9 on 7x7). Such a first
   /// tile wants a weight line per 10 FMAs, about what one core reads from DRAM; a one-vector
   /// tile of 17 columns wants one per 17, and a block is three tiles (17, 17, 15). MobileNetV1's
   /// 7² 1024 -> 1024 took 0.93 ms alone in a loop (weights in L3) and 1.14 as one of eight in a
   /// row (from DRAM), 1.09 with these tiles; in the network (interleaved, 8 rounds, minima)
   /// 1.145 -> 1.097 ms, its 7² 512 -> 1024 0.587 -> 0.553, the forward 11.48 -> 11.32 at 1
-  /// thread and 6.00 -> 5.80 at 2 (onnxruntime ~11.5 / 6.1 this hour). NiN's 6x6 planes cut
+  /// thread and 6.00 -> 5.80 at 2 (onnxruntime ~11.5 / 6.1 this hour). From 1 MB, the 1.3 MB
+  /// layers of GoogLeNet's 5a/5b (0.01–0.03 ms less each) added 588 lines of tile and store
+  /// functions, and the process overhead `MemoryTarget` plans for that code put its memory
+  /// plan past the target (`MemoryPlanTests`); MobileNetV2's 1.6 MB 320 -> 1280 gained 0.027
+  /// ms. NiN's 6x6 planes cut
   /// into three 12-column tiles and gained nothing (eight 1024 -> 1024 layers in a row: 0.84
   /// ms either way). Touching the next block's weights from the tiles instead (loads whose
   /// sums are discarded, `touch`) made the 7² layer 1.20 (two-vector) and 1.30 ms (one-vector):
@@ -35,7 +39,7 @@ extension Convolution {
     guard !context.hasSixteenRegisters, context.layer.kind == .conv, g.kernelH == 1, g.kernelW == 1,
           g.strideH == 1, g.strideW == 1, !g.needsPadding, plane <= 49,
           g.outPerGroup >= 2 * context.lanes,
-          g.groups * g.inPerGroup * g.outPerGroup * 4 > 1 << 20 else { return false }
+          g.groups * g.inPerGroup * g.outPerGroup * 4 >= 2 << 20 else { return false }
     let twoVectorColumns = context.accumulators / 2
     let tiles = (plane + twoVectorColumns - 1) / twoVectorColumns
     return (plane + tiles - 1) / tiles < twoVectorColumns
