@@ -53,7 +53,8 @@ extension Convolution {
   /// 0.075 ms), with at least 256 KB of weights (below, the GEMM's threads split the pixels, each
   /// reading what its own core wrote; these split channel blocks, each reading every pixel:
   /// SqueezeNet 1.1's 13² 384 -> 64 squeeze, 98 KB, 0.077 -> 0.118 ms at 2 threads on two dies),
-  /// without a fused residual (`emitPointwise` adds it), on AVX-512 (the target it was measured
+  /// without a fused residual (`emitPointwise` adds it) unless on `streamsOneVector` tiles (the
+  /// transposed store adds it there), on AVX-512 (the target it was measured
   /// on). Interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512 layers 0.96
   /// -> 0.92 ms (onnxruntime 0.92), its 7² 1024 -> 1024 1.20 -> 1.09; ResNet-50 76.0 -> 73.7 ms,
   /// NiN 21.46 -> 20.99, DenseNet-121 54.38 -> 54.10; 2 threads: MobileNetV1 6.44 -> 5.90,
