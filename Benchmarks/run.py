@@ -712,8 +712,9 @@ def spread_section(doc):
             if not s or not o:
                 continue
             rounds = [ratio(a, b) for a, b in zip(s.get('round_medians_ms') or [], o.get('round_medians_ms') or [])]
-            L.append(f'| {r["spec"]} | {t} | {fmt(best(r, "swift", t), 3)} | {fmt(best(r, "ort", t), 3)} | '
-                     f'{fmt(ratio(best(r, "swift", t), best(r, "ort", t)))} | '
+            cnnc_min, ort_min = best(r, 'swift', t), best(r, 'ort', t)
+            L.append(f'| {r["spec"]} | {t} | {fmt(cnnc_min, 3)} | {fmt(ort_min, 3)} | '
+                     f'{fmt(ratio(cnnc_min, ort_min))} | '
                      f'{fmt(ratio(med(r, "swift", t), med(r, "ort", t)))} | {", ".join(fmt(x) for x in rounds)} |')
     L.append('')
     for t in threads:

@@ -254,11 +254,7 @@ final class ConvolutionKernelTests: XCTestCase {
       @c | d: conv 4 1x1
       output @big, @small, @d
       """, type: "BigMaps")
-    func body(_ name: String) -> String {
-      guard let start = source.range(of: "private func \(name)(") else { return "" }
-      let rest = source[start.upperBound...]
-      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
-    }
+    func body(_ name: String) -> String { Self.stepBody(name, in: source) }
     XCTAssertTrue(body("big").contains("Self.parallelFor(512"), "the 131 k-value map is split")
     XCTAssertFalse(body("small").isEmpty)
     XCTAssertFalse(body("small").contains("parallelFor"), "the 2,048-value map is not")
@@ -282,11 +278,7 @@ final class ConvolutionKernelTests: XCTestCase {
       small: conv 64 3x3 p1 | relu
       output @big, @half, @small
       """, type: "PaddedCopies", generatedFor: "znver4")
-    func body(_ name: String) -> String {
-      guard let start = source.range(of: "private func \(name)(") else { return "" }
-      let rest = source[start.upperBound...]
-      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
-    }
+    func body(_ name: String) -> String { Self.stepBody(name, in: source) }
     let big = body("big")
     XCTAssertTrue(big.contains("let plane = scratch + (c &* 3249)"), "the direct kernel's padded copy")
     XCTAssertTrue(big.contains("Self.parallelFor(2, threads: threads, pool: pool)"), "the copy is split in two")
@@ -362,11 +354,7 @@ final class ConvolutionKernelTests: XCTestCase {
       } | leakyrelu 0.1
 
       """, type: "DirectResiduals", generatedFor: "znver4")
-    func body(_ name: String) -> String {
-      guard let start = source.range(of: "private func \(name)(") else { return "" }
-      let rest = source[start.upperBound...]
-      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
-    }
+    func body(_ name: String) -> String { Self.stepBody(name, in: source) }
     XCTAssertEqual(source.components(separatedBy: "(add): + ").count - 1, 2, "both adds fused")
     for name in ["a1", "r1", "a2", "r2"] {
       XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
@@ -494,11 +482,7 @@ final class ConvolutionKernelTests: XCTestCase {
       narrow: conv 2048 1x1
 
       """, type: "SmallPlanes", generatedFor: "znver4")
-    func body(_ name: String) -> String {
-      guard let start = source.range(of: "private func \(name)(") else { return "" }
-      let rest = source[start.upperBound...]
-      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
-    }
+    func body(_ name: String) -> String { Self.stepBody(name, in: source) }
     XCTAssertTrue(body("flat").contains("for t in 0..<14"), "flat: 14 tiles of 12 in one row")
     XCTAssertTrue(body("flat").contains("let ox = 168"), "flat: the last column")
     XCTAssertTrue(body("strided").contains("for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2)"),
@@ -541,6 +525,14 @@ final class ConvolutionKernelTests: XCTestCase {
     #else
     throw XCTSkip("AVX2 code runs only on an x86-64 host")
     #endif
+  }
+
+  /// The body of the generated step function `name` in `source` (up to its closing brace), or
+  /// "" when there is none.
+  static func stepBody(_ name: String, in source: String) -> String {
+    guard let start = source.range(of: "private func \(name)(") else { return "" }
+    let rest = source[start.upperBound...]
+    return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
   }
 
   /// The driver of `checkThreadsAndInterpreter`: the forward pass at 1, 2 and 3 threads (and

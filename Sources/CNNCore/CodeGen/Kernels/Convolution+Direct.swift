@@ -17,8 +17,8 @@ extension Convolution {
 
   /// Whether a 1x1 layer on AVX-512 runs tiles of one vector of channels (up to 24 columns)
   /// rather than two (up to 12): where its weights are 2 MB or more (twice the 1 MB L2), so
-  /// that each block's first tile streams them from DRAM, and the plane's row (7x7 is one row of 49) cuts
-  /// into two-vector tiles narrower than 12 columns (five of 10 or 9 on 7x7). Such a first
+  /// that each block's first tile streams them from DRAM, and the plane's row (7x7 is one row
+  /// of 49) cuts into two-vector tiles narrower than 12 columns (five of 10 or 9 on 7x7). Such a first
   /// tile wants a weight line per 10 FMAs, about what one core reads from DRAM; a one-vector
   /// tile of 17 columns wants one per 17, and a block is three tiles (17, 17, 15). MobileNetV1's
   /// 7² 1024 -> 1024 took 0.93 ms alone in a loop (weights in L3) and 1.14 as one of eight in a
@@ -28,9 +28,8 @@ extension Convolution {
   /// layers of GoogLeNet's 5a/5b (0.01–0.03 ms less each) added 588 lines of tile and store
   /// functions, and the process overhead `MemoryTarget` plans for that code put its memory
   /// plan past the target (`MemoryPlanTests`); MobileNetV2's 1.6 MB 320 -> 1280 gained 0.027
-  /// ms. NiN's 6x6 planes cut
-  /// into three 12-column tiles and gained nothing (eight 1024 -> 1024 layers in a row: 0.84
-  /// ms either way). Touching the next block's weights from the tiles instead (loads whose
+  /// ms. NiN's 6x6 planes cut into three 12-column tiles and gained nothing (eight 1024 -> 1024
+  /// layers in a row: 0.84 ms either way). Touching the next block's weights from the tiles instead (loads whose
   /// sums are discarded, `touch`) made the 7² layer 1.20 (two-vector) and 1.30 ms (one-vector):
   /// a load that misses blocks retirement, and Swift has no prefetch instruction.
   static func streamsOneVector(_ context: KernelContext) -> Bool {
@@ -41,8 +40,14 @@ extension Convolution {
           g.outPerGroup >= 2 * context.lanes,
           g.groups * g.inPerGroup * g.outPerGroup * 4 >= 2 << 20 else { return false }
     let twoVectorColumns = context.accumulators / 2
-    let tiles = (plane + twoVectorColumns - 1) / twoVectorColumns
-    return (plane + tiles - 1) / tiles < twoVectorColumns
+    return evenColumns(plane, most: twoVectorColumns) < twoVectorColumns
+  }
+
+  /// Columns per tile when a row of `columns` is cut into the fewest tiles of at most `most`,
+  /// evened out (`tileWidths`).
+  static func evenColumns(_ columns: Int, most: Int) -> Int {
+    let tiles = (columns + most - 1) / most
+    return (columns + tiles - 1) / tiles
   }
 
   /// Whether a 1x1 layer runs on this kernel rather than the GEMM of `emitPointwise`: planes of
@@ -108,8 +113,7 @@ extension Convolution {
     let vectors = channelTile(context) / context.lanes
     let maxWidth = context.accumulators / vectors
     let (rows, outWidth) = directRows(context)
-    let tiles = (outWidth + maxWidth - 1) / maxWidth
-    let width = (outWidth + tiles - 1) / tiles
+    let width = evenColumns(outWidth, most: maxWidth)
     var cut = TileWidths(width: width, full: outWidth / width, rest: outWidth % width)
     cut.pairsRest = context.hasSixteenRegisters && cut.rest > 0 && rows >= 2
       && vectors * cut.rest < GEMM.latencyChains
