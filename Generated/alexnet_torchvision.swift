@@ -307,41 +307,49 @@ public final class AlexNetTorchvision {
   // features.2: maxpool 3 s2   (line 13)
   // maxpool 55x55x64 -> 27x27x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    do {
-      let part = 0, first = 0, end = 64
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
       for c in first..<end {
         let plane = x0 + (c &* 3025)
         let o = y + (c &* 729)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 55)
-          let row = buffer.baseAddress!
-          for oy in 0..<27 {
-            let top = oy &* 2 &- 0
-            let r0 = max(top, 0), r1 = min(top &+ 3, 55)
-            let first = plane + (r0 &* 55)
-            for k in 0..<4 {
-              let ix = min(k &* 16, 39)
-              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-              for iy in (r0 &+ 1)..<r1 {
-                let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
+          let band = buffer.baseAddress!
+          for step in 0..<30 {
+            if step < 27 {
+              let oy = step
+              let row = band + (oy & 3) &* 64
+              let top = oy &* 2 &- 0
+              let r0 = max(top, 0), r1 = min(top &+ 3, 55)
+              let first = plane + (r0 &* 55)
+              for k in 0..<4 {
+                let ix = min(k &* 16, 39)
+                var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+                for iy in (r0 &+ 1)..<r1 {
+                  let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
+                }
+                UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            let out = o + (oy &* 27)
-            for k in 0..<2 {
-              let ox = 0 &+ min(k &* 16, 11)
-              let q = row + (ox &* 2)
-              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
-              let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-              m = m.replacing(with: e2, where: .!(e2 .<= m) .& (m .== m))
-              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            if step >= 3 {
+              let oy = step &- 3
+              let row = band + (oy & 3) &* 64
+              let out = o + (oy &* 27)
+              for k in 0..<2 {
+                let ox = 0 &+ min(k &* 16, 11)
+                let q = row + (ox &* 2)
+                let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+                var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+                let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+                m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
+                let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+                m = m.replacing(with: e2, where: .!(e2 .<= m) .& (m .== m))
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -394,10 +402,10 @@ public final class AlexNetTorchvision {
   // features.5: maxpool 3 s2   (line 14)
   // maxpool 27x27x192 -> 13x13x192, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    do {
-      let part = 0, first = 0, end = 1
+    Self.parallelParts(24, threads: threads, pool: pool) {
+      part, first, end in
       for block in first..<end {
-        let firstChannel = block &* 192, endChannel = min(firstChannel &+ 192, 192)
+        let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 192)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!

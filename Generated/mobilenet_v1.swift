@@ -3756,7 +3756,7 @@ public final class MobileNetV1 {
         let plane = x0 + (c &* 49)
         let o = y + (c &* 1)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 16), count: 7)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 16), count: 16)
           let row = buffer.baseAddress!
           for oy in 0..<1 {
             let top = oy &* 7 &- 0

@@ -886,37 +886,45 @@ public final class VGG16BN {
   // features.23: maxpool 2   (line 19)
   // maxpool 56x56x256 -> 28x28x256, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_23(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    do {
-      let part = 0, first = 0, end = 256
+    Self.parallelParts(256, threads: threads, pool: pool) {
+      part, first, end in
       for c in first..<end {
         let plane = x0 + (c &* 3136)
         let o = y + (c &* 784)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 64), count: 56)
-          let row = buffer.baseAddress!
-          for oy in 0..<28 {
-            let top = oy &* 2 &- 0
-            let r0 = max(top, 0), r1 = min(top &+ 2, 56)
-            let first = plane + (r0 &* 56)
-            for k in 0..<4 {
-              let ix = min(k &* 16, 40)
-              var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-              for iy in (r0 &+ 1)..<r1 {
-                let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-                m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 256), count: 256)
+          let band = buffer.baseAddress!
+          for step in 0..<31 {
+            if step < 28 {
+              let oy = step
+              let row = band + (oy & 3) &* 64
+              let top = oy &* 2 &- 0
+              let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+              let first = plane + (r0 &* 56)
+              for k in 0..<4 {
+                let ix = min(k &* 16, 40)
+                var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+                for iy in (r0 &+ 1)..<r1 {
+                  let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+                  m = m.replacing(with: e, where: .!(e .<= m) .& (m .== m))
+                }
+                UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
               }
-              UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
             }
-            let out = o + (oy &* 28)
-            for k in 0..<2 {
-              let ox = 0 &+ min(k &* 16, 12)
-              let q = row + (ox &* 2)
-              let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-              var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
-              let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-              m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
-              UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            if step >= 3 {
+              let oy = step &- 3
+              let row = band + (oy & 3) &* 64
+              let out = o + (oy &* 28)
+              for k in 0..<2 {
+                let ox = 0 &+ min(k &* 16, 12)
+                let q = row + (ox &* 2)
+                let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+                var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+                let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+                m = m.replacing(with: e1, where: .!(e1 .<= m) .& (m .== m))
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
             }
           }
         }
@@ -1098,10 +1106,10 @@ public final class VGG16BN {
   // features.33: maxpool 2   (line 22)
   // maxpool 28x28x512 -> 14x14x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_33(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    do {
-      let part = 0, first = 0, end = 1
+    Self.parallelParts(64, threads: threads, pool: pool) {
+      part, first, end in
       for block in first..<end {
-        let firstChannel = block &* 512, endChannel = min(firstChannel &+ 512, 512)
+        let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 512)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 816), count: 814)
           let q = buffer.baseAddress!

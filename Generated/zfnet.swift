@@ -314,7 +314,7 @@ public final class ZFNet {
         let plane = x0 + (c &* 12100)
         let o = y + (c &* 3025)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 110)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 112), count: 112)
           let row = buffer.baseAddress!
           for oy in 0..<55 {
             let top = oy &* 2 &- 0
@@ -431,10 +431,10 @@ public final class ZFNet {
   // maxpool2: maxpool 3 s2 ceil   (line 22)
   // maxpool 26x26x256 -> 13x13x256, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    do {
-      let part = 0, first = 0, end = 1
+    Self.parallelParts(32, threads: threads, pool: pool) {
+      part, first, end in
       for block in first..<end {
-        let firstChannel = block &* 256, endChannel = min(firstChannel &+ 256, 256)
+        let firstChannel = block &* 8, endChannel = min(firstChannel &+ 8, 256)
         do {
           let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 1024), count: 1012)
           let q = buffer.baseAddress!

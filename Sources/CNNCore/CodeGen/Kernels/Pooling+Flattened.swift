@@ -88,8 +88,7 @@ extension Pooling {
   /// NaN-propagating compare (ATen: a NaN in the window is the result).
   static func emitFlattened(_ context: KernelContext, _ plan: PlanePlan, _ out: inout SwiftEmitter) {
     let isMax = context.layer.kind == .maxpool
-    let work = plan.kernel.height * plan.kernel.width * (context.output.elementCount ?? 0)
-    let parallel = Threading.worthSplitting(work: work, iterations: context.input.channels)
+    let parallel = Threading.worthSplitting(work: splitWork(context), iterations: context.input.channels)
     let vector = vectorWidth(plan.lastBandRows * plan.phaseWidth, lanes: context.lanes) ?? 1
     let bufferFloats = plan.phases * plan.phaseSize + vector + plan.phaseWidth
     let temporary = plan.direct ? 0 : plan.bandRows * plan.phaseWidth + vector
