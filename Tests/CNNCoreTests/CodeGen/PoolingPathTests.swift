@@ -7,6 +7,7 @@ import XCTest
 extension CodeGenEndToEndTests {
   func testPoolingPaths() throws { try check("poolpaths.cnn") }
   func testPoolingBands() throws { try check("poolbands.cnn") }
+  func testPoolingLaggedRows() throws { try check("poollag.cnn") }
 
   /// A NaN anywhere in a window is the window's maximum (ATen), on both max-pooling paths'
   /// `vmaxps`-style and NaN-propagating selects and on global max pooling's SIMD accumulators
