@@ -229,17 +229,19 @@ public final class AlexNetTorchvision {
       (plane + 51528).update(repeating: 0, count: 456)
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 363 + SGEMM 8x48
+    // im2col panels of 48 pixels x 363 + SGEMM 8x48, 1 panel(s) gathered at a time
     Self.parallelParts(64, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (156000 &+ part &* 17808), count: 17808)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 17424
-          let n = panel &* 48
-          let columns = panel == 63 ? 1 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (156000 &+ part &* 17808), count: 17808)
+        let packed = buffer.baseAddress!
+        let stage = packed + 17424
+        for groupStart in stride(from: first, to: end, by: 1) {
+          let groupEnd = min(groupStart &+ 1, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 17424
+            let n = panel &* 48
+            let columns = panel == 63 ? 1 : 48
             let oy = n / 55
             let ox = n &- oy &* 55
             let split = min(columns, 55 &- ox)
@@ -270,30 +272,34 @@ public final class AlexNetTorchvision {
           for block in 0..<8 {
             let a = UnsafePointer(weights + (0 &+ block &* 2904))
             let bias = UnsafePointer(weights + (23232 &+ block &* 8))
-            if panel != 63 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 24200 &+ n), 363, 48, 3025)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
-              if panel == 63 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 3025 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<1 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 17424)
+              let n = panel &* 48
+              if panel != 63 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 24200 &+ n), 363, 48, 3025)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 3025 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
+                if panel == 63 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<1 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

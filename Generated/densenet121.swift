@@ -2055,17 +2055,19 @@ public final class DenseNet121 {
       (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48, 2 panel(s) gathered at a time
     Self.parallelParts(262, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (158752 &+ part &* 7440), count: 7440)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 7056
-          let n = panel &* 48
-          let columns = panel == 261 ? 16 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (158752 &+ part &* 14496), count: 14496)
+        let packed = buffer.baseAddress!
+        let stage = packed + 14112
+        for groupStart in stride(from: first, to: end, by: 2) {
+          let groupEnd = min(groupStart &+ 2, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 7056
+            let n = panel &* 48
+            let columns = panel == 261 ? 16 : 48
             let oy = n / 112
             let ox = n &- oy &* 112
             let split = min(columns, 112 &- ox)
@@ -2096,30 +2098,34 @@ public final class DenseNet121 {
           for block in 0..<8 {
             let a = UnsafePointer(weights + (0 &+ block &* 1176))
             let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-            if panel != 261 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-              if panel == 261 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12544 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 7056)
+              let n = panel &* 48
+              if panel != 261 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 147, 48, 12544)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12544 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+                if panel == 261 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12544 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12544 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -14728,7 +14734,7 @@ public final class DenseNet121 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 430592 &+ parts &* 384, 158752 &+ parts &* 7440)
+    max(1, 430592 &+ parts &* 384, 158752 &+ parts &* 14496)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

@@ -754,17 +754,19 @@ public final class MobileNetV2 {
       (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48, 12 panel(s) gathered at a time
     Self.parallelParts(262, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 1680), count: 1680)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 1296
-          let n = panel &* 48
-          let columns = panel == 261 ? 16 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 15936), count: 15936)
+        let packed = buffer.baseAddress!
+        let stage = packed + 15552
+        for groupStart in stride(from: first, to: end, by: 12) {
+          let groupEnd = min(groupStart &+ 12, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 1296
+            let n = panel &* 48
+            let columns = panel == 261 ? 16 : 48
             let oy = n / 112
             let ox = n &- oy &* 112
             let split = min(columns, 112 &- ox)
@@ -795,30 +797,34 @@ public final class MobileNetV2 {
           for block in 0..<4 {
             let a = UnsafePointer(weights + (0 &+ block &* 216))
             let bias = UnsafePointer(weights + (864 &+ block &* 8))
-            if panel != 261 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-              if panel == 261 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12544 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 1296)
+              let n = panel &* 48
+              if panel != 261 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 100352 &+ n), 27, 48, 12544)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12544 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+                if panel == 261 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12544 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12544 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -9324,7 +9330,7 @@ public final class MobileNetV2 {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 153280 &+ parts &* 1680, 0 &+ parts &* 13008)
+    max(1, 153280 &+ parts &* 15936)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

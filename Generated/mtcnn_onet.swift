@@ -215,17 +215,19 @@ public final class MTCNNONet {
       }
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48, 12 panel(s) gathered at a time
     Self.parallelParts(45, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (6960 &+ part &* 1680), count: 1680)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 1296
-          let n = panel &* 48
-          let columns = panel == 44 ? 4 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (6960 &+ part &* 15936), count: 15936)
+        let packed = buffer.baseAddress!
+        let stage = packed + 15552
+        for groupStart in stride(from: first, to: end, by: 12) {
+          let groupEnd = min(groupStart &+ 12, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 1296
+            let n = panel &* 48
+            let columns = panel == 44 ? 4 : 48
             let offsets = partInts + part &* Self.partIntStride
             for p in 0..<48 {
               let q = n &+ min(p, columns &- 1)
@@ -250,33 +252,37 @@ public final class MTCNNONet {
           for block in 0..<4 {
             let a = UnsafePointer(weights + (0 &+ block &* 216))
             let bias = UnsafePointer(weights + (864 &+ block &* 8))
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 44 {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 2116 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<4 {
-                  do {
-                    var v = s[p]
-                    v = v > 0 ? v : v * weights[896 &+ c]
-                    o[p] = v
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 1296)
+              let n = panel &* 48
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 44 {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2116 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<4 {
+                    do {
+                      var v = s[p]
+                      v = v > 0 ? v : v * weights[896 &+ c]
+                      o[p] = v
+                    }
                   }
                 }
               }
-            }
-            else {
-              let valid = 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 2116 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  do {
-                    var v = s[p]
-                    v = v > 0 ? v : v * weights[896 &+ c]
-                    o[p] = v
+              else {
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2116 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    do {
+                      var v = s[p]
+                      v = v > 0 ? v : v * weights[896 &+ c]
+                      o[p] = v
+                    }
                   }
                 }
               }

@@ -199,17 +199,19 @@ public final class MTCNNRNet {
       }
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 27 + SGEMM 7x48
+    // im2col panels of 48 pixels x 27 + SGEMM 7x48, 11 panel(s) gathered at a time
     do {
       let part = 0, first = 0, end = 11
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (1776 &+ part &* 1632), count: 1632)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 1296
-          let n = panel &* 48
-          let columns = panel == 10 ? 4 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (1776 &+ part &* 14592), count: 14592)
+        let packed = buffer.baseAddress!
+        let stage = packed + 14256
+        for groupStart in stride(from: first, to: end, by: 11) {
+          let groupEnd = min(groupStart &+ 11, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 1296
+            let n = panel &* 48
+            let columns = panel == 10 ? 4 : 48
             let offsets = partInts + part &* Self.partIntStride
             for p in 0..<48 {
               let q = n &+ min(p, columns &- 1)
@@ -234,33 +236,37 @@ public final class MTCNNRNet {
           for block in 0..<4 {
             let a = UnsafePointer(weights + (0 &+ block &* 189))
             let bias = UnsafePointer(weights + (756 &+ block &* 7))
-            Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-            if panel == 10 {
-              let valid = 7
-              for r in 0..<valid {
-                let c = block &* 7 &+ r
-                let o = y + (c &* 484 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<4 {
-                  do {
-                    var v = s[p]
-                    v = v > 0 ? v : v * weights[784 &+ c]
-                    o[p] = v
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 1296)
+              let n = panel &* 48
+              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+              if panel == 10 {
+                let valid = 7
+                for r in 0..<valid {
+                  let c = block &* 7 &+ r
+                  let o = y + (c &* 484 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<4 {
+                    do {
+                      var v = s[p]
+                      v = v > 0 ? v : v * weights[784 &+ c]
+                      o[p] = v
+                    }
                   }
                 }
               }
-            }
-            else {
-              let valid = 7
-              for r in 0..<valid {
-                let c = block &* 7 &+ r
-                let o = y + (c &* 484 &+ n)
-                let s = stage + (r &* 48)
-                for p in 0..<48 {
-                  do {
-                    var v = s[p]
-                    v = v > 0 ? v : v * weights[784 &+ c]
-                    o[p] = v
+              else {
+                let valid = 7
+                for r in 0..<valid {
+                  let c = block &* 7 &+ r
+                  let o = y + (c &* 484 &+ n)
+                  let s = stage + (r &* 48)
+                  for p in 0..<48 {
+                    do {
+                      var v = s[p]
+                      v = v > 0 ? v : v * weights[784 &+ c]
+                      o[p] = v
+                    }
                   }
                 }
               }
@@ -1809,7 +1815,7 @@ public final class MTCNNRNet {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 1776 &+ parts &* 1632)
+    max(1, 1776 &+ parts &* 14592)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 48

@@ -239,17 +239,19 @@ public final class NiN {
       }
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 363 + SGEMM 8x48
+    // im2col panels of 48 pixels x 363 + SGEMM 8x48, 1 panel(s) gathered at a time
     Self.parallelParts(61, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 17808), count: 17808)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 17424
-          let n = panel &* 48
-          let columns = panel == 60 ? 36 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 17808), count: 17808)
+        let packed = buffer.baseAddress!
+        let stage = packed + 17424
+        for groupStart in stride(from: first, to: end, by: 1) {
+          let groupEnd = min(groupStart &+ 1, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 17424
+            let n = panel &* 48
+            let columns = panel == 60 ? 36 : 48
             let oy = n / 54
             let ox = n &- oy &* 54
             let split = min(columns, 54 &- ox)
@@ -280,30 +282,34 @@ public final class NiN {
           for block in 0..<12 {
             let a = UnsafePointer(weights + (0 &+ block &* 2904))
             let bias = UnsafePointer(weights + (34848 &+ block &* 8))
-            if panel != 60 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 23328 &+ n), 363, 48, 2916)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
-              if panel == 60 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 2916 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<36 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 17424)
+              let n = panel &* 48
+              if panel != 60 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 23328 &+ n), 363, 48, 2916)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 2916 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
+                if panel == 60 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<36 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

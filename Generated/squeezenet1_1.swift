@@ -341,17 +341,19 @@ public final class SqueezeNet1_1 {
       }
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48, 12 panel(s) gathered at a time
     Self.parallelParts(257, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 1680), count: 1680)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 1296
-          let n = panel &* 48
-          let columns = panel == 256 ? 33 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (150576 &+ part &* 15936), count: 15936)
+        let packed = buffer.baseAddress!
+        let stage = packed + 15552
+        for groupStart in stride(from: first, to: end, by: 12) {
+          let groupEnd = min(groupStart &+ 12, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 1296
+            let n = panel &* 48
+            let columns = panel == 256 ? 33 : 48
             let oy = n / 111
             let ox = n &- oy &* 111
             let split = min(columns, 111 &- ox)
@@ -382,30 +384,34 @@ public final class SqueezeNet1_1 {
           for block in 0..<8 {
             let a = UnsafePointer(weights + (0 &+ block &* 216))
             let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-            if panel != 256 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 98568 &+ n), 27, 48, 12321)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-              if panel == 256 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12321 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<33 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 1296)
+              let n = panel &* 48
+              if panel != 256 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 98568 &+ n), 27, 48, 12321)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12321 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+                if panel == 256 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12321 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<33 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12321 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4734,7 +4740,7 @@ public final class SqueezeNet1_1 {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 150576 &+ parts &* 1680, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)
+    parts > 2 ? max(1, 150576 &+ parts &* 15936, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

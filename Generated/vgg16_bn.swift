@@ -343,17 +343,19 @@ public final class VGG16BN {
       (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48, 12 panel(s) gathered at a time
     Self.parallelParts(1046, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 1680), count: 1680)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 1296
-          let n = panel &* 48
-          let columns = panel == 1045 ? 16 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 15936), count: 15936)
+        let packed = buffer.baseAddress!
+        let stage = packed + 15552
+        for groupStart in stride(from: first, to: end, by: 12) {
+          let groupEnd = min(groupStart &+ 12, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 1296
+            let n = panel &* 48
+            let columns = panel == 1045 ? 16 : 48
             let oy = n / 224
             let ox = n &- oy &* 224
             let split = min(columns, 224 &- ox)
@@ -384,30 +386,34 @@ public final class VGG16BN {
           for block in 0..<8 {
             let a = UnsafePointer(weights + (0 &+ block &* 216))
             let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-            if panel != 1045 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 401408 &+ n), 27, 48, 50176)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
-              if panel == 1045 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 50176 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 1296)
+              let n = panel &* 48
+              if panel != 1045 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 401408 &+ n), 27, 48, 50176)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 50176 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
+                if panel == 1045 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 50176 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 50176 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

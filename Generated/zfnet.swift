@@ -230,17 +230,19 @@ public final class ZFNet {
       (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
-    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48, 2 panel(s) gathered at a time
     Self.parallelParts(253, threads: threads, pool: pool) {
       part, first, end in
-      for panel in first..<end {
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 7440), count: 7440)
-          let packedInput = buffer.baseAddress!
-          let stage = packedInput + 7056
-          let n = panel &* 48
-          let columns = panel == 252 ? 4 : 48
-          do {
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (153280 &+ part &* 14496), count: 14496)
+        let packed = buffer.baseAddress!
+        let stage = packed + 14112
+        for groupStart in stride(from: first, to: end, by: 2) {
+          let groupEnd = min(groupStart &+ 2, end)
+          for panel in groupStart..<groupEnd {
+            let packedInput = packed + (panel &- groupStart) &* 7056
+            let n = panel &* 48
+            let columns = panel == 252 ? 4 : 48
             let oy = n / 110
             let ox = n &- oy &* 110
             let split = min(columns, 110 &- ox)
@@ -271,30 +273,34 @@ public final class ZFNet {
           for block in 0..<12 {
             let a = UnsafePointer(weights + (0 &+ block &* 1176))
             let bias = UnsafePointer(weights + (14112 &+ block &* 8))
-            if panel != 252 {
-              Self.__kernel0(a, packedInput, bias, y + (block &* 96800 &+ n), 147, 48, 12100)
-            }
-            else {
-              Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
-              if panel == 252 {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12100 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+            for panel in groupStart..<groupEnd {
+              let packedInput = UnsafePointer(packed + (panel &- groupStart) &* 7056)
+              let n = panel &* 48
+              if panel != 252 {
+                Self.__kernel0(a, packedInput, bias, y + (block &* 96800 &+ n), 147, 48, 12100)
               }
               else {
-                let valid = 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 12100 &+ n)
-                  let s = stage + (r &* 48)
-                  for p in 0..<48 {
-                    o[p] = s[p]
+                Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
+                if panel == 252 {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12100 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 12100 &+ n)
+                    let s = stage + (r &* 48)
+                    for p in 0..<48 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

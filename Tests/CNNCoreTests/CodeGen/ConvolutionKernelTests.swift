@@ -397,6 +397,13 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertEqual(source.components(separatedBy: "let split = min(columns, 55 &- ox)").count - 1, 2,
                    "i1 and i2 gather row runs")
     XCTAssertEqual(source.components(separatedBy: "offsets[p] = oy &*").count - 1, 2, "i3 and i4 gather by table")
+    // Panels gathered per group (`im2colGroupPanels`, 64 KB): i1's 58 panels in groups of 2
+    // (at 2 threads each thread's 29 end in a partial group), i2's 58 in groups of 9 (a
+    // partial last group), i3's 7 in one, i4's (242 x 48 floats) one at a time.
+    for (k, group) in [(147, 2), (36, 9), (25, 7), (242, 1)] {
+      let comment = #"x \#(k) \+ SGEMM \dx48, \#(group) panel\(s\) gathered at a time"#
+      XCTAssertNotNil(source.range(of: comment, options: .regularExpression), "K = \(k)")
+    }
     XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
     XCTAssertTrue(source.contains("Self.parallelParts(") , "i1 is threaded")
     XCTAssertNotNil(source.range(of: #"lanes\d+ fma\w+ touch\d+"#, options: .regularExpression),

@@ -5,8 +5,9 @@
 /// long and every input value is a strided broadcast). Here, for each panel of `2 * lanes`
 /// consecutive output pixels (in flat `oy * W + ox` order, so panels may span rows), the
 /// `[ic][ky][kx]` x `[pixel]` matrix is gathered from the zero-padded input into the thread's work buffer
-/// (`K * width` floats, at most ~96 KB: it stays in L1/L2 while every block of output channels
-/// reads it) and the micro-kernel computes `rows` output channels x `width` pixels from it.
+/// (`K * width` floats, at most ~96 KB, a group of panels at a time: it stays in L1/L2 while
+/// every block of output channels reads it, `im2colGroupPanels`) and the micro-kernel computes
+/// `rows` output channels x `width` pixels from it.
 /// Weights are packed like the 1x1 GEMM's: `[block of rows][ic][ky][kx][row]`, bias
 /// `[block][row]`. Threads split the pixel panels.
 ///
@@ -127,45 +128,85 @@ extension Convolution {
     let direct = cut.directStore(clamped: clamp != nil, rows: rows, lastRows: lastRows)
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil, residual: nil)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
-    out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
-    Threading.emitPartLoop("panel", panels, parallel: parallel, &out) { out in
-      Threading.emitPartBuffer(k * width + rows * width, context, &out) { out in
-        out.line("let packedInput = buffer.baseAddress!")
-        if direct != "true" { out.line("let stage = packedInput + \(k * width)") }
-        out.line("let n = panel &* \(width)")
-        out.line("let columns = panel == \(full) ? \(tail) : \(width)")
-        out.block("do") { out in
-          if output.width >= width {
-            emitRowRunGather(context, g, layout, &out)
-          } else {
-            emitOffsetGather(context, g, layout, &out)
-          }
-        }
-        out.block(forLoop("block", blocks)) { out in
-          out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
-          out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          if direct != "false" {
-            out.block(direct == "true" ? "do" : "if \(direct)") { out in
-              out.line("Self.\(kernel)(a, packedInput, bias, y + (block &* \(rows * n) &+ n), \(k), \(width), \(n))")
+    let group = im2colGroupPanels(context)
+    let panelFloats = k * width
+    out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width), \(group) panel(s) gathered at a time")
+    Threading.emitParts(panels, parallel: parallel, &out) { out in
+      Threading.emitPartBuffer(group * panelFloats + rows * width, context, &out) { out in
+        out.line("let packed = buffer.baseAddress!")
+        if direct != "true" { out.line("let stage = packed + \(group * panelFloats)") }
+        out.block("for groupStart in stride(from: first, to: end, by: \(group))") { out in
+          out.line("let groupEnd = min(groupStart &+ \(group), end)")
+          // In increasing order: a gather's writes past its panel land in the next one's
+          // first tap (or `stage`), which that panel's gather then overwrites.
+          out.block("for panel in groupStart..<groupEnd") { out in
+            out.line("let packedInput = packed + (panel &- groupStart) &* \(panelFloats)")
+            out.line("let n = panel &* \(width)")
+            out.line("let columns = panel == \(full) ? \(tail) : \(width)")
+            if output.width >= width {
+              emitRowRunGather(context, g, layout, &out)
+            } else {
+              emitOffsetGather(context, g, layout, &out)
             }
           }
-          if direct != "true" {
-            let stagedTile = { (out: inout SwiftEmitter) in
-              out.line("Self.\(kernel)(a, packedInput, bias, stage, \(k), \(width), \(width))")
-              if tail > 0 {
-                out.block("if panel == \(full)") { out in staged.emit(context, columns: tail, stride: width, skip: 0, &out) }
-                if full > 0 {
-                  out.block("else") { out in staged.emit(context, columns: width, stride: width, skip: 0, &out) }
-                }
-              } else {
-                staged.emit(context, columns: width, stride: width, skip: 0, &out)
-              }
+          out.block(forLoop("block", blocks)) { out in
+            out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
+            out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+            out.block("for panel in groupStart..<groupEnd") { out in
+              out.line("let packedInput = UnsafePointer(packed + (panel &- groupStart) &* \(panelFloats))")
+              out.line("let n = panel &* \(width)")
+              emitIm2colTile(context, kernel: kernel, direct: direct, staged: staged, k: k, n: n, rows: rows,
+                             full: full, tail: tail, &out)
             }
-            if direct == "false" { stagedTile(&out) } else { out.block("else", stagedTile) }
           }
         }
       }
     }
+  }
+
+  /// Panels an im2col step gathers before running its blocks of output channels over them,
+  /// block by block: as many as `im2colGroupBytes` hold (at least one). Panel by panel, every
+  /// block in turn wrote its rows' part of the panel, so the stores went to all the output
+  /// channels' planes at once, more streams than the prefetcher follows; block by block over a
+  /// group, each block writes runs of its own planes. MobileNetV1's 3x3 s2 conv1 into 32
+  /// channels (4 blocks, 1.6 MB of output) took 0.356 ms panel by panel (0.274 with its
+  /// stores sent to a small buffer that stays in L1), 0.301 over groups of 8 or 16 panels
+  /// (41 or 83 KB), 0.311 over 32 (interleaved profiles, 1 thread).
+  static func im2colGroupPanels(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    let panelBytes = 4 * g.inPerGroup * g.kernelH * g.kernelW * im2colWidth(context)
+    let panels = (context.output.height * context.output.width + im2colWidth(context) - 1) / im2colWidth(context)
+    return max(1, min(panels, im2colGroupBytes / panelBytes))
+  }
+
+  /// Bytes of gathered panels per group (`im2colGroupPanels`): they stay in L2. 96 KB (MobileNetV1
+  /// as fast) put SqueezeNet 1.1's stem buffers, which live in the arena's gaps, 0.4 % past
+  /// them (`MemoryPlanTests`).
+  static let im2colGroupBytes = 64 * 1024
+
+  /// One block's tile of one panel: stored by the micro-kernel straight into `y` where
+  /// `direct` holds, else through `stage` (the last panel, a partial block, an epilogue).
+  private static func emitIm2colTile(_ context: KernelContext, kernel: String, direct: String, staged: StagedStore,
+                                     k: Int, n: Int, rows: Int, full: Int, tail: Int, _ out: inout SwiftEmitter) {
+    let width = im2colWidth(context)
+    if direct != "false" {
+      out.block(direct == "true" ? "do" : "if \(direct)") { out in
+        out.line("Self.\(kernel)(a, packedInput, bias, y + (block &* \(rows * n) &+ n), \(k), \(width), \(n))")
+      }
+    }
+    guard direct != "true" else { return }
+    let stagedTile = { (out: inout SwiftEmitter) in
+      out.line("Self.\(kernel)(a, packedInput, bias, stage, \(k), \(width), \(width))")
+      if tail > 0 {
+        out.block("if panel == \(full)") { out in staged.emit(context, columns: tail, stride: width, skip: 0, &out) }
+        if full > 0 {
+          out.block("else") { out in staged.emit(context, columns: width, stride: width, skip: 0, &out) }
+        }
+      } else {
+        staged.emit(context, columns: width, stride: width, skip: 0, &out)
+      }
+    }
+    if direct == "false" { stagedTile(&out) } else { out.block("else", stagedTile) }
   }
 
   /// Gathers a panel that spans at most two output rows (output rows at least a panel wide):
