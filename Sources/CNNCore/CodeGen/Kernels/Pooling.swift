@@ -129,7 +129,7 @@ enum Pooling {
   /// Max/avg pooling without dilation, one output row at a time: the window's rows are reduced
   /// into a row buffer with SIMD over the contiguous width, then each output reduces `kw`
   /// neighbours of the buffer (SIMD over outputs at stride 1); short rows are reduced across
-  /// three rows after they were reduced down (`SeparableBand`). Columns whose window leaves the
+  /// three rows after they were reduced down (`LaggedRows`). Columns whose window leaves the
   /// input are written by a clipped scalar loop; interior ones have literal offsets. Windows are
   /// clipped as ATen clips them (see the type comment). Channels run on several threads when
   /// the step is large (`Threading`).
@@ -145,7 +145,7 @@ enum Pooling {
     let (h, w) = (input.height, input.width)
     let lanes = context.lanes
     let parallel = Threading.worthSplitting(work: splitWork(context), iterations: input.channels)
-    let band = SeparableBand(width: w, outputRows: output.height)
+    let band = LaggedRows(width: w, outputRows: output.height)
     // Output columns whose window lies inside [0, w): literal offsets, no clipping.
     let firstInterior = min((pad.left + sw - 1) / sw, output.width)
     let lastInterior = w - kw + pad.left >= 0 ? min((w - kw + pad.left) / sw + 1, output.width) : 0
@@ -241,7 +241,7 @@ enum Pooling {
             out.line("let row = band + (oy & \(lag)) &* \(band.stride)")
             reduceDown(&out)
           }
-          // Across the row reduced `lag` steps before (`SeparableBand`).
+          // Across the row reduced `lag` steps before (`LaggedRows`).
           out.block("if step >= \(lag)") { out in
             out.line("let oy = step &- \(lag)")
             out.line("let row = band + (oy & \(lag)) &* \(band.stride)")
@@ -277,7 +277,7 @@ enum Pooling {
   /// input hot and lost with it cold, and in networks (interleaved profiles, 1 thread) the
   /// whole-plane variant lost: ResNet-50's 112² pool 0.155 → 0.205 ms, VGG-16's 112² x 128
   /// pool 0.42 → 0.55; so rows wider than 64 floats keep lag 0.
-  struct SeparableBand {
+  struct LaggedRows {
     /// Floats per buffer row: the input width rounded up to whole cache lines.
     var stride: Int
     /// Buffer rows: the lag plus one (1 or 4).
