@@ -128,8 +128,8 @@ extension Convolution {
     let direct = cut.directStore(clamped: clamp != nil, rows: rows, lastRows: lastRows)
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil, residual: nil)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
-    let group = im2colGroupPanels(context)
     let panelFloats = k * width
+    let group = im2colGroupPanels(panelFloats: panelFloats, panels: panels)
     out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width), \(group) panel(s) gathered at a time")
     Threading.emitParts(panels, parallel: parallel, &out) { out in
       Threading.emitPartBuffer(group * panelFloats + rows * width, context, &out) { out in
@@ -172,11 +172,8 @@ extension Convolution {
   /// channels (4 blocks, 1.6 MB of output) took 0.356 ms panel by panel (0.274 with its
   /// stores sent to a small buffer that stays in L1), 0.301 over groups of 8 or 16 panels
   /// (41 or 83 KB), 0.311 over 32 (interleaved profiles, 1 thread).
-  static func im2colGroupPanels(_ context: KernelContext) -> Int {
-    let g = geometry(context)
-    let panelBytes = 4 * g.inPerGroup * g.kernelH * g.kernelW * im2colWidth(context)
-    let panels = (context.output.height * context.output.width + im2colWidth(context) - 1) / im2colWidth(context)
-    return max(1, min(panels, im2colGroupBytes / panelBytes))
+  static func im2colGroupPanels(panelFloats: Int, panels: Int) -> Int {
+    max(1, min(panels, im2colGroupBytes / (4 * panelFloats)))
   }
 
   /// Bytes of gathered panels per group (`im2colGroupPanels`): they stay in L2. 96 KB (MobileNetV1

@@ -145,7 +145,7 @@ enum Pooling {
     let (h, w) = (input.height, input.width)
     let lanes = context.lanes
     let parallel = Threading.worthSplitting(work: splitWork(context), iterations: input.channels)
-    let band = LaggedRows(width: w, outputRows: output.height)
+    let lagged = LaggedRows(width: w, outputRows: output.height)
     // Output columns whose window lies inside [0, w): literal offsets, no clipping.
     let firstInterior = min((pad.left + sw - 1) / sw, output.width)
     let lastInterior = w - kw + pad.left >= 0 ? min((w - kw + pad.left) / sw + 1, output.width) : 0
@@ -163,8 +163,8 @@ enum Pooling {
     Threading.emitPartLoop("c", input.channels, parallel: parallel, &out) { out in
       out.line("let plane = x0 + (c &* \(h * w))")
       out.line("let o = y + (c &* \(output.height * output.width))")
-      Threading.emitPartBuffer(band.rows * band.stride, context, &out) { out in
-        let lag = band.rows - 1
+      Threading.emitPartBuffer(lagged.rows * lagged.stride, context, &out) { out in
+        let lag = lagged.lag
         // Down the window's rows into `row`; the last vector may overlap the one before.
         func reduceDown(_ out: inout SwiftEmitter) {
           out.line("let top = oy &* \(sh) &- \(pad.top)")
@@ -238,13 +238,13 @@ enum Pooling {
         out.block(forLoop("step", output.height + lag)) { out in
           out.block("if step < \(output.height)") { out in
             out.line("let oy = step")
-            out.line("let row = band + (oy & \(lag)) &* \(band.stride)")
+            out.line("let row = band + (oy & \(lag)) &* \(lagged.stride)")
             reduceDown(&out)
           }
           // Across the row reduced `lag` steps before (`LaggedRows`).
           out.block("if step >= \(lag)") { out in
             out.line("let oy = step &- \(lag)")
-            out.line("let row = band + (oy & \(lag)) &* \(band.stride)")
+            out.line("let row = band + (oy & \(lag)) &* \(lagged.stride)")
             reduceAcross(lagging: true, &out)
           }
         }
@@ -287,9 +287,10 @@ enum Pooling {
       stride = (width + 15) / 16 * 16
       rows = width <= 64 && outputRows >= 4 ? 4 : 1
     }
+
+    /// Output rows between reducing a row down and reducing it across (0 or 3).
+    var lag: Int { rows - 1 }
   }
-
-
 
   /// `target = max(target, value)` lane by lane for SIMD vectors, a NaN in either winning as
   /// in ATen's `val > max || isnan(val)`. Written as "`value` is not ≤ `target`, where `target`
