@@ -907,19 +907,19 @@ public final class SqueezeNet1_0 {
   // in place: features.5.expand3x3_activation (relu)
   private func features_5_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 839808 : self.scratch
-    // Winograd F(2x2, 3x3): 27x27 tiles, 3 block(s) of 9 tile row(s)
+    // Winograd F(2x2, 3x3): 27x27 tiles, 4 block(s) of 7 tile row(s)
     let zero = UnsafePointer(weights + 114628)
     // each thread: its blocks of tile rows, every channel block over them
-    Self.parallelParts(3, threads: threads, pool: pool) {
+    Self.parallelParts(4, threads: threads, pool: pool) {
       part, first, end in
       do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 253840), count: 253840)
-        let transformed = buffer.baseAddress! + 1120
-        let productBuffer = transformed + 124416
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 197456), count: 197456)
+        let transformed = buffer.baseAddress! + 896
+        let productBuffer = transformed + 96768
         for rowBlock in first..<end {
-          let firstTileRow = rowBlock &* 9
+          let firstTileRow = min(rowBlock &* 7, 20)
           for c in 0..<32 {
-            for r in 0..<20 {
+            for r in 0..<16 {
               let paddedRow = firstTileRow &* 2 &+ r
               let to = buffer.baseAddress! + r &* 56
               let row = paddedRow &- 1
@@ -932,20 +932,20 @@ public final class SqueezeNet1_0 {
                 to.update(repeating: 0, count: 56)
               }
             }
-            Self.__kernel9(UnsafePointer(buffer.baseAddress!), 56, transformed + c &* 243, 7776, 9, 27)
+            Self.__kernel9(UnsafePointer(buffer.baseAddress!), 56, transformed + c &* 189, 6048, 7, 27)
           }
           do {
             let first = 0, end = 12
             for groupStart in stride(from: first, to: end, by: 3) {
               let groupEnd = min(groupStart &+ 3, end)
               for xi in 0..<16 {
-                let points = UnsafePointer(transformed + xi &* 7776)
+                let points = UnsafePointer(transformed + xi &* 6048)
                 for block in groupStart..<groupEnd {
                   let panel = UnsafePointer(weights + (46912 &+ (block &* 16 &+ xi) &* 352))
-                  let results = productBuffer + ((block &- groupStart) &* 42768 &+ xi &* 2673)
-                  for tilePanel in 0..<8 {
-                    let firstTile = min(tilePanel &* 32, 211)
-                    Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+                  let results = productBuffer + ((block &- groupStart) &* 33264 &+ xi &* 2079)
+                  for tilePanel in 0..<6 {
+                    let firstTile = min(tilePanel &* 32, 157)
+                    Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 189, 189)
                   }
                 }
               }
@@ -953,9 +953,10 @@ public final class SqueezeNet1_0 {
                 let firstChannel = block &* 11
                 let valid = block == 11 ? 7 : 11
                 let bias = UnsafePointer(weights + (114496 &+ block &* 11))
-                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 42768)
+                let products = UnsafePointer(productBuffer + (block &- groupStart) &* 33264)
+                let skip = rowBlock == 3 ? 1 : 0
                 for r in 0..<valid {
-                  Self.__kernel11(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+                  Self.__kernel11(products + (r &* 189 &+ skip &* 27), 2079, y + ((firstChannel &+ r) &* 54 &+ (firstTileRow &+ skip) &* 2) &* 54, 54, 7 &- skip, 27, false, bias[r])
                 }
               }
             }
@@ -6500,7 +6501,7 @@ public final class SqueezeNet1_0 {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 253840) : max(1, 0 &+ parts &* 1024)
+    parts > 2 ? max(1, 193728 &+ parts &* 112896, 0 &+ parts &* 197456) : max(1, 0 &+ parts &* 1024)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

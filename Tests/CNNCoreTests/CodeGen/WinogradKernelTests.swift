@@ -7,7 +7,8 @@ import XCTest
 /// whole number of vectors or end with an overlapping one (16-, 8- and 4-tile vectors), blocks of
 /// one tile row and of all rows, output channels that are not a whole number of register tiles
 /// (72, 66), products kept per thread in groups of blocks (`wide`, 35 blocks: groups of 9 and a
-/// partial one) or in scratch (`f`: 1,024 input channels), asymmetric and no padding, a folded batch norm, fused
+/// partial one) or in scratch (`f`: 1,024 input channels), an overlapping last block of tile rows,
+/// asymmetric and no padding, a folded batch norm, fused
 /// followers (relu, relu6, leakyrelu) and a pass follower (softmax); and `threads = 2`
 /// bit-identical to `threads = 1`. (`fc1`'s 27.6 M weights make the memory budget cover every 3x3
 /// layer.) And which layers of real networks the budget gives the Winograd kernel.
@@ -90,6 +91,25 @@ final class WinogradKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("2 block(s) of 3 tile row(s)"), "v: blocks of 3 tile rows")
     XCTAssertEqual(source.components(separatedBy: "// each thread pads the rows of its blocks of tile rows").count - 1, 2, "both pad their rows per thread")
     XCTAssertFalse(source.contains("let paddedRow = firstTileRow &* 2 &+ r"), "no windows")
+  }
+
+  /// 27 tile rows (SqueezeNet 1.0's 54² expand3x3, with an odd output height here): blocks of 9
+  /// would leave two threads 1 and 2; instead 4 blocks of 7 tile rows, the last starting at tile
+  /// row 20 and writing only rows 21-26 (the single output row of the last tile row
+  /// included); computed as the interpreter computes it, on 1-3 threads bit-identical.
+  func testOwnedTileRowsBalancedWithAnOverlappingLastBlock() throws {
+    let source = try helpers.checkThreadsAndInterpreter("""
+      network BalancedRows
+      input 53x54x32
+      w: conv 128 3x3 p1 | relu
+      gap
+      fc 30000
+
+      """, type: "BalancedRows", generatedFor: "znver4")
+    XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 27x27 tiles, 4 block(s) of 7 tile row(s)"), "balanced blocks")
+    XCTAssertTrue(source.contains("let firstTileRow = min(rowBlock &* 7, 20)"), "the last block overlaps")
+    XCTAssertTrue(source.contains("let skip = rowBlock == 3 ? 1 : 0"), "and skips the shared tile row")
+    XCTAssertTrue(source.contains("7 &- skip, 27, rowBlock == 3, bias[r])"), "its output transform covers the rest")
   }
 
   /// A network whose speed-first plan misses the memory target (weights + activations 23.6 MB;

@@ -32,7 +32,9 @@ extension Convolution {
     /// The zero-padded input copy: every tile's 4x4 patch lies inside it.
     var paddedH, paddedW: Int
     var needsPadding: Bool
-    /// Tile rows per block (a divisor of `tilesHigh`).
+    /// Tile rows per block. A divisor of `tilesHigh`, except where blocks of tile rows are
+    /// balanced for two threads (`balancedBlockRows`): then the last block starts early,
+    /// overlapping the one before by `lastOverlap` tile rows it does not write again.
     var blockRows: Int
     var inputChannels: Int
     /// Output channels per micro-kernel call (its rows) and the number of such blocks.
@@ -43,7 +45,13 @@ extension Convolution {
     var transformLanes: Int
 
     var blockTiles: Int { blockRows * tilesWide }
-    var blocks: Int { tilesHigh / blockRows }
+    var blocks: Int { (tilesHigh + blockRows - 1) / blockRows }
+    /// Tile rows the last block shares with the one before (0 when `blockRows` divides `tilesHigh`).
+    var lastOverlap: Int { blocks * blockRows - tilesHigh }
+    /// The first tile row of block `rowBlock` (an expression).
+    var firstTileRow: String {
+      lastOverlap == 0 ? "rowBlock &* \(blockRows)" : "min(rowBlock &* \(blockRows), \(tilesHigh - blockRows))"
+    }
     var paddedCount: Int { needsPadding ? inputChannels * paddedH * paddedW : 0 }
     /// Floats of the transformed input of one block: `[16][ic][tile]`.
     var transformedCount: Int { 16 * inputChannels * blockTiles }
@@ -231,21 +239,46 @@ extension Convolution {
       return (cost(a), -a) < (cost(b), -b)
     } ?? most
     let wideBlocks = (g.outPerGroup + wideRows - 1) / wideRows
+    let rowBytes = 16 * g.inPerGroup * tilesWide * 4
     let blockRows = winogradBlockRows(
-      tilesHigh: tilesHigh, tilesWide: tilesWide, minimumTiles: 2 * lanes,
-      rowBytes: 16 * g.inPerGroup * tilesWide * 4,
+      tilesHigh: tilesHigh, tilesWide: tilesWide, minimumTiles: 2 * lanes, rowBytes: rowBytes,
       filterBytes: 16 * g.inPerGroup * wideBlocks * wideRows * 4, channelBlocks: wideBlocks,
       lean: context.leanWork)
-    let panelWidth = blockRows * tilesWide >= 2 * lanes ? 2 * lanes : lanes
-    let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: context.accumulators)
-    let transformLanes = [lanes, 8, 4].first { $0 <= tilesWide && $0 <= lanes } ?? 4
-    return WinogradPlan(
-      tilesHigh: tilesHigh, tilesWide: tilesWide, paddedH: paddedH, paddedW: paddedW,
-      needsPadding: paddedH != context.input.height || paddedW != context.input.width,
-      blockRows: blockRows, inputChannels: g.inPerGroup,
-      channelRows: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
-      transformLanes: transformLanes,
-      productsBytes: context.leanWork ? winogradLeanProductsBytes : winogradProductsBytes)
+    func plan(_ blockRows: Int) -> WinogradPlan {
+      let panelWidth = blockRows * tilesWide >= 2 * lanes ? 2 * lanes : lanes
+      let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: context.accumulators)
+      let transformLanes = [lanes, 8, 4].first { $0 <= tilesWide && $0 <= lanes } ?? 4
+      return WinogradPlan(
+        tilesHigh: tilesHigh, tilesWide: tilesWide, paddedH: paddedH, paddedW: paddedW,
+        needsPadding: paddedH != context.input.height || paddedW != context.input.width,
+        blockRows: blockRows, inputChannels: g.inPerGroup,
+        channelRows: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
+        transformLanes: transformLanes,
+        productsBytes: context.leanWork ? winogradLeanProductsBytes : winogradProductsBytes)
+    }
+    let divided = plan(blockRows)
+    guard divided.ownsTileRows, let balanced = balancedBlockRows(divided, minimumTiles: 2 * lanes, rowBytes: rowBytes,
+                                                                  lean: context.leanWork) else { return divided }
+    let overlapping = plan(balanced)
+    return overlapping.ownsTileRows && overlapping.copiesWindows ? overlapping : divided
+  }
+
+  /// Tile rows per block that give two threads an equal number of blocks, where the divisor
+  /// `plan` chose leaves them an odd number (3 or more): `blocks + 1` blocks of
+  /// `ceil(tilesHigh / (blocks + 1))` rows, the last overlapping the one before
+  /// (`WinogradPlan.lastOverlap`); nil when that is not an even number of blocks of at least
+  /// 4 tile rows (`copiesWindows`, which pads each block's window itself) and a two-vector panel, or
+  /// (`lean`) outgrows the lean transformed input. SqueezeNet 1.0's 54² expand3x3 had 27 tile
+  /// rows in 3 blocks of 9, one thread running two: at 2 threads 0.81 ms against 1.22 at 1.
+  /// In 4 blocks of 7 (the last from tile row 20) the threads run two each, and the panels of
+  /// tiles are no fewer (8 of 32 per 9 rows, 6 per 7).
+  static func balancedBlockRows(_ plan: WinogradPlan, minimumTiles: Int, rowBytes: Int, lean: Bool) -> Int? {
+    guard plan.blocks >= 3, plan.blocks % 2 == 1 else { return nil }
+    let rows = (plan.tilesHigh + plan.blocks) / (plan.blocks + 1)
+    let blocks = (plan.tilesHigh + rows - 1) / rows
+    guard blocks % 2 == 0, rows >= 4, rows * plan.tilesWide >= minimumTiles,
+          !lean || rows * rowBytes <= winogradLeanTransformedBytes else { return nil }
+    return rows
   }
 
   /// Floats of packed weights: the transformed filters, the bias (`[block][channels]`) and one
@@ -298,7 +331,7 @@ extension Convolution {
     let input = winogradInputFunction(context, lanes: plan.transformLanes)
     out.line("let zero = UnsafePointer(weights + \(winogradZeroOffset(context, plan)))")
     out.block(forLoop("rowBlock", plan.blocks)) { out in
-      out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
+      out.line("let firstTileRow = \(plan.firstTileRow)")
       Threading.emitLoop("ic", channels, parallel: splitTransform, &out) { out in
         out.line("Self.\(input)(src + (ic &* \(plan.paddedH * plan.paddedW) &+ firstTileRow &* \(2 * plan.paddedW)), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
       }
@@ -360,7 +393,7 @@ extension Convolution {
         out.line("let transformed = buffer.baseAddress! + \(window)")
         out.line("let productBuffer = transformed + \(plan.transformedCount)")
         out.block("for rowBlock in first..<end") { out in
-          out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
+          out.line("let firstTileRow = \(plan.firstTileRow)")
           out.block(forLoop("c", channels)) { out in
             if plan.copiesWindows {
               out.block(forLoop("r", plan.windowRows)) { out in
@@ -429,8 +462,16 @@ extension Convolution {
         out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
         out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
         out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
+        guard plan.lastOverlap > 0 else {
+          out.block("for r in 0..<valid") { out in
+            out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+          }
+          return
+        }
+        // The last block's first tile rows are the block before's: written once, by it.
+        out.line("let skip = rowBlock == \(plan.blocks - 1) ? \(plan.lastOverlap) : 0")
         out.block("for r in 0..<valid") { out in
-          out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+          out.line("Self.\(outputFunction)(products + (r &* \(blockTiles) &+ skip &* \(plan.tilesWide)), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ (firstTileRow &+ skip) &* 2) &* \(output.width), \(output.width), \(plan.blockRows) &- skip, \(plan.tilesWide), \(lastRowSingle), bias[r])")
         }
       }
     }
