@@ -36,11 +36,7 @@ ab = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ab)
 
 NEAR_NS, FAR_NS = 130, 200
-
-
-def round_trip(latency):
-    out = subprocess.run([latency], capture_output=True, text=True, check=True).stdout
-    return json.loads(out)['round_trip_ns']
+round_trip = ab.bench.core_round_trip  # run.py's probe: ns per round trip, None if it failed
 
 
 def main():
@@ -73,9 +69,10 @@ def main():
             samples[i].append((before, after, json.loads(out.strip().split('\n')[-1])))
 
     def placed(i, kind):
+        known = [(a, b, r) for a, b, r in samples[i] if a is not None and b is not None]
         if kind == 'near':
-            return [r for a, b, r in samples[i] if a <= NEAR_NS and b <= NEAR_NS]
-        return [r for a, b, r in samples[i] if a > FAR_NS and b > FAR_NS]
+            return [r for a, b, r in known if a <= NEAR_NS and b <= NEAR_NS]
+        return [r for a, b, r in known if a > FAR_NS and b > FAR_NS]
 
     def median_ms(rows, step=None):
         values = [r['total_ns'] if step is None else r['steps_ns'][step] for r in rows]

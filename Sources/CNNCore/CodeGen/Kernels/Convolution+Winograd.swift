@@ -260,7 +260,7 @@ extension Convolution {
     guard divided.ownsTileRows, let balanced = balancedBlockRows(divided, minimumTiles: 2 * lanes, rowBytes: rowBytes,
                                                                   lean: context.leanWork) else { return divided }
     let overlapping = plan(balanced)
-    return overlapping.ownsTileRows && overlapping.copiesWindows ? overlapping : divided
+    return overlapping.ownsTileRows ? overlapping : divided
   }
 
   /// Tile rows per block that give two threads an equal number of blocks, where the divisor

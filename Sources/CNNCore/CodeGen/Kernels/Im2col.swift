@@ -156,7 +156,7 @@ extension Convolution {
               out.line("let packedInput = UnsafePointer(packed + (panel &- groupStart) &* \(panelFloats))")
               out.line("let n = panel &* \(width)")
               emitIm2colTile(context, kernel: kernel, direct: direct, staged: staged, k: k, n: n, rows: rows,
-                             full: full, tail: tail, &out)
+                             width: width, full: full, tail: tail, &out)
             }
           }
         }
@@ -184,8 +184,8 @@ extension Convolution {
   /// One block's tile of one panel: stored by the micro-kernel straight into `y` where
   /// `direct` holds, else through `stage` (the last panel, a partial block, an epilogue).
   private static func emitIm2colTile(_ context: KernelContext, kernel: String, direct: String, staged: StagedStore,
-                                     k: Int, n: Int, rows: Int, full: Int, tail: Int, _ out: inout SwiftEmitter) {
-    let width = im2colWidth(context)
+                                     k: Int, n: Int, rows: Int, width: Int, full: Int, tail: Int,
+                                     _ out: inout SwiftEmitter) {
     if direct != "false" {
       out.block(direct == "true" ? "do" : "if \(direct)") { out in
         out.line("Self.\(kernel)(a, packedInput, bias, y + (block &* \(rows * n) &+ n), \(k), \(width), \(n))")
