@@ -367,31 +367,31 @@ public final class AlexNetTorchvision {
   // conv 27x27x64 -> 27x27x192, kernel 5x5 stride 1x1 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 961)
-      plane.update(repeating: 0, count: 62)
-      for row in 0..<27 {
-        let to = plane + (row &+ 2) &* 31
-        to.update(repeating: 0, count: 2)
-        (to + 2).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
-        (to + 29).update(repeating: 0, count: 2)
-      }
-      (plane + 899).update(repeating: 0, count: 62)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(6, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 6
-        let firstChannel = group &* 192 &+ (block % 6) &* 32
-        let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (23296 &+ block &* 51200))
-        let bias = UnsafePointer(weights + (330496 &+ block &* 32))
-        let groupInput = src + (group &* 61504)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (61504 &+ part &* 288), count: 288)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 61792), count: 61792)
+        let copy = buffer.baseAddress!
+        for c in 0..<64 {
+          let plane = copy + (c &* 961)
+          plane.update(repeating: 0, count: 62)
+          for row in 0..<27 {
+            let to = plane + (row &+ 2) &* 31
+            to.update(repeating: 0, count: 2)
+            (to + 2).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+            (to + 29).update(repeating: 0, count: 2)
+          }
+          (plane + 899).update(repeating: 0, count: 62)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 61504
+        for block in first..<end {
+          let group = block / 6
+          let firstChannel = group &* 192 &+ (block % 6) &* 32
+          let valid = block % 6 == 5 ? 32 : 32
+          let packed = UnsafePointer(weights + (23296 &+ block &* 51200))
+          let bias = UnsafePointer(weights + (330496 &+ block &* 32))
+          let groupInput = src + (group &* 61504)
           for oy in 0..<27 {
             let row = groupInput + (oy &* 31)
             for t in 0..<3 {

@@ -3261,31 +3261,31 @@ public final class GoogLeNet {
   // folded: inception4c.branch2.1.bn (bn)
   // in place: relu30 (relu)
   private func inception4c_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(128, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (1927248 &+ block &* 36864))
-        let bias = UnsafePointer(weights + (2222160 &+ block &* 32))
-        let groupInput = src + (group &* 32768)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (32768 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 32992), count: 32992)
+        let copy = buffer.baseAddress!
+        for c in 0..<128 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 32768
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (1927248 &+ block &* 36864))
+          let bias = UnsafePointer(weights + (2222160 &+ block &* 32))
+          let groupInput = src + (group &* 32768)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4199,31 +4199,31 @@ public final class GoogLeNet {
   // folded: inception4e.branch2.1.bn (bn)
   // in place: relu42 (relu)
   private func inception4e_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(160, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(10, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 10
-        let firstChannel = group &* 320 &+ (block % 10) &* 32
-        let valid = block % 10 == 9 ? 32 : 32
-        let packed = UnsafePointer(weights + (3089504 &+ block &* 46080))
-        let bias = UnsafePointer(weights + (3550304 &+ block &* 32))
-        let groupInput = src + (group &* 40960)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (40960 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41184), count: 41184)
+        let copy = buffer.baseAddress!
+        for c in 0..<160 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 40960
+        for block in first..<end {
+          let group = block / 10
+          let firstChannel = group &* 320 &+ (block % 10) &* 32
+          let valid = block % 10 == 9 ? 32 : 32
+          let packed = UnsafePointer(weights + (3089504 &+ block &* 46080))
+          let bias = UnsafePointer(weights + (3550304 &+ block &* 32))
+          let groupInput = src + (group &* 40960)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4687,30 +4687,31 @@ public final class GoogLeNet {
   // folded: inception5a.branch2.1.bn (bn)
   // in place: relu48 (relu)
   private func inception5a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(10, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 10
-        let firstChannel = group &* 320 &+ (block % 10) &* 32
-        let valid = block % 10 == 9 ? 32 : 32
-        let packed = UnsafePointer(weights + (4018784 &+ block &* 46080))
-        let bias = UnsafePointer(weights + (4479584 &+ block &* 32))
-        let groupInput = src + (group &* 12960)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (12960 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 13184), count: 13184)
+        let copy = buffer.baseAddress!
+        for c in 0..<160 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 12960
+        for block in first..<end {
+          let group = block / 10
+          let firstChannel = group &* 320 &+ (block % 10) &* 32
+          let valid = block % 10 == 9 ? 32 : 32
+          let packed = UnsafePointer(weights + (4018784 &+ block &* 46080))
+          let bias = UnsafePointer(weights + (4479584 &+ block &* 32))
+          let groupInput = src + (group &* 12960)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -5038,31 +5039,32 @@ public final class GoogLeNet {
   // folded: inception5b.branch2.1.bn (bn)
   // in place: relu54 (relu)
   private func inception5b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(12, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 12
-        let firstChannel = group &* 384 &+ (block % 12) &* 32
-        let valid = block % 12 == 11 ? 32 : 32
-        let packed = UnsafePointer(weights + (5129984 &+ block &* 55296))
-        let bias = UnsafePointer(weights + (5793536 &+ block &* 32))
-        let next = block == 11 ? packed : packed + 55296
-        let groupInput = src + (group &* 15552)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (15552 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 15776), count: 15776)
+        let copy = buffer.baseAddress!
+        for c in 0..<192 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 15552
+        for block in first..<end {
+          let group = block / 12
+          let firstChannel = group &* 384 &+ (block % 12) &* 32
+          let valid = block % 12 == 11 ? 32 : 32
+          let packed = UnsafePointer(weights + (5129984 &+ block &* 55296))
+          let bias = UnsafePointer(weights + (5793536 &+ block &* 32))
+          let next = block == 11 ? packed : packed + 55296
+          let groupInput = src + (group &* 15552)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -10510,7 +10512,7 @@ public final class GoogLeNet {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 158752 &+ parts &* 14496, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872)
+    parts > 2 ? max(1, 158752 &+ parts &* 14496, 129152 &+ parts &* 37632, 0 &+ parts &* 220000) : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872, 0 &+ parts &* 41184)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

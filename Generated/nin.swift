@@ -829,31 +829,31 @@ public final class NiN {
   // conv 13x13x256 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(12, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 12
-        let firstChannel = group &* 384 &+ (block % 12) &* 32
-        let valid = block % 12 == 11 ? 32 : 32
-        let packed = UnsafePointer(weights + (799808 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (1684544 &+ block &* 32))
-        let groupInput = src + (group &* 57600)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (57600 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 57824), count: 57824)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 57600
+        for block in first..<end {
+          let group = block / 12
+          let firstChannel = group &* 384 &+ (block % 12) &* 32
+          let valid = block % 12 == 11 ? 32 : 32
+          let packed = UnsafePointer(weights + (799808 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (1684544 &+ block &* 32))
+          let groupInput = src + (group &* 57600)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
@@ -1093,31 +1093,32 @@ public final class NiN {
   // conv 6x6x384 -> 6x6x1024, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu10 (relu)
   private func conv4_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
-      let plane = scratch + (c &* 64)
-      plane.update(repeating: 0, count: 8)
-      for row in 0..<6 {
-        let to = plane + (row &+ 1) &* 8
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 6 &+ row) &* 6, count: 6)
-        (to + 7).update(repeating: 0, count: 1)
-      }
-      (plane + 56).update(repeating: 0, count: 8)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(32, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 32
-        let firstChannel = group &* 1024 &+ (block % 32) &* 32
-        let valid = block % 32 == 31 ? 32 : 32
-        let packed = UnsafePointer(weights + (1980608 &+ block &* 110592))
-        let bias = UnsafePointer(weights + (5519552 &+ block &* 32))
-        let next = block == 31 ? packed : packed + 110592
-        let groupInput = src + (group &* 24576)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (24576 &+ part &* 192), count: 192)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 24768), count: 24768)
+        let copy = buffer.baseAddress!
+        for c in 0..<384 {
+          let plane = copy + (c &* 64)
+          plane.update(repeating: 0, count: 8)
+          for row in 0..<6 {
+            let to = plane + (row &+ 1) &* 8
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 6 &+ row) &* 6, count: 6)
+            (to + 7).update(repeating: 0, count: 1)
+          }
+          (plane + 56).update(repeating: 0, count: 8)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 24576
+        for block in first..<end {
+          let group = block / 32
+          let firstChannel = group &* 1024 &+ (block % 32) &* 32
+          let valid = block % 32 == 31 ? 32 : 32
+          let packed = UnsafePointer(weights + (1980608 &+ block &* 110592))
+          let bias = UnsafePointer(weights + (5519552 &+ block &* 32))
+          let next = block == 31 ? packed : packed + 110592
+          let groupInput = src + (group &* 24576)
           for oy in 0..<6 {
             let row = groupInput + (oy &* 8)
             for t in 0..<1 {
@@ -4498,7 +4499,7 @@ public final class NiN {
   /// Floats of `scratch` for `parts` threads: the most any step needs (its own scratch, then
   /// each thread's work buffer).
   private static func scratchCount(parts: Int) -> Int {
-    max(1, 150576 &+ parts &* 17808)
+    max(1, 150576 &+ parts &* 17808, 0 &+ parts &* 57824)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

@@ -3735,31 +3735,31 @@ public final class ResNet101 {
   // folded: layer3.5.bn2 (bn)
   // in place: relu39 (relu)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (10101856 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (10691680 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (10101856 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (10691680 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -3897,31 +3897,31 @@ public final class ResNet101 {
   // folded: layer3.6.bn2 (bn)
   // in place: relu42 (relu)
   private func layer3_6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (11217504 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (11807328 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (11217504 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (11807328 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4059,31 +4059,31 @@ public final class ResNet101 {
   // folded: layer3.7.bn2 (bn)
   // in place: relu45 (relu)
   private func layer3_7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (12333152 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (12922976 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (12333152 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (12922976 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4221,31 +4221,31 @@ public final class ResNet101 {
   // folded: layer3.8.bn2 (bn)
   // in place: relu48 (relu)
   private func layer3_8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (13448800 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (14038624 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (13448800 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (14038624 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4383,31 +4383,31 @@ public final class ResNet101 {
   // folded: layer3.9.bn2 (bn)
   // in place: relu51 (relu)
   private func layer3_9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (14564448 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (15154272 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (14564448 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (15154272 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4545,31 +4545,31 @@ public final class ResNet101 {
   // folded: layer3.10.bn2 (bn)
   // in place: relu54 (relu)
   private func layer3_10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (15680096 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (16269920 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (15680096 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (16269920 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4707,31 +4707,31 @@ public final class ResNet101 {
   // folded: layer3.11.bn2 (bn)
   // in place: relu57 (relu)
   private func layer3_11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (16795744 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (17385568 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (16795744 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (17385568 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -4869,31 +4869,31 @@ public final class ResNet101 {
   // folded: layer3.12.bn2 (bn)
   // in place: relu60 (relu)
   private func layer3_12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (17911392 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (18501216 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (17911392 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (18501216 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5031,31 +5031,31 @@ public final class ResNet101 {
   // folded: layer3.13.bn2 (bn)
   // in place: relu63 (relu)
   private func layer3_13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (19027040 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (19616864 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (19027040 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (19616864 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5193,31 +5193,31 @@ public final class ResNet101 {
   // folded: layer3.14.bn2 (bn)
   // in place: relu66 (relu)
   private func layer3_14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (20142688 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (20732512 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (20142688 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (20732512 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5355,31 +5355,31 @@ public final class ResNet101 {
   // folded: layer3.15.bn2 (bn)
   // in place: relu69 (relu)
   private func layer3_15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (21258336 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (21848160 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (21258336 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (21848160 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5517,31 +5517,31 @@ public final class ResNet101 {
   // folded: layer3.16.bn2 (bn)
   // in place: relu72 (relu)
   private func layer3_16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (22373984 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (22963808 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (22373984 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (22963808 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5679,31 +5679,31 @@ public final class ResNet101 {
   // folded: layer3.17.bn2 (bn)
   // in place: relu75 (relu)
   private func layer3_17_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (23489632 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (24079456 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (23489632 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (24079456 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -5841,31 +5841,31 @@ public final class ResNet101 {
   // folded: layer3.18.bn2 (bn)
   // in place: relu78 (relu)
   private func layer3_18_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (24605280 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (25195104 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (24605280 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (25195104 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -6003,31 +6003,31 @@ public final class ResNet101 {
   // folded: layer3.19.bn2 (bn)
   // in place: relu81 (relu)
   private func layer3_19_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (25720928 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (26310752 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (25720928 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (26310752 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -6165,31 +6165,31 @@ public final class ResNet101 {
   // folded: layer3.20.bn2 (bn)
   // in place: relu84 (relu)
   private func layer3_20_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (26836576 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (27426400 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (26836576 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (27426400 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -6327,31 +6327,31 @@ public final class ResNet101 {
   // folded: layer3.21.bn2 (bn)
   // in place: relu87 (relu)
   private func layer3_21_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (27952224 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (28542048 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (27952224 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (28542048 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -6489,31 +6489,31 @@ public final class ResNet101 {
   // folded: layer3.22.bn2 (bn)
   // in place: relu90 (relu)
   private func layer3_22_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (29067872 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (29657696 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (29067872 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (29657696 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -6813,32 +6813,32 @@ public final class ResNet101 {
   // folded: layer4.1.bn2 (bn)
   // in place: relu96 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (37004640 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (39363936 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (37004640 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (39363936 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -6930,32 +6930,32 @@ public final class ResNet101 {
   // folded: layer4.2.bn2 (bn)
   // in place: relu99 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (41464160 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (43823456 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (41464160 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (43823456 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {

@@ -1220,31 +1220,31 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (1468912 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2058736 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (1468912 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (2058736 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -1363,31 +1363,31 @@ public final class ResNet18 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu12 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2092016 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (2681840 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (2092016 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (2681840 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -1405,31 +1405,31 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2682096 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3271920 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (2682096 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (3271920 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -1507,32 +1507,32 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (4452336 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (6811632 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (4452336 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (6811632 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -1597,32 +1597,32 @@ public final class ResNet18 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu16 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (6943728 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (9303024 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (6943728 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (9303024 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -1640,32 +1640,32 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (9303536 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (11662832 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (9303536 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (11662832 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {

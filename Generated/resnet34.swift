@@ -1846,31 +1846,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (2686160 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3275984 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (2686160 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (3275984 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -1989,31 +1989,31 @@ public final class ResNet34 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu18 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (3309264 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (3899088 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (3309264 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (3899088 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2031,31 +2031,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (3899344 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (4489168 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (3899344 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (4489168 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2090,31 +2090,31 @@ public final class ResNet34 {
   // folded: layer3.2.bn1 (bn)
   // in place: relu20 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (4489424 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (5079248 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (4489424 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (5079248 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2132,31 +2132,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.2.bn2 (bn)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (5079504 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (5669328 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (5079504 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (5669328 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2191,31 +2191,31 @@ public final class ResNet34 {
   // folded: layer3.3.bn1 (bn)
   // in place: relu22 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (5669584 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (6259408 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (5669584 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (6259408 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2233,31 +2233,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.3.bn2 (bn)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6259664 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (6849488 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (6259664 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (6849488 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2292,31 +2292,31 @@ public final class ResNet34 {
   // folded: layer3.4.bn1 (bn)
   // in place: relu24 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6849744 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (7439568 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (6849744 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (7439568 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2334,31 +2334,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.4.bn2 (bn)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (7439824 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8029648 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (7439824 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (8029648 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2393,31 +2393,31 @@ public final class ResNet34 {
   // folded: layer3.5.bn1 (bn)
   // in place: relu26 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8029904 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8619728 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (8029904 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (8619728 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2435,31 +2435,31 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.5.bn2 (bn)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8619984 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (9209808 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (8619984 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (9209808 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2537,32 +2537,32 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (10390224 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (12749520 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (10390224 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (12749520 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -2627,32 +2627,32 @@ public final class ResNet34 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu30 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (12881616 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (15240912 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (12881616 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (15240912 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -2670,32 +2670,32 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (15241424 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (17600720 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (15241424 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (17600720 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -2730,32 +2730,32 @@ public final class ResNet34 {
   // folded: layer4.2.bn1 (bn)
   // in place: relu32 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (17601232 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (19960528 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (17601232 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (19960528 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -2773,32 +2773,32 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.2.bn2 (bn)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (19961040 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (22320336 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (19961040 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (22320336 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {

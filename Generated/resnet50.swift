@@ -2782,31 +2782,31 @@ public final class ResNet50 {
   // folded: layer3.3.bn2 (bn)
   // in place: relu33 (relu)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (6887456 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (7477280 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (6887456 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (7477280 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -2944,31 +2944,31 @@ public final class ResNet50 {
   // folded: layer3.4.bn2 (bn)
   // in place: relu36 (relu)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (8003104 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (8592928 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (8003104 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (8592928 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -3106,31 +3106,31 @@ public final class ResNet50 {
   // folded: layer3.5.bn2 (bn)
   // in place: relu39 (relu)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 256)
-      plane.update(repeating: 0, count: 16)
-      for row in 0..<14 {
-        let to = plane + (row &+ 1) &* 16
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
-        (to + 15).update(repeating: 0, count: 1)
-      }
-      (plane + 240).update(repeating: 0, count: 16)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (9118752 &+ block &* 73728))
-        let bias = UnsafePointer(weights + (9708576 &+ block &* 32))
-        let groupInput = src + (group &* 65536)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (65536 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 65760), count: 65760)
+        let copy = buffer.baseAddress!
+        for c in 0..<256 {
+          let plane = copy + (c &* 256)
+          plane.update(repeating: 0, count: 16)
+          for row in 0..<14 {
+            let to = plane + (row &+ 1) &* 16
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 14 &+ row) &* 14, count: 14)
+            (to + 15).update(repeating: 0, count: 1)
+          }
+          (plane + 240).update(repeating: 0, count: 16)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 65536
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (9118752 &+ block &* 73728))
+          let bias = UnsafePointer(weights + (9708576 &+ block &* 32))
+          let groupInput = src + (group &* 65536)
           for oy in 0..<14 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
@@ -3430,32 +3430,32 @@ public final class ResNet50 {
   // folded: layer4.1.bn2 (bn)
   // in place: relu45 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (17055520 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (19414816 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (17055520 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (19414816 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
@@ -3547,32 +3547,32 @@ public final class ResNet50 {
   // folded: layer4.2.bn2 (bn)
   // in place: relu48 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(512, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
-      for row in 0..<7 {
-        let to = plane + (row &+ 1) &* 9
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
-        (to + 8).update(repeating: 0, count: 1)
-      }
-      (plane + 72).update(repeating: 0, count: 9)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(16, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 16
-        let firstChannel = group &* 512 &+ (block % 16) &* 32
-        let valid = block % 16 == 15 ? 32 : 32
-        let packed = UnsafePointer(weights + (21515040 &+ block &* 147456))
-        let bias = UnsafePointer(weights + (23874336 &+ block &* 32))
-        let next = block == 15 ? packed : packed + 147456
-        let groupInput = src + (group &* 41472)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (41472 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 41696), count: 41696)
+        let copy = buffer.baseAddress!
+        for c in 0..<512 {
+          let plane = copy + (c &* 81)
+          plane.update(repeating: 0, count: 9)
+          for row in 0..<7 {
+            let to = plane + (row &+ 1) &* 9
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 7 &+ row) &* 7, count: 7)
+            (to + 8).update(repeating: 0, count: 1)
+          }
+          (plane + 72).update(repeating: 0, count: 9)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 41472
+        for block in first..<end {
+          let group = block / 16
+          let firstChannel = group &* 512 &+ (block % 16) &* 32
+          let valid = block % 16 == 15 ? 32 : 32
+          let packed = UnsafePointer(weights + (21515040 &+ block &* 147456))
+          let bias = UnsafePointer(weights + (23874336 &+ block &* 32))
+          let next = block == 15 ? packed : packed + 147456
+          let groupInput = src + (group &* 41472)
           for oy in 0..<7 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {

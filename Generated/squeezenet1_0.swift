@@ -1543,31 +1543,31 @@ public final class SqueezeNet1_0 {
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 314928 : self.scratch
-    Self.parallelFor(48, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 841)
-      plane.update(repeating: 0, count: 29)
-      for row in 0..<27 {
-        let to = plane + (row &+ 1) &* 29
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 812).update(repeating: 0, count: 29)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(6, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 6
-        let firstChannel = group &* 192 &+ (block % 6) &* 32
-        let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (392112 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (475056 &+ block &* 32))
-        let groupInput = src + (group &* 40368)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (40368 &+ part &* 288), count: 288)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 40656), count: 40656)
+        let copy = buffer.baseAddress!
+        for c in 0..<48 {
+          let plane = copy + (c &* 841)
+          plane.update(repeating: 0, count: 29)
+          for row in 0..<27 {
+            let to = plane + (row &+ 1) &* 29
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+            (to + 28).update(repeating: 0, count: 1)
+          }
+          (plane + 812).update(repeating: 0, count: 29)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 40368
+        for block in first..<end {
+          let group = block / 6
+          let firstChannel = group &* 192 &+ (block % 6) &* 32
+          let valid = block % 6 == 5 ? 32 : 32
+          let packed = UnsafePointer(weights + (392112 &+ block &* 13824))
+          let bias = UnsafePointer(weights + (475056 &+ block &* 32))
+          let groupInput = src + (group &* 40368)
           for oy in 0..<27 {
             let row = groupInput + (oy &* 29)
             for t in 0..<3 {
@@ -1717,31 +1717,31 @@ public final class SqueezeNet1_0 {
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 419904 : self.scratch
-    Self.parallelFor(64, threads: threads, pool: pool) {
-      c in
-      let plane = scratch + (c &* 841)
-      plane.update(repeating: 0, count: 29)
-      for row in 0..<27 {
-        let to = plane + (row &+ 1) &* 29
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
-        (to + 28).update(repeating: 0, count: 1)
-      }
-      (plane + 812).update(repeating: 0, count: 29)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (516528 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (663984 &+ block &* 32))
-        let groupInput = src + (group &* 53824)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (53824 &+ part &* 288), count: 288)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 54112), count: 54112)
+        let copy = buffer.baseAddress!
+        for c in 0..<64 {
+          let plane = copy + (c &* 841)
+          plane.update(repeating: 0, count: 29)
+          for row in 0..<27 {
+            let to = plane + (row &+ 1) &* 29
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 27 &+ row) &* 27, count: 27)
+            (to + 28).update(repeating: 0, count: 1)
+          }
+          (plane + 812).update(repeating: 0, count: 29)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 53824
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (516528 &+ block &* 18432))
+          let bias = UnsafePointer(weights + (663984 &+ block &* 32))
+          let groupInput = src + (group &* 53824)
           for oy in 0..<27 {
             let row = groupInput + (oy &* 29)
             for t in 0..<3 {
@@ -2037,30 +2037,31 @@ public final class SqueezeNet1_0 {
   // in place: features.12.expand3x3_activation (relu)
   private func features_12_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let scratch = threads <= 2 ? arena + 0 : self.scratch
-    for c in 0..<64 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (713712 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (861168 &+ block &* 32))
-        let groupInput = src + (group &* 14400)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 14624), count: 14624)
+        let copy = buffer.baseAddress!
+        for c in 0..<64 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 14400
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (713712 &+ block &* 18432))
+          let bias = UnsafePointer(weights + (861168 &+ block &* 32))
+          let groupInput = src + (group &* 14400)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {

@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 3928576 bytes: activations 3928576 (peak live 3928576) and the
-// work memory of 11 steps in the gaps they leave.
+// work memory of 13 steps in the gaps they leave.
 
 import Foundation
 
@@ -1470,30 +1470,31 @@ public final class SqueezeNet1_1 {
   // conv 13x13x48 -> 13x13x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<48 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(6, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 6
-        let firstChannel = group &* 192 &+ (block % 6) &* 32
-        let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (203632 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (286576 &+ block &* 32))
-        let groupInput = src + (group &* 10800)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 11024), count: 11024)
+        let copy = buffer.baseAddress!
+        for c in 0..<48 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 10800
+        for block in first..<end {
+          let group = block / 6
+          let firstChannel = group &* 192 &+ (block % 6) &* 32
+          let valid = block % 6 == 5 ? 32 : 32
+          let packed = UnsafePointer(weights + (203632 &+ block &* 13824))
+          let bias = UnsafePointer(weights + (286576 &+ block &* 32))
+          let groupInput = src + (group &* 10800)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
@@ -1647,30 +1648,31 @@ public final class SqueezeNet1_1 {
   // conv 13x13x48 -> 13x13x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<48 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelParts(6, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 6
-        let firstChannel = group &* 192 &+ (block % 6) &* 32
-        let valid = block % 6 == 5 ? 32 : 32
-        let packed = UnsafePointer(weights + (314656 &+ block &* 13824))
-        let bias = UnsafePointer(weights + (397600 &+ block &* 32))
-        let groupInput = src + (group &* 10800)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (10800 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 11024), count: 11024)
+        let copy = buffer.baseAddress!
+        for c in 0..<48 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 10800
+        for block in first..<end {
+          let group = block / 6
+          let firstChannel = group &* 192 &+ (block % 6) &* 32
+          let valid = block % 6 == 5 ? 32 : 32
+          let packed = UnsafePointer(weights + (314656 &+ block &* 13824))
+          let bias = UnsafePointer(weights + (397600 &+ block &* 32))
+          let groupInput = src + (group &* 10800)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
@@ -1824,30 +1826,32 @@ public final class SqueezeNet1_1 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.11.expand3x3_activation (relu)
   private func features_11_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
+    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (439072 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (586528 &+ block &* 32))
-        let groupInput = src + (group &* 14400)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 14624), count: 14624)
+        let copy = buffer.baseAddress!
+        for c in 0..<64 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 14400
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (439072 &+ block &* 18432))
+          let bias = UnsafePointer(weights + (586528 &+ block &* 32))
+          let groupInput = src + (group &* 14400)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
@@ -2001,30 +2005,32 @@ public final class SqueezeNet1_1 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.12.expand3x3_activation (relu)
   private func features_12_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
-      for row in 0..<13 {
-        let to = plane + (row &+ 1) &* 15
-        to.update(repeating: 0, count: 1)
-        (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
-        (to + 14).update(repeating: 0, count: 1)
-      }
-      (plane + 210).update(repeating: 0, count: 15)
-    }
-    let src = UnsafePointer(scratch)
+    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
-      for block in first..<end {
-        let group = block / 8
-        let firstChannel = group &* 256 &+ (block % 8) &* 32
-        let valid = block % 8 == 7 ? 32 : 32
-        let packed = UnsafePointer(weights + (636256 &+ block &* 18432))
-        let bias = UnsafePointer(weights + (783712 &+ block &* 32))
-        let groupInput = src + (group &* 14400)
-        do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (14400 &+ part &* 224), count: 224)
-          let stage = buffer.baseAddress!
+      do {
+        let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 14624), count: 14624)
+        let copy = buffer.baseAddress!
+        for c in 0..<64 {
+          let plane = copy + (c &* 225)
+          plane.update(repeating: 0, count: 15)
+          for row in 0..<13 {
+            let to = plane + (row &+ 1) &* 15
+            to.update(repeating: 0, count: 1)
+            (to + 1).update(from: x0 + (c &* 13 &+ row) &* 13, count: 13)
+            (to + 14).update(repeating: 0, count: 1)
+          }
+          (plane + 210).update(repeating: 0, count: 15)
+        }
+        let src = UnsafePointer(copy)
+        let stage = copy + 14400
+        for block in first..<end {
+          let group = block / 8
+          let firstChannel = group &* 256 &+ (block % 8) &* 32
+          let valid = block % 8 == 7 ? 32 : 32
+          let packed = UnsafePointer(weights + (636256 &+ block &* 18432))
+          let bias = UnsafePointer(weights + (783712 &+ block &* 32))
+          let groupInput = src + (group &* 14400)
           for oy in 0..<13 {
             let row = groupInput + (oy &* 15)
             for t in 0..<1 {
@@ -4740,7 +4746,7 @@ public final class SqueezeNet1_1 {
   /// each thread's work buffer); up to 2 threads, steps with work memory in the
   /// arena need none.
   private static func scratchCount(parts: Int) -> Int {
-    parts > 2 ? max(1, 150576 &+ parts &* 15936, 129152 &+ parts &* 103488) : max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)
+    parts > 2 ? max(1, 150576 &+ parts &* 15936, 129152 &+ parts &* 103488) : max(1, 0 &+ parts &* 11024)
   }
   /// Ints of each thread's `partInts`.
   private static let partIntStride = 16

@@ -294,6 +294,38 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(small.contains("for oy in 0..<13"))
   }
 
+  /// Direct-tile layers split by channel blocks whose padded input is small against their
+  /// arithmetic (`Convolution.directCopiesPerThread`): each part copies the whole padded input
+  /// into its own work buffer and runs its blocks over that copy, with no shared copy and no
+  /// hand-off between the copy and the tiles. `wide` (14² x 64 -> 240: 8 blocks, the last
+  /// half full) does; `narrow` (240 -> 64: 2 blocks, 61,440 padded floats for 27 M MACs) keeps
+  /// the shared copy. Against the interpreter at 1-3 threads, on AVX-512 and on AVX2 (whose
+  /// copy interleaves the channels' rows).
+  func testThreadsCopyASmallPaddedInputEach() throws {
+    let spec = """
+      network PerThreadCopies
+      input 14x14x64
+      wide: conv 240 3x3 p1 | relu
+      narrow: conv 64 3x3 p1 | relu
+      output @wide, @narrow
+      """
+    let source = try checkThreadsAndInterpreter(spec, type: "PerThreadCopies", generatedFor: "znver4")
+    let wide = Self.stepBody("wide", in: source)
+    XCTAssertTrue(wide.contains("Self.parallelParts(8, threads: threads, pool: pool)"), "8 blocks")
+    XCTAssertTrue(wide.contains("let copy = buffer.baseAddress!"), "the copy is the part's own")
+    XCTAssertTrue(wide.contains("for c in 0..<64 {\n          let plane = copy + (c &* 256)"), "all 64 planes")
+    XCTAssertTrue(wide.contains("let stage = copy + 16384"), "the stage follows the copy")
+    XCTAssertFalse(wide.contains("parallelFor("), "no shared copy")
+    let narrow = Self.stepBody("narrow", in: source)
+    XCTAssertTrue(narrow.contains("Self.parallelFor(240, threads: threads, pool: pool)"), "one shared copy, split")
+    XCTAssertTrue(narrow.contains("let plane = scratch + (c &* 256)"))
+    XCTAssertFalse(narrow.contains("let copy ="))
+    let avx2 = try checkThreadsAndInterpreterOnAVX2(spec.replacingOccurrences(of: "conv 240", with: "conv 256"),
+                                                    type: "PerThreadCopies")
+    XCTAssertTrue(Self.stepBody("wide", in: avx2).contains("let plane = copy + ((c / 64) &* 16384 &+ (c % 64) &* 16)"),
+                  "16 blocks of 16 channels, each thread's copy of interleaved rows")
+  }
+
   /// Residual adds fused into the 1x1 convolution before them (`Lowering.fusableResidual`):
   /// relu after (ResNet), nothing after (MobileNetV2), relu6 then a trailing identity, sigmoid
   /// (not a clamp: every tile staged), a 10x10 plane (a panel

@@ -52,7 +52,7 @@ final class MemoryPlanTests: XCTestCase {
   /// the separate `scratch` keeps only what the other steps need (< 0.1 MB). ResNet-18 meets
   /// the target with its buffer, which stays: each thread's part at a fixed address.
   func testWorkMemoryMovesIntoTheArenaWhereTheTargetNeedsIt() throws {
-    for (spec, separate) in [("squeezenet1_1", "max(1, 14400 &+ parts &* 224, 0 &+ parts &* 1024)"),
+    for (spec, separate) in [("squeezenet1_1", "max(1, 0 &+ parts &* 11024)"),
                              ("squeezenet1_0", "max(1, 0 &+ parts &* 1024)"),
                              ("resnet18", nil)] {
       let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/\(spec).cnn").path)
@@ -76,7 +76,7 @@ final class MemoryPlanTests: XCTestCase {
   /// 1.26 MB per thread) wherever they go, and meets it with lean ones (`leanWork`): conv3 in
   /// blocks of 4 tile rows, every Winograd layer's products one channel block at a time, the
   /// larger buffers in the arena (which grows by 11 %), 0.34 MB beside it. The process
-  /// overhead it plans for follows its code (0.68 MB for 9,156 lines of kernels; the flat
+  /// overhead it plans for follows its code (0.68 MB for 9,158 lines of kernels; the flat
   /// 0.5 MB left it 0.44 MB beside the arena and measured at 1.100 of the target's base).
   func testLeanWorkMemoryWhereOnlyItMeetsTheTarget() throws {
     let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/googlenet.cnn").path)
@@ -87,14 +87,14 @@ final class MemoryPlanTests: XCTestCase {
     let source = SwiftGenerator.generate(network, source: compilation.source,
                                          commandLine: "cnnc googlenet.cnn", targetCPU: "znver4")
     XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)"), "conv3's lean blocks")
-    XCTAssertEqual(emitter.kernelLines, 9_156, "its kernels' lines")
-    XCTAssertTrue(source.contains(" : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872)\n"), "scratch up to 2 threads")
+    XCTAssertEqual(emitter.kernelLines, 9_158, "its kernels' lines")
+    XCTAssertTrue(source.contains(" : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872, 0 &+ parts &* 41184)\n"), "scratch up to 2 threads")
     XCTAssertEqual(plan.activationCount, 1_003_520)
     XCTAssertEqual(plan.arenaCount, 1_117_376)
     let layout = WeightLayout(lowered, lanes: 16)
-    let needs = max(53_248 + 2 * 384, 33_280 + 2 * 25_872)
+    let needs = max(53_248 + 2 * 384, 33_280 + 2 * 25_872, 2 * 41_184)
     let overhead = MemoryTarget.processOverheadFloats(kernelLines: emitter.kernelLines)
-    XCTAssertEqual(overhead, 170_496, "0.68 MB (measured: 0.65)")
+    XCTAssertEqual(overhead, 170_528, "0.68 MB (measured: 0.65)")
     let total = layout.count + plan.arenaCount + needs + overhead
     let limit = Double(try XCTUnwrap(MemoryTarget.baseFloats(lowered))) * (1 + MemoryTarget.share)
     XCTAssertLessThanOrEqual(Double(total), limit, "within the target")

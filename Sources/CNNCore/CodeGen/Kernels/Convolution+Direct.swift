@@ -143,6 +143,41 @@ extension Convolution {
     return blocks % 2 == 1 || weights <= context.input.elementCount ?? 0
   }
 
+  /// Whether each thread copies the whole zero-padded input into its own work buffer (and then
+  /// runs its channel blocks over that copy) instead of the threads sharing one copy that each
+  /// wrote half of. Split by channel blocks, every block reads every input channel, and half of
+  /// a shared copy sits in the other core's cache, where the tiles' demand loads (a line per
+  /// channel, a plane apart) fetched it one miss at a time; a thread's own copy reads those
+  /// channels as whole planes, prefetched, and the step has one parallel region instead of two.
+  /// Where the copy is small (at most `perThreadCopyFloats`, beside a block's weights in L2)
+  /// and cheap against the arithmetic (`perThreadCopyWork`). 2 threads, medians of samples
+  /// classed by core placement (`placement_profile.py`, Benchmarks/README.md, stop 29):
+  /// ResNet-101's eighteen 14² x 256 direct conv2 24.89 -> 24.52 ms with the cores on two dies
+  /// (network 86.1 -> 85.4), level where they share an L3; SqueezeNet 1.1 far 6.64 -> 6.46, near
+  /// 3.74 -> 3.72; GoogLeNet far 18.49 -> 18.16, near level; ResNet-50 and NiN level.
+  static func directCopiesPerThread(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    guard g.needsPadding || directInterleavesRows(context), !directSplitsRows(context) else { return false }
+    let tile = channelTile(context)
+    let blocks = g.groups * ((g.outPerGroup + tile - 1) / tile)
+    let padded = directPaddedFloats(context)
+    return Threading.worthSplitting(work: macs(context), iterations: blocks)
+      && padded <= perThreadCopyFloats && macs(context) >= perThreadCopyWork * padded
+  }
+
+  /// Floats of the zero-padded input copy of a direct-tile layer.
+  static func directPaddedFloats(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    return context.input.channels * g.paddedH * g.paddedW
+  }
+
+  /// The largest padded input each thread copies for itself (256 KB: a quarter of Zen 4's L2).
+  static let perThreadCopyFloats = 65_536
+
+  /// Multiply-adds per padded input float below which a per-thread copy is not made: the
+  /// copy then costs each thread more than 3 % of its arithmetic (a copied float ~ 32 MACs).
+  static let perThreadCopyWork = 1_024
+
   /// Whether the input is copied as channel-interleaved rows (`[group][paddedRow][ic][paddedW]`,
   /// `emitPaddedPlanes`) for the tap-major tile loops of a 16-register target
   /// (`emitTapMajorLoops`): each tap's loop walks the input channels, and on C,H,W planes every
@@ -207,8 +242,11 @@ extension Convolution {
     let rowLoop = splitsHalves ? "for oy in (\(rowRange.first))..<(\(rowRange.end))" : forLoop("oy", rows)
     /// Output row `oy + dy`.
     func outputRow(_ dy: Int) -> String { dy == 0 ? "oy" : "(oy &+ \(dy))" }
-    Threading.emitPartLoop(splitsHalves ? "item" : "block", parallel ? items : g.groups * blocks,
-                           parallel: parallel, &out) { out in
+    let stageFloats = max(width, cut.pairsRest ? 2 * rest : 0) * tile
+    let copiesPerThread = directCopiesPerThread(context)
+    /// One channel block's tiles (`block` in scope), staged through `stage` when `staged` (in
+    /// scope), else through a part buffer of its own.
+    func blockBody(staged: Bool, _ out: inout SwiftEmitter) {
       if splitsHalves {
         // Half-major: with two threads each takes one half of the rows through every block.
         out.line("let half = item / \(g.groups * blocks)")
@@ -223,8 +261,7 @@ extension Convolution {
         out.line("let next = block == \(g.groups * blocks - 1) ? packed : packed + \(blockFloats)")
       }
       out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
-      Threading.emitPartBuffer(max(width, cut.pairsRest ? 2 * rest : 0) * tile, context, &out) { out in
-        out.line("let stage = buffer.baseAddress!")
+      func tiles(_ out: inout SwiftEmitter) {
         // Stores `columns` staged pixels (from stage pixel `from` on) to output row `oy + dy`.
         func store(_ columns: Int, from: Int = 0, dy: Int = 0, _ out: inout SwiftEmitter) {
           let clamp = vectorClamp(context)
@@ -297,6 +334,29 @@ extension Convolution {
             restTile(single, rows: 1, &out)
           }
         }
+      }
+      if staged {
+        tiles(&out)
+      } else {
+        Threading.emitPartBuffer(stageFloats, context, &out) { out in
+          out.line("let stage = buffer.baseAddress!")
+          tiles(&out)
+        }
+      }
+    }
+    guard copiesPerThread else {
+      Threading.emitPartLoop(splitsHalves ? "item" : "block", parallel ? items : g.groups * blocks,
+                             parallel: parallel, &out) { out in blockBody(staged: false, &out) }
+      return
+    }
+    // Each part copies the padded input into its own buffer, then runs its blocks over it.
+    let copyFloats = Threading.cacheLines(directPaddedFloats(context))
+    Threading.emitParts(items, parallel: parallel, &out) { out in
+      Threading.emitPartBuffer(copyFloats + stageFloats, context, &out) { out in
+        out.line("let copy = buffer.baseAddress!")
+        emitPaddedCopy(context.input, g, interleaved: directInterleavesRows(context), into: "copy", serial: true, &out)
+        out.line("let stage = copy + \(copyFloats)")
+        out.block("for block in first..<end") { out in blockBody(staged: true, &out) }
       }
     }
   }

@@ -196,7 +196,7 @@ extension Convolution {
       case .conv, .dwconv:
         let g = geometry(context)
         weights += context.output.channels * g.inPerGroup * g.kernelH * g.kernelW
-        scratch = max(scratch, scratchCountWithoutWinograd(context))
+        scratch = max(scratch, plannedScratchWithoutWinograd(context))
         if qualifiesForWinograd(context) {
           candidates.append((context.layerIndex, context.output.height * context.output.width,
                              context.output.channels * g.inPerGroup * 7, winogradMemory(context)))

@@ -77,8 +77,20 @@ enum Convolution {
     case .im2col: return im2colInputCount(context)
     case .directTiles, .rows:
       let copies = g.needsPadding || (chosen == .directTiles && directInterleavesRows(context))
-      return copies ? context.input.channels * g.paddedH * g.paddedW : 0
+      // A copy per thread lives in the part buffers (`directCopiesPerThread`).
+      guard copies, !(chosen == .directTiles && directCopiesPerThread(context)) else { return 0 }
+      return context.input.channels * g.paddedH * g.paddedW
     }
+  }
+
+  /// Floats of scratch the step needs at `Threading.plannedThreads` threads on its kernel
+  /// other than Winograd's, counting the padded copies that each thread makes for itself
+  /// (`directCopiesPerThread`): what the Winograd memory budget weighs.
+  static func plannedScratchWithoutWinograd(_ context: KernelContext) -> Int {
+    guard kernel(context, winograd: false) == .directTiles, directCopiesPerThread(context) else {
+      return scratchCountWithoutWinograd(context)
+    }
+    return Threading.plannedThreads * directPaddedFloats(context)
   }
 
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
@@ -114,8 +126,10 @@ enum Convolution {
       emitIm2colInput(context.input, g, &out)
       emitIm2col(context, g, &out)
     case .directTiles:
-      emitPaddedCopy(context.input, g, splitsRows: directSplitsRows(context),
-                     interleaved: directInterleavesRows(context), &out)
+      if !directCopiesPerThread(context) {
+        emitPaddedCopy(context.input, g, splitsRows: directSplitsRows(context),
+                       interleaved: directInterleavesRows(context), &out)
+      }
       emitDirect(context, g, &out)
     case .rows:
       emitPaddedCopy(context.input, g, &out)
@@ -127,12 +141,14 @@ enum Convolution {
   /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`); `splitsRows`
   /// as in `emitPaddedPlanes`.
   static func emitPaddedCopy(_ input: Shape, _ g: Geometry, splitsRows: Bool = false,
-                             interleaved: Bool = false, _ out: inout SwiftEmitter) {
+                             interleaved: Bool = false, into base: String = "scratch",
+                             serial: Bool = false, _ out: inout SwiftEmitter) {
     guard g.needsPadding || interleaved else {
       out.line("let src = x0")
       return
     }
-    emitPaddedPlanes(input, g, rowLength: g.paddedW, splitsRows: splitsRows, interleaved: interleaved, &out) { out in
+    emitPaddedPlanes(input, g, rowLength: g.paddedW, splitsRows: splitsRows, interleaved: interleaved,
+                     into: base, serial: serial, &out) { out in
       emitPaddedRow(input, padLeft: g.padLeft, paddedW: g.paddedW, &out)
     }
   }
@@ -149,7 +165,8 @@ enum Convolution {
   /// rowLength` floats apart and its first row starts `(c % inPerGroup) * rowLength` into its
   /// group (`directInterleavesRows`).
   static func emitPaddedPlanes(_ input: Shape, _ g: Geometry, rowLength: Int, splitsRows: Bool = false,
-                               interleaved: Bool = false,
+                               interleaved: Bool = false, into base: String = "scratch",
+                               serial: Bool = false,
                                _ out: inout SwiftEmitter, row: (inout SwiftEmitter) -> Void) {
     // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
     // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
@@ -163,7 +180,7 @@ enum Convolution {
     // 30-120 K floats stayed on the calling thread while the other waited: 2 threads,
     // interleaved, SqueezeNet 1.1's 55² expand3x3 layers 0.317 -> 0.303 and 0.295 -> 0.288 ms
     // (network 3.89 -> 3.85), ResNet-50's 14² and 7² conv2 layers 4-6 % faster.
-    let parallel = Threading.worthSplitting(work: 32 * input.channels * plane, iterations: input.channels)
+    let parallel = !serial && Threading.worthSplitting(work: 32 * input.channels * plane, iterations: input.channels)
     // One channel's plane: `rows` (a `for` range over input rows), with its top border when
     // `top` and its bottom border when `bottom` (conditions in the generated code, or nil).
     func channel(rows: String, top: String?, bottom: String?, _ out: inout SwiftEmitter) {
@@ -185,9 +202,9 @@ enum Convolution {
         }
       }
       if interleaved {
-        out.line("let plane = scratch + ((c / \(g.inPerGroup)) &* \(g.inPerGroup * plane) &+ (c % \(g.inPerGroup)) &* \(rowLength))")
+        out.line("let plane = \(base) + ((c / \(g.inPerGroup)) &* \(g.inPerGroup * plane) &+ (c % \(g.inPerGroup)) &* \(rowLength))")
       } else {
-        out.line("let plane = scratch + (c &* \(plane))")
+        out.line("let plane = \(base) + (c &* \(plane))")
       }
       zeroRows(0, g.padTop, top)
       out.block("for row in \(rows)") { out in
@@ -208,7 +225,7 @@ enum Convolution {
         channel(rows: "0..<\(input.height)", top: nil, bottom: nil, &out)
       }
     }
-    out.line("let src = UnsafePointer(scratch)")
+    out.line("let src = UnsafePointer(\(base))")
   }
 
   /// Writes input row `row` of channel `c` (both in scope) into the padded row at `to`, inside
