@@ -2682,10 +2682,11 @@ public final class MobileNetV1 {
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                even[12] = src[24]
-                odd[12] = src[25]
-                even[13] = src[26]
-                odd[13] = src[27]
+                do {
+                  let v = UnsafeRawPointer(src + (20)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (10)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2725,8 +2726,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -2812,8 +2815,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2853,8 +2858,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -2940,8 +2947,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -2981,8 +2990,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3068,8 +3079,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3109,8 +3122,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3196,8 +3211,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3237,8 +3254,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3324,8 +3343,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3365,8 +3386,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3451,12 +3474,11 @@ public final class MobileNetV1 {
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                even[4] = src[8]
-                odd[4] = src[9]
-                even[5] = src[10]
-                odd[5] = src[11]
-                even[6] = src[12]
-                odd[6] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (6)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (3)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (3)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 4
@@ -3492,9 +3514,10 @@ public final class MobileNetV1 {
                   let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[4] = src[4]
-                even[5] = src[5]
-                even[6] = src[6]
+                do {
+                  let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3578,9 +3601,10 @@ public final class MobileNetV1 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
                 copied = max(copied, need)
                 let first = strip &* 4
@@ -3616,9 +3640,10 @@ public final class MobileNetV1 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
               }
             }

@@ -3609,10 +3609,11 @@ public final class MobileNetV2 {
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                even[12] = src[24]
-                odd[12] = src[25]
-                even[13] = src[26]
-                odd[13] = src[27]
+                do {
+                  let v = UnsafeRawPointer(src + (20)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (10)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3653,8 +3654,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -3832,8 +3835,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -3874,8 +3879,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -4054,8 +4061,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4096,8 +4105,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -4276,8 +4287,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4318,8 +4331,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -4497,8 +4512,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4539,8 +4556,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -4739,8 +4758,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -4781,8 +4802,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -4982,8 +5005,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 14
@@ -5024,8 +5049,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[12] = src[12]
-                even[13] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (10)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (10)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -5223,12 +5250,11 @@ public final class MobileNetV2 {
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 }
-                even[4] = src[8]
-                odd[4] = src[9]
-                even[5] = src[10]
-                odd[5] = src[11]
-                even[6] = src[12]
-                odd[6] = src[13]
+                do {
+                  let v = UnsafeRawPointer(src + (6)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (3)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (3)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
               copied = max(copied, need)
               let first = strip &* 4
@@ -5265,9 +5291,10 @@ public final class MobileNetV2 {
                   let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                   UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                 }
-                even[4] = src[4]
-                even[5] = src[5]
-                even[6] = src[6]
+                do {
+                  let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
             }
           }
@@ -5388,9 +5415,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
                 copied = max(copied, need)
                 let first = strip &* 4
@@ -5427,9 +5455,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
               }
             }
@@ -5654,9 +5683,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
                 copied = max(copied, need)
                 let first = strip &* 4
@@ -5693,9 +5723,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
               }
             }
@@ -5919,9 +5950,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
                 copied = max(copied, need)
                 let first = strip &* 4
@@ -5958,9 +5990,10 @@ public final class MobileNetV2 {
                     let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
                   }
-                  even[4] = src[4]
-                  even[5] = src[5]
-                  even[6] = src[6]
+                  do {
+                    let v = UnsafeRawPointer(src + (3)).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(even + (3)).storeBytes(of: v, as: SIMD4<Float>.self)
+                  }
                 }
               }
             }

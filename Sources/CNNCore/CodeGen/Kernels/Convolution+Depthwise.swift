@@ -180,7 +180,8 @@ extension Convolution {
 
   /// `even[j] = src[j]` for a row of `width` or, with `pairs`, `even[j] = src[2j]`,
   /// `odd[j] = src[2j + 1]`: vectors, then halving vectors for the remainder down to 4 floats
-  /// stored, then scalars (no read or write outside the row, no call). No SIMD2 pieces: a
+  /// stored, then a last such piece overlapping the one before (or scalars where the row is
+  /// too short or, for pairs, odd): no read or write outside the row, no call. No SIMD2 pieces: a
   /// 2-float copy into a strip that the kernel then read as 8-float vectors crashed swiftc
   /// 6.3.1 for AVX2 targets (LLVM: "Instruction does not dominate all uses", a 2x2 plane).
   static func emitRowCopy(width: Int, lanes: Int, pairs: Bool, permute: Bool = false,
@@ -222,6 +223,15 @@ extension Convolution {
         done += size
       }
       size /= 2
+    }
+    // The last few floats: one more piece of the smallest size, ending at the row's end and
+    // overlapping floats already copied (it rewrites them with the same values), where the
+    // row holds one and, for pairs, it starts on an even column; else scalars.
+    let last = 4 * step
+    let overlapStart = width - last
+    if done < width && overlapStart >= 0 && overlapStart % step == 0 {
+      out.block("do") { out in piece(last, from: "\(overlapStart)", to: "\(overlapStart / step)", &out) }
+      done = width
     }
     while done < width {
       let target = pairs && done % 2 == 1 ? "odd" : "even"
