@@ -3542,17 +3542,17 @@ public final class MobileNetV1 {
         let bias = UnsafePointer(weights + (2135168 &+ block &* 16))
         let groupInput = src + (group &* 25088)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel12(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel13(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel15(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -3757,17 +3757,17 @@ public final class MobileNetV1 {
         let bias = UnsafePointer(weights + (3195008 &+ block &* 16))
         let groupInput = src + (group &* 50176)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel12(row + (ox &* 1), 1024, 49, packed, bias, stage)
               Self.__kernel14(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel13(row + (ox &* 1), 1024, 49, packed, bias, stage)
               Self.__kernel15(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -4989,7 +4989,7 @@ public final class MobileNetV1 {
     }
   }
 
-  /// Direct convolution tile: 16 channels x 17 columns; direct k1x1 s1 d1x1 row7 tile16x17 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 25 columns; direct k1x1 s1 d1x1 row7 tile16x25 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
@@ -5011,6 +5011,14 @@ public final class MobileNetV1 {
     var a0_14 = b0
     var a0_15 = b0
     var a0_16 = b0
+    var a0_17 = b0
+    var a0_18 = b0
+    var a0_19 = b0
+    var a0_20 = b0
+    var a0_21 = b0
+    var a0_22 = b0
+    var a0_23 = b0
+    var a0_24 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
@@ -5050,6 +5058,22 @@ public final class MobileNetV1 {
         a0_15 = Self.__kernel1(a0_15, w0, x15)
         let x16 = xi[16]
         a0_16 = Self.__kernel1(a0_16, w0, x16)
+        let x17 = xi[17]
+        a0_17 = Self.__kernel1(a0_17, w0, x17)
+        let x18 = xi[18]
+        a0_18 = Self.__kernel1(a0_18, w0, x18)
+        let x19 = xi[19]
+        a0_19 = Self.__kernel1(a0_19, w0, x19)
+        let x20 = xi[20]
+        a0_20 = Self.__kernel1(a0_20, w0, x20)
+        let x21 = xi[21]
+        a0_21 = Self.__kernel1(a0_21, w0, x21)
+        let x22 = xi[22]
+        a0_22 = Self.__kernel1(a0_22, w0, x22)
+        let x23 = xi[23]
+        a0_23 = Self.__kernel1(a0_23, w0, x23)
+        let x24 = xi[24]
+        a0_24 = Self.__kernel1(a0_24, w0, x24)
       }
       xi += plane
       wi += 16
@@ -5071,9 +5095,17 @@ public final class MobileNetV1 {
     UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a0_17, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_18, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a0_19, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_20, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a0_21, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_22, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a0_23, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 384).storeBytes(of: a0_24, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 16 channels x 15 columns; direct k1x1 s1 d1x1 row7 tile16x15 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 24 columns; direct k1x1 s1 d1x1 row7 tile16x24 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
@@ -5093,6 +5125,15 @@ public final class MobileNetV1 {
     var a0_12 = b0
     var a0_13 = b0
     var a0_14 = b0
+    var a0_15 = b0
+    var a0_16 = b0
+    var a0_17 = b0
+    var a0_18 = b0
+    var a0_19 = b0
+    var a0_20 = b0
+    var a0_21 = b0
+    var a0_22 = b0
+    var a0_23 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
@@ -5128,6 +5169,24 @@ public final class MobileNetV1 {
         a0_13 = Self.__kernel1(a0_13, w0, x13)
         let x14 = xi[14]
         a0_14 = Self.__kernel1(a0_14, w0, x14)
+        let x15 = xi[15]
+        a0_15 = Self.__kernel1(a0_15, w0, x15)
+        let x16 = xi[16]
+        a0_16 = Self.__kernel1(a0_16, w0, x16)
+        let x17 = xi[17]
+        a0_17 = Self.__kernel1(a0_17, w0, x17)
+        let x18 = xi[18]
+        a0_18 = Self.__kernel1(a0_18, w0, x18)
+        let x19 = xi[19]
+        a0_19 = Self.__kernel1(a0_19, w0, x19)
+        let x20 = xi[20]
+        a0_20 = Self.__kernel1(a0_20, w0, x20)
+        let x21 = xi[21]
+        a0_21 = Self.__kernel1(a0_21, w0, x21)
+        let x22 = xi[22]
+        a0_22 = Self.__kernel1(a0_22, w0, x22)
+        let x23 = xi[23]
+        a0_23 = Self.__kernel1(a0_23, w0, x23)
       }
       xi += plane
       wi += 16
@@ -5147,10 +5206,19 @@ public final class MobileNetV1 {
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a0_17, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_18, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a0_19, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_20, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a0_21, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_22, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a0_23, as: SIMD16<Float>.self)
   }
 
-  /// Transposed store: direct store tile16x17 relu lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 17 floats.
+  /// Transposed store: direct store tile16x25 relu lanes16. `stage`: `[25][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 25 floats.
   @inline(never) private static func __kernel14(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
@@ -5279,13 +5347,283 @@ public final class MobileNetV1 {
     }
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r1 = zero
-      var r2 = zero
-      var r3 = zero
-      var r4 = zero
-      var r5 = zero
-      var r6 = zero
-      var r7 = zero
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1536, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel9(r0, r1)
+        let (e1, o1) = Self.__kernel9(r2, r3)
+        let (e2, o2) = Self.__kernel9(r4, r5)
+        let (e3, o3) = Self.__kernel9(r6, r7)
+        let (e4, o4) = Self.__kernel9(r8, r9)
+        let (e5, o5) = Self.__kernel9(r10, r11)
+        let (e6, o6) = Self.__kernel9(r12, r13)
+        let (e7, o7) = Self.__kernel9(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile16x24 relu lanes16. `stage`: `[24][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 24 floats.
+  @inline(never) private static func __kernel15(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel9(r0, r1)
+        let (e1, o1) = Self.__kernel9(r2, r3)
+        let (e2, o2) = Self.__kernel9(r4, r5)
+        let (e3, o3) = Self.__kernel9(r6, r7)
+        let (e4, o4) = Self.__kernel9(r8, r9)
+        let (e5, o5) = Self.__kernel9(r10, r11)
+        let (e6, o6) = Self.__kernel9(r12, r13)
+        let (e7, o7) = Self.__kernel9(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
       var r8 = zero
       var r9 = zero
       var r10 = zero
@@ -5323,260 +5661,82 @@ public final class MobileNetV1 {
       if 0 < valid {
         r0 = r0.replacing(with: zero, where: r0 .< zero)
         let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
-        (o + 0).storeBytes(of: r0[0], as: Float.self)
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
       }
       if 1 < valid {
         r1 = r1.replacing(with: zero, where: r1 .< zero)
         let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
-        (o + 0).storeBytes(of: r1[0], as: Float.self)
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
       }
       if 2 < valid {
         r2 = r2.replacing(with: zero, where: r2 .< zero)
         let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
-        (o + 0).storeBytes(of: r2[0], as: Float.self)
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
       }
       if 3 < valid {
         r3 = r3.replacing(with: zero, where: r3 .< zero)
         let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
-        (o + 0).storeBytes(of: r3[0], as: Float.self)
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
       }
       if 4 < valid {
         r4 = r4.replacing(with: zero, where: r4 .< zero)
         let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
-        (o + 0).storeBytes(of: r4[0], as: Float.self)
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
       }
       if 5 < valid {
         r5 = r5.replacing(with: zero, where: r5 .< zero)
         let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
-        (o + 0).storeBytes(of: r5[0], as: Float.self)
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
       }
       if 6 < valid {
         r6 = r6.replacing(with: zero, where: r6 .< zero)
         let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
-        (o + 0).storeBytes(of: r6[0], as: Float.self)
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
       }
       if 7 < valid {
         r7 = r7.replacing(with: zero, where: r7 .< zero)
         let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
-        (o + 0).storeBytes(of: r7[0], as: Float.self)
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
       }
       if 8 < valid {
         r8 = r8.replacing(with: zero, where: r8 .< zero)
         let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
-        (o + 0).storeBytes(of: r8[0], as: Float.self)
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
       }
       if 9 < valid {
         r9 = r9.replacing(with: zero, where: r9 .< zero)
         let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
-        (o + 0).storeBytes(of: r9[0], as: Float.self)
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
       }
       if 10 < valid {
         r10 = r10.replacing(with: zero, where: r10 .< zero)
         let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
-        (o + 0).storeBytes(of: r10[0], as: Float.self)
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
       }
       if 11 < valid {
         r11 = r11.replacing(with: zero, where: r11 .< zero)
         let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
-        (o + 0).storeBytes(of: r11[0], as: Float.self)
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
       }
       if 12 < valid {
         r12 = r12.replacing(with: zero, where: r12 .< zero)
         let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
-        (o + 0).storeBytes(of: r12[0], as: Float.self)
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
       }
       if 13 < valid {
         r13 = r13.replacing(with: zero, where: r13 .< zero)
         let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
-        (o + 0).storeBytes(of: r13[0], as: Float.self)
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
       }
       if 14 < valid {
         r14 = r14.replacing(with: zero, where: r14 .< zero)
         let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
-        (o + 0).storeBytes(of: r14[0], as: Float.self)
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
       }
       if 15 < valid {
         r15 = r15.replacing(with: zero, where: r15 .< zero)
         let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
-        (o + 0).storeBytes(of: r15[0], as: Float.self)
-      }
-    }
-  }
-
-  /// Transposed store: direct store tile16x15 relu lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 15 floats.
-  @inline(never) private static func __kernel15(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel9(r0, r1)
-        let (e1, o1) = Self.__kernel9(r2, r3)
-        let (e2, o2) = Self.__kernel9(r4, r5)
-        let (e3, o3) = Self.__kernel9(r6, r7)
-        let (e4, o4) = Self.__kernel9(r8, r9)
-        let (e5, o5) = Self.__kernel9(r10, r11)
-        let (e6, o6) = Self.__kernel9(r12, r13)
-        let (e7, o7) = Self.__kernel9(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r0[14], as: Float.self)
-      }
-      if 1 < valid {
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r1[14], as: Float.self)
-      }
-      if 2 < valid {
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r2[14], as: Float.self)
-      }
-      if 3 < valid {
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r3[14], as: Float.self)
-      }
-      if 4 < valid {
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r4[14], as: Float.self)
-      }
-      if 5 < valid {
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r5[14], as: Float.self)
-      }
-      if 6 < valid {
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r6[14], as: Float.self)
-      }
-      if 7 < valid {
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r7[14], as: Float.self)
-      }
-      if 8 < valid {
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r8[14], as: Float.self)
-      }
-      if 9 < valid {
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r9[14], as: Float.self)
-      }
-      if 10 < valid {
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r10[14], as: Float.self)
-      }
-      if 11 < valid {
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r11[14], as: Float.self)
-      }
-      if 12 < valid {
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r12[14], as: Float.self)
-      }
-      if 13 < valid {
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r13[14], as: Float.self)
-      }
-      if 14 < valid {
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r14[14], as: Float.self)
-      }
-      if 15 < valid {
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }

@@ -3322,17 +3322,17 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (13905184 &+ block &* 16))
         let groupInput = src + (group &* 25088)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel37(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel38(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -3405,17 +3405,17 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (17055008 &+ block &* 16))
         let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel35(row + (ox &* 1), 2048, 49, packed, bias, stage)
               Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel36(row + (ox &* 1), 2048, 49, packed, bias, stage)
               Self.__kernel41(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -3486,17 +3486,17 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (20463904 &+ block &* 16))
         let groupInput = src + (group &* 25088)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel43(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel44(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
@@ -3522,17 +3522,17 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (21514528 &+ block &* 16))
         let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel35(row + (ox &* 1), 2048, 49, packed, bias, stage)
               Self.__kernel40(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel36(row + (ox &* 1), 2048, 49, packed, bias, stage)
               Self.__kernel41(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
@@ -3603,17 +3603,17 @@ public final class ResNet50 {
         let bias = UnsafePointer(weights + (24923424 &+ block &* 16))
         let groupInput = src + (group &* 25088)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 272), count: 272)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 400), count: 400)
           let stage = buffer.baseAddress!
           for oy in 0..<1 {
             let row = groupInput + (oy &* 7)
-            for t in 0..<2 {
-              let ox = t &* 17
+            for t in 0..<1 {
+              let ox = t &* 25
               Self.__kernel35(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel43(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
             do {
-              let ox = 34
+              let ox = 25
               Self.__kernel36(row + (ox &* 1), 512, 49, packed, bias, stage)
               Self.__kernel44(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
@@ -9118,7 +9118,7 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// Direct convolution tile: 16 channels x 17 columns; direct k1x1 s1 d1x1 row7 tile16x17 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 25 columns; direct k1x1 s1 d1x1 row7 tile16x25 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel35(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
@@ -9140,6 +9140,14 @@ public final class ResNet50 {
     var a0_14 = b0
     var a0_15 = b0
     var a0_16 = b0
+    var a0_17 = b0
+    var a0_18 = b0
+    var a0_19 = b0
+    var a0_20 = b0
+    var a0_21 = b0
+    var a0_22 = b0
+    var a0_23 = b0
+    var a0_24 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
@@ -9179,6 +9187,22 @@ public final class ResNet50 {
         a0_15 = Self.__kernel1(a0_15, w0, x15)
         let x16 = xi[16]
         a0_16 = Self.__kernel1(a0_16, w0, x16)
+        let x17 = xi[17]
+        a0_17 = Self.__kernel1(a0_17, w0, x17)
+        let x18 = xi[18]
+        a0_18 = Self.__kernel1(a0_18, w0, x18)
+        let x19 = xi[19]
+        a0_19 = Self.__kernel1(a0_19, w0, x19)
+        let x20 = xi[20]
+        a0_20 = Self.__kernel1(a0_20, w0, x20)
+        let x21 = xi[21]
+        a0_21 = Self.__kernel1(a0_21, w0, x21)
+        let x22 = xi[22]
+        a0_22 = Self.__kernel1(a0_22, w0, x22)
+        let x23 = xi[23]
+        a0_23 = Self.__kernel1(a0_23, w0, x23)
+        let x24 = xi[24]
+        a0_24 = Self.__kernel1(a0_24, w0, x24)
       }
       xi += plane
       wi += 16
@@ -9200,9 +9224,17 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a0_17, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_18, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a0_19, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_20, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a0_21, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_22, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a0_23, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 384).storeBytes(of: a0_24, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 16 channels x 15 columns; direct k1x1 s1 d1x1 row7 tile16x15 lanes16 fmatrue.
+  /// Direct convolution tile: 16 channels x 24 columns; direct k1x1 s1 d1x1 row7 tile16x24 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
   @inline(never) private static func __kernel36(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
@@ -9222,6 +9254,15 @@ public final class ResNet50 {
     var a0_12 = b0
     var a0_13 = b0
     var a0_14 = b0
+    var a0_15 = b0
+    var a0_16 = b0
+    var a0_17 = b0
+    var a0_18 = b0
+    var a0_19 = b0
+    var a0_20 = b0
+    var a0_21 = b0
+    var a0_22 = b0
+    var a0_23 = b0
     var xi = x
     var wi = w
     for _ in 0..<channels {
@@ -9257,6 +9298,24 @@ public final class ResNet50 {
         a0_13 = Self.__kernel1(a0_13, w0, x13)
         let x14 = xi[14]
         a0_14 = Self.__kernel1(a0_14, w0, x14)
+        let x15 = xi[15]
+        a0_15 = Self.__kernel1(a0_15, w0, x15)
+        let x16 = xi[16]
+        a0_16 = Self.__kernel1(a0_16, w0, x16)
+        let x17 = xi[17]
+        a0_17 = Self.__kernel1(a0_17, w0, x17)
+        let x18 = xi[18]
+        a0_18 = Self.__kernel1(a0_18, w0, x18)
+        let x19 = xi[19]
+        a0_19 = Self.__kernel1(a0_19, w0, x19)
+        let x20 = xi[20]
+        a0_20 = Self.__kernel1(a0_20, w0, x20)
+        let x21 = xi[21]
+        a0_21 = Self.__kernel1(a0_21, w0, x21)
+        let x22 = xi[22]
+        a0_22 = Self.__kernel1(a0_22, w0, x22)
+        let x23 = xi[23]
+        a0_23 = Self.__kernel1(a0_23, w0, x23)
       }
       xi += plane
       wi += 16
@@ -9276,10 +9335,19 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a0_17, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_18, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a0_19, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_20, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a0_21, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_22, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a0_23, as: SIMD16<Float>.self)
   }
 
-  /// Transposed store: direct store tile16x17 none lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 17 floats.
+  /// Transposed store: direct store tile16x25 none lanes16. `stage`: `[25][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 25 floats.
   @inline(never) private static func __kernel37(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
@@ -9392,13 +9460,251 @@ public final class ResNet50 {
     }
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r1 = zero
-      var r2 = zero
-      var r3 = zero
-      var r4 = zero
-      var r5 = zero
-      var r6 = zero
-      var r7 = zero
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1536, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile16x24 none lanes16. `stage`: `[24][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 24 floats.
+  @inline(never) private static func __kernel38(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
       var r8 = zero
       var r9 = zero
       var r10 = zero
@@ -9435,229 +9741,67 @@ public final class ResNet50 {
       }
       if 0 < valid {
         let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
-        (o + 0).storeBytes(of: r0[0], as: Float.self)
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
       }
       if 1 < valid {
         let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
-        (o + 0).storeBytes(of: r1[0], as: Float.self)
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
       }
       if 2 < valid {
         let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
-        (o + 0).storeBytes(of: r2[0], as: Float.self)
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
       }
       if 3 < valid {
         let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
-        (o + 0).storeBytes(of: r3[0], as: Float.self)
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
       }
       if 4 < valid {
         let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
-        (o + 0).storeBytes(of: r4[0], as: Float.self)
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
       }
       if 5 < valid {
         let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
-        (o + 0).storeBytes(of: r5[0], as: Float.self)
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
       }
       if 6 < valid {
         let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
-        (o + 0).storeBytes(of: r6[0], as: Float.self)
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
       }
       if 7 < valid {
         let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
-        (o + 0).storeBytes(of: r7[0], as: Float.self)
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
       }
       if 8 < valid {
         let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
-        (o + 0).storeBytes(of: r8[0], as: Float.self)
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
       }
       if 9 < valid {
         let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
-        (o + 0).storeBytes(of: r9[0], as: Float.self)
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
       }
       if 10 < valid {
         let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
-        (o + 0).storeBytes(of: r10[0], as: Float.self)
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
       }
       if 11 < valid {
         let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
-        (o + 0).storeBytes(of: r11[0], as: Float.self)
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
       }
       if 12 < valid {
         let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
-        (o + 0).storeBytes(of: r12[0], as: Float.self)
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
       }
       if 13 < valid {
         let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
-        (o + 0).storeBytes(of: r13[0], as: Float.self)
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
       }
       if 14 < valid {
         let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
-        (o + 0).storeBytes(of: r14[0], as: Float.self)
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
       }
       if 15 < valid {
         let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
-        (o + 0).storeBytes(of: r15[0], as: Float.self)
-      }
-    }
-  }
-
-  /// Transposed store: direct store tile16x15 none lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 15 floats.
-  @inline(never) private static func __kernel38(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel10(r0, r1)
-        let (e1, o1) = Self.__kernel10(r2, r3)
-        let (e2, o2) = Self.__kernel10(r4, r5)
-        let (e3, o3) = Self.__kernel10(r6, r7)
-        let (e4, o4) = Self.__kernel10(r8, r9)
-        let (e5, o5) = Self.__kernel10(r10, r11)
-        let (e6, o6) = Self.__kernel10(r12, r13)
-        let (e7, o7) = Self.__kernel10(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r0[14], as: Float.self)
-      }
-      if 1 < valid {
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r1[14], as: Float.self)
-      }
-      if 2 < valid {
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r2[14], as: Float.self)
-      }
-      if 3 < valid {
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r3[14], as: Float.self)
-      }
-      if 4 < valid {
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r4[14], as: Float.self)
-      }
-      if 5 < valid {
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r5[14], as: Float.self)
-      }
-      if 6 < valid {
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r6[14], as: Float.self)
-      }
-      if 7 < valid {
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r7[14], as: Float.self)
-      }
-      if 8 < valid {
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r8[14], as: Float.self)
-      }
-      if 9 < valid {
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r9[14], as: Float.self)
-      }
-      if 10 < valid {
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r10[14], as: Float.self)
-      }
-      if 11 < valid {
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r11[14], as: Float.self)
-      }
-      if 12 < valid {
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r12[14], as: Float.self)
-      }
-      if 13 < valid {
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r13[14], as: Float.self)
-      }
-      if 14 < valid {
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r14[14], as: Float.self)
-      }
-      if 15 < valid {
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }
@@ -9729,8 +9873,8 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Transposed store: direct store tile16x17 relu lanes16. `stage`: `[17][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 17 floats.
+  /// Transposed store: direct store tile16x25 relu lanes16. `stage`: `[25][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 25 floats.
   @inline(never) private static func __kernel40(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
@@ -9859,13 +10003,283 @@ public final class ResNet50 {
     }
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r1 = zero
-      var r2 = zero
-      var r3 = zero
-      var r4 = zero
-      var r5 = zero
-      var r6 = zero
-      var r7 = zero
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1536, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile16x24 relu lanes16. `stage`: `[24][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 24 floats.
+  @inline(never) private static func __kernel41(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
       var r8 = zero
       var r9 = zero
       var r10 = zero
@@ -9903,260 +10317,82 @@ public final class ResNet50 {
       if 0 < valid {
         r0 = r0.replacing(with: zero, where: r0 .< zero)
         let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
-        (o + 0).storeBytes(of: r0[0], as: Float.self)
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
       }
       if 1 < valid {
         r1 = r1.replacing(with: zero, where: r1 .< zero)
         let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
-        (o + 0).storeBytes(of: r1[0], as: Float.self)
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
       }
       if 2 < valid {
         r2 = r2.replacing(with: zero, where: r2 .< zero)
         let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
-        (o + 0).storeBytes(of: r2[0], as: Float.self)
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
       }
       if 3 < valid {
         r3 = r3.replacing(with: zero, where: r3 .< zero)
         let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
-        (o + 0).storeBytes(of: r3[0], as: Float.self)
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
       }
       if 4 < valid {
         r4 = r4.replacing(with: zero, where: r4 .< zero)
         let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
-        (o + 0).storeBytes(of: r4[0], as: Float.self)
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
       }
       if 5 < valid {
         r5 = r5.replacing(with: zero, where: r5 .< zero)
         let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
-        (o + 0).storeBytes(of: r5[0], as: Float.self)
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
       }
       if 6 < valid {
         r6 = r6.replacing(with: zero, where: r6 .< zero)
         let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
-        (o + 0).storeBytes(of: r6[0], as: Float.self)
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
       }
       if 7 < valid {
         r7 = r7.replacing(with: zero, where: r7 .< zero)
         let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
-        (o + 0).storeBytes(of: r7[0], as: Float.self)
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
       }
       if 8 < valid {
         r8 = r8.replacing(with: zero, where: r8 .< zero)
         let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
-        (o + 0).storeBytes(of: r8[0], as: Float.self)
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
       }
       if 9 < valid {
         r9 = r9.replacing(with: zero, where: r9 .< zero)
         let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
-        (o + 0).storeBytes(of: r9[0], as: Float.self)
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
       }
       if 10 < valid {
         r10 = r10.replacing(with: zero, where: r10 .< zero)
         let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
-        (o + 0).storeBytes(of: r10[0], as: Float.self)
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
       }
       if 11 < valid {
         r11 = r11.replacing(with: zero, where: r11 .< zero)
         let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
-        (o + 0).storeBytes(of: r11[0], as: Float.self)
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
       }
       if 12 < valid {
         r12 = r12.replacing(with: zero, where: r12 .< zero)
         let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
-        (o + 0).storeBytes(of: r12[0], as: Float.self)
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
       }
       if 13 < valid {
         r13 = r13.replacing(with: zero, where: r13 .< zero)
         let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
-        (o + 0).storeBytes(of: r13[0], as: Float.self)
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
       }
       if 14 < valid {
         r14 = r14.replacing(with: zero, where: r14 .< zero)
         let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
-        (o + 0).storeBytes(of: r14[0], as: Float.self)
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
       }
       if 15 < valid {
         r15 = r15.replacing(with: zero, where: r15 .< zero)
         let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
-        (o + 0).storeBytes(of: r15[0], as: Float.self)
-      }
-    }
-  }
-
-  /// Transposed store: direct store tile16x15 relu lanes16. `stage`: `[15][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 15 floats.
-  @inline(never) private static func __kernel41(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel10(r0, r1)
-        let (e1, o1) = Self.__kernel10(r2, r3)
-        let (e2, o2) = Self.__kernel10(r4, r5)
-        let (e3, o3) = Self.__kernel10(r6, r7)
-        let (e4, o4) = Self.__kernel10(r8, r9)
-        let (e5, o5) = Self.__kernel10(r10, r11)
-        let (e6, o6) = Self.__kernel10(r12, r13)
-        let (e7, o7) = Self.__kernel10(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r0[14], as: Float.self)
-      }
-      if 1 < valid {
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r1[14], as: Float.self)
-      }
-      if 2 < valid {
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r2[14], as: Float.self)
-      }
-      if 3 < valid {
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r3[14], as: Float.self)
-      }
-      if 4 < valid {
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r4[14], as: Float.self)
-      }
-      if 5 < valid {
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r5[14], as: Float.self)
-      }
-      if 6 < valid {
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r6[14], as: Float.self)
-      }
-      if 7 < valid {
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r7[14], as: Float.self)
-      }
-      if 8 < valid {
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r8[14], as: Float.self)
-      }
-      if 9 < valid {
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r9[14], as: Float.self)
-      }
-      if 10 < valid {
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r10[14], as: Float.self)
-      }
-      if 11 < valid {
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r11[14], as: Float.self)
-      }
-      if 12 < valid {
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r12[14], as: Float.self)
-      }
-      if 13 < valid {
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r13[14], as: Float.self)
-      }
-      if 14 < valid {
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r14[14], as: Float.self)
-      }
-      if 15 < valid {
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }
@@ -10433,8 +10669,8 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// Transposed store: direct store tile16x17 relu lanes16 residual. `stage`: `[17][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 17 floats.
+  /// Transposed store: direct store tile16x25 relu lanes16 residual. `stage`: `[25][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 25 floats.
   @inline(never) private static func __kernel43(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
@@ -10595,13 +10831,347 @@ public final class ResNet50 {
     }
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
-      var r1 = zero
-      var r2 = zero
-      var r3 = zero
-      var r4 = zero
-      var r5 = zero
-      var r6 = zero
-      var r7 = zero
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1536, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 16))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 16))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 16))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 16))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 16))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 16))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 16))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 16))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 16))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 16))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 16))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 16))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 16))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 16))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 16))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 16))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile16x24 relu lanes16 residual. `stage`: `[24][16]`; channel `c < valid` goes to
+  /// `out + c * plane`, 24 floats.
+  @inline(never) private static func __kernel44(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r15 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel10(r0, r1)
+        let (e1, o1) = Self.__kernel10(r2, r3)
+        let (e2, o2) = Self.__kernel10(r4, r5)
+        let (e3, o3) = Self.__kernel10(r6, r7)
+        let (e4, o4) = Self.__kernel10(r8, r9)
+        let (e5, o5) = Self.__kernel10(r10, r11)
+        let (e6, o6) = Self.__kernel10(r12, r13)
+        let (e7, o7) = Self.__kernel10(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0, as: SIMD16<Float>.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1, as: SIMD16<Float>.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2, as: SIMD16<Float>.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3, as: SIMD16<Float>.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4, as: SIMD16<Float>.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5, as: SIMD16<Float>.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6, as: SIMD16<Float>.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7, as: SIMD16<Float>.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8, as: SIMD16<Float>.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9, as: SIMD16<Float>.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10, as: SIMD16<Float>.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11, as: SIMD16<Float>.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12, as: SIMD16<Float>.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13, as: SIMD16<Float>.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14, as: SIMD16<Float>.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += (q + 0).loadUnaligned(as: SIMD16<Float>.self)
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15, as: SIMD16<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
       var r8 = zero
       var r9 = zero
       var r10 = zero
@@ -10638,325 +11208,115 @@ public final class ResNet50 {
       }
       if 0 < valid {
         let q = UnsafeRawPointer(residual + (0 &* plane &+ 16))
-        r0 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r0 = r0.replacing(with: zero, where: r0 .< zero)
         let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 16))
-        (o + 0).storeBytes(of: r0[0], as: Float.self)
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
       }
       if 1 < valid {
         let q = UnsafeRawPointer(residual + (1 &* plane &+ 16))
-        r1 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r1 = r1.replacing(with: zero, where: r1 .< zero)
         let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 16))
-        (o + 0).storeBytes(of: r1[0], as: Float.self)
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
       }
       if 2 < valid {
         let q = UnsafeRawPointer(residual + (2 &* plane &+ 16))
-        r2 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r2 = r2.replacing(with: zero, where: r2 .< zero)
         let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 16))
-        (o + 0).storeBytes(of: r2[0], as: Float.self)
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
       }
       if 3 < valid {
         let q = UnsafeRawPointer(residual + (3 &* plane &+ 16))
-        r3 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r3 = r3.replacing(with: zero, where: r3 .< zero)
         let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 16))
-        (o + 0).storeBytes(of: r3[0], as: Float.self)
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
       }
       if 4 < valid {
         let q = UnsafeRawPointer(residual + (4 &* plane &+ 16))
-        r4 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r4 = r4.replacing(with: zero, where: r4 .< zero)
         let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 16))
-        (o + 0).storeBytes(of: r4[0], as: Float.self)
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
       }
       if 5 < valid {
         let q = UnsafeRawPointer(residual + (5 &* plane &+ 16))
-        r5 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r5 = r5.replacing(with: zero, where: r5 .< zero)
         let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 16))
-        (o + 0).storeBytes(of: r5[0], as: Float.self)
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
       }
       if 6 < valid {
         let q = UnsafeRawPointer(residual + (6 &* plane &+ 16))
-        r6 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r6 = r6.replacing(with: zero, where: r6 .< zero)
         let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 16))
-        (o + 0).storeBytes(of: r6[0], as: Float.self)
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
       }
       if 7 < valid {
         let q = UnsafeRawPointer(residual + (7 &* plane &+ 16))
-        r7 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r7 = r7.replacing(with: zero, where: r7 .< zero)
         let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 16))
-        (o + 0).storeBytes(of: r7[0], as: Float.self)
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
       }
       if 8 < valid {
         let q = UnsafeRawPointer(residual + (8 &* plane &+ 16))
-        r8 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r8 = r8.replacing(with: zero, where: r8 .< zero)
         let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 16))
-        (o + 0).storeBytes(of: r8[0], as: Float.self)
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
       }
       if 9 < valid {
         let q = UnsafeRawPointer(residual + (9 &* plane &+ 16))
-        r9 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r9 = r9.replacing(with: zero, where: r9 .< zero)
         let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 16))
-        (o + 0).storeBytes(of: r9[0], as: Float.self)
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
       }
       if 10 < valid {
         let q = UnsafeRawPointer(residual + (10 &* plane &+ 16))
-        r10 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r10 = r10.replacing(with: zero, where: r10 .< zero)
         let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 16))
-        (o + 0).storeBytes(of: r10[0], as: Float.self)
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
       }
       if 11 < valid {
         let q = UnsafeRawPointer(residual + (11 &* plane &+ 16))
-        r11 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r11 = r11.replacing(with: zero, where: r11 .< zero)
         let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 16))
-        (o + 0).storeBytes(of: r11[0], as: Float.self)
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
       }
       if 12 < valid {
         let q = UnsafeRawPointer(residual + (12 &* plane &+ 16))
-        r12 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r12 = r12.replacing(with: zero, where: r12 .< zero)
         let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 16))
-        (o + 0).storeBytes(of: r12[0], as: Float.self)
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
       }
       if 13 < valid {
         let q = UnsafeRawPointer(residual + (13 &* plane &+ 16))
-        r13 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r13 = r13.replacing(with: zero, where: r13 .< zero)
         let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 16))
-        (o + 0).storeBytes(of: r13[0], as: Float.self)
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
       }
       if 14 < valid {
         let q = UnsafeRawPointer(residual + (14 &* plane &+ 16))
-        r14 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r14 = r14.replacing(with: zero, where: r14 .< zero)
         let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 16))
-        (o + 0).storeBytes(of: r14[0], as: Float.self)
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
       }
       if 15 < valid {
         let q = UnsafeRawPointer(residual + (15 &* plane &+ 16))
-        r15 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 0).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>())
         r15 = r15.replacing(with: zero, where: r15 .< zero)
         let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 16))
-        (o + 0).storeBytes(of: r15[0], as: Float.self)
-      }
-    }
-  }
-
-  /// Transposed store: direct store tile16x15 relu lanes16 residual. `stage`: `[15][16]`; channel `c < valid` goes to
-  /// `out + c * plane`, 15 floats.
-  @inline(never) private static func __kernel44(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r12 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r13 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r14 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel10(r0, r1)
-        let (e1, o1) = Self.__kernel10(r2, r3)
-        let (e2, o2) = Self.__kernel10(r4, r5)
-        let (e3, o3) = Self.__kernel10(r6, r7)
-        let (e4, o4) = Self.__kernel10(r8, r9)
-        let (e5, o5) = Self.__kernel10(r10, r11)
-        let (e6, o6) = Self.__kernel10(r12, r13)
-        let (e7, o7) = Self.__kernel10(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
-        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r0 = r0.replacing(with: zero, where: r0 .< zero)
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r0.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r0[14], as: Float.self)
-      }
-      if 1 < valid {
-        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
-        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r1 = r1.replacing(with: zero, where: r1 .< zero)
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r1.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r1[14], as: Float.self)
-      }
-      if 2 < valid {
-        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
-        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r2 = r2.replacing(with: zero, where: r2 .< zero)
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r2.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r2[14], as: Float.self)
-      }
-      if 3 < valid {
-        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
-        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r3 = r3.replacing(with: zero, where: r3 .< zero)
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r3.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r3[14], as: Float.self)
-      }
-      if 4 < valid {
-        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
-        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r4 = r4.replacing(with: zero, where: r4 .< zero)
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r4.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r4[14], as: Float.self)
-      }
-      if 5 < valid {
-        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
-        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r5 = r5.replacing(with: zero, where: r5 .< zero)
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r5.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r5[14], as: Float.self)
-      }
-      if 6 < valid {
-        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
-        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r6 = r6.replacing(with: zero, where: r6 .< zero)
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r6.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r6[14], as: Float.self)
-      }
-      if 7 < valid {
-        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
-        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r7 = r7.replacing(with: zero, where: r7 .< zero)
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r7.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r7[14], as: Float.self)
-      }
-      if 8 < valid {
-        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
-        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r8 = r8.replacing(with: zero, where: r8 .< zero)
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r8.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r8[14], as: Float.self)
-      }
-      if 9 < valid {
-        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
-        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r9 = r9.replacing(with: zero, where: r9 .< zero)
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r9.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r9[14], as: Float.self)
-      }
-      if 10 < valid {
-        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
-        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r10 = r10.replacing(with: zero, where: r10 .< zero)
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r10.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r10[14], as: Float.self)
-      }
-      if 11 < valid {
-        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
-        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r11 = r11.replacing(with: zero, where: r11 .< zero)
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r11.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r11[14], as: Float.self)
-      }
-      if 12 < valid {
-        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
-        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r12 = r12.replacing(with: zero, where: r12 .< zero)
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r12.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r12[14], as: Float.self)
-      }
-      if 13 < valid {
-        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
-        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r13 = r13.replacing(with: zero, where: r13 .< zero)
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r13.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r13[14], as: Float.self)
-      }
-      if 14 < valid {
-        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
-        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r14 = r14.replacing(with: zero, where: r14 .< zero)
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r14.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r14[14], as: Float.self)
-      }
-      if 15 < valid {
-        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
-        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 48).loadUnaligned(as: Float.self), (q + 52).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>((q + 56).loadUnaligned(as: Float.self), 0))))
-        r15 = r15.replacing(with: zero, where: r15 .< zero)
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
-        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 48).storeBytes(of: r15.highHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 56).storeBytes(of: r15[14], as: Float.self)
       }
     }
   }

@@ -15,12 +15,16 @@ extension Convolution {
     return g.outPerGroup >= 2 * context.lanes ? 2 * context.lanes : context.lanes
   }
 
-  /// Whether a 1x1 layer on AVX-512 runs tiles of one vector of channels (up to 24 columns)
+  /// Whether a 1x1 layer on AVX-512 runs tiles of one vector of channels (up to 25 columns)
   /// rather than two (up to 12): where its weights are 2 MB or more (twice the 1 MB L2), so
   /// that each block's first tile streams them from DRAM, and the plane's row (7x7 is one row
   /// of 49) cuts into two-vector tiles narrower than 12 columns (five of 10 or 9 on 7x7). Such a first
   /// tile wants a weight line per 10 FMAs, about what one core reads from DRAM; a one-vector
-  /// tile of 17 columns wants one per 17, and a block is three tiles (17, 17, 15). MobileNetV1's
+  /// tile of 17 columns wants one per 17, and a block was three tiles (17, 17, 15), now two
+  /// (25, 24: `tileWidths`), so that the rest of a block's weights come from L2 once, not twice
+  /// (stop 29, interleaved, minima: MobileNetV1's 7² 1024 -> 1024 1.102 -> 1.045 ms at 1 thread,
+  /// 0.562 -> 0.521 at 2; 512 -> 1024 0.557 -> 0.531 and 0.285 -> 0.264; ResNet-50's layer4
+  /// 1x1 layers 0.05-0.07 ms less each at 1 thread). MobileNetV1's
   /// 7² 1024 -> 1024 took 0.93 ms alone in a loop (weights in L3) and 1.14 as one of eight in a
   /// row (from DRAM), 1.09 with these tiles; in the network (interleaved, 8 rounds, minima)
   /// 1.145 -> 1.097 ms, its 7² 512 -> 1024 0.587 -> 0.553, the forward 11.48 -> 11.32 at 1
@@ -111,7 +115,10 @@ extension Convolution {
   /// 6 and a paired 2 rather than 5, 5, 4 lost 4 % (ResNet-18's layer3).
   static func tileWidths(_ context: KernelContext) -> TileWidths {
     let vectors = channelTile(context) / context.lanes
-    let maxWidth = context.accumulators / vectors
+    // One-vector tiles that stream their weights (`streamsOneVector`) take one column more
+    // than the accumulator budget: 25 accumulators, the weight vector and a broadcast fit
+    // AVX-512's 32 registers, and 7x7's row of 49 makes two tiles (25, 24) instead of three.
+    let maxWidth = streamsOneVector(context) ? context.accumulators + 1 : context.accumulators / vectors
     let (rows, outWidth) = directRows(context)
     let width = evenColumns(outWidth, most: maxWidth)
     var cut = TileWidths(width: width, full: outWidth / width, rest: outWidth % width)
