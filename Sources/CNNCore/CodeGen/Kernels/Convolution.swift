@@ -138,8 +138,9 @@ enum Convolution {
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }
 
-  /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`); `splitsRows`
-  /// as in `emitPaddedPlanes`.
+  /// Copies `x0` inside its zero border into `base` (`scratch`, or a part's own buffer) and
+  /// names the copy `src` (or names `x0` as `src`); `splitsRows` and `serial` as in
+  /// `emitPaddedPlanes`.
   static func emitPaddedCopy(_ input: Shape, _ g: Geometry, splitsRows: Bool = false,
                              interleaved: Bool = false, into base: String = "scratch",
                              serial: Bool = false, _ out: inout SwiftEmitter) {
@@ -153,12 +154,14 @@ enum Convolution {
     }
   }
 
-  /// A padded copy of `x0` into `scratch`, channel by channel (planes of `g.paddedH` rows of
+  /// A padded copy of `x0` into `base` (`scratch` unless given), channel by channel (planes of `g.paddedH` rows of
   /// `rowLength` floats), then `let src`: the padding rows above and below are zeroed, and
   /// `row` writes each input row into the padded row `to` (with `c` and `row` in scope).
   /// Threads split the channels, or with `splitsRows` (for a kernel whose threads then take
   /// halves of the output rows: `directSplitsRows`) the two halves of every channel's rows, so
-  /// each core copies the rows it will read, which a pixel-split layer before wrote on that core.
+  /// each core copies the rows it will read, which a pixel-split layer before wrote on that core;
+  /// with `serial`, the calling thread (or part) copies every channel (its own copy:
+  /// `directCopiesPerThread`).
   ///
   /// With `interleaved`, each group's padded rows hold every input channel of the group in
   /// turn (`[group][paddedRow][ic][rowLength]`): channel `c`'s rows are `inPerGroup *
