@@ -143,10 +143,9 @@ extension Convolution {
   /// reading the whole input, half of it from the other core's cache.
   static func directSplitsRows(_ context: KernelContext) -> Bool {
     let g = geometry(context)
-    let tile = channelTile(context)
-    let blocks = g.groups * ((g.outPerGroup + tile - 1) / tile)
+    let blocks = directBlocks(context)
     guard directRows(context).rows >= 2 else { return false }
-    let weights = blocks * g.inPerGroup * g.kernelH * g.kernelW * tile
+    let weights = blocks * g.inPerGroup * g.kernelH * g.kernelW * channelTile(context)
     return blocks % 2 == 1 || weights <= context.input.elementCount ?? 0
   }
 
@@ -165,11 +164,17 @@ extension Convolution {
   static func directCopiesPerThread(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     guard g.needsPadding || directInterleavesRows(context), !directSplitsRows(context) else { return false }
-    let tile = channelTile(context)
-    let blocks = g.groups * ((g.outPerGroup + tile - 1) / tile)
     let padded = directPaddedFloats(context)
-    return Threading.worthSplitting(work: macs(context), iterations: blocks)
+    return Threading.worthSplitting(work: macs(context), iterations: directBlocks(context))
       && padded <= perThreadCopyFloats && macs(context) >= perThreadCopyWork * padded
+  }
+
+  /// Channel blocks of a direct-tile layer over all its groups (`channelTile` channels each,
+  /// the last of a group possibly partial).
+  static func directBlocks(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    let tile = channelTile(context)
+    return g.groups * ((g.outPerGroup + tile - 1) / tile)
   }
 
   /// Floats of the zero-padded input copy of a direct-tile layer.

@@ -462,16 +462,14 @@ extension Convolution {
         out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
         out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
         out.line("let products = UnsafePointer(productBuffer + \(slot) &* \(plan.productsCount))")
-        guard plan.lastOverlap > 0 else {
-          out.block("for r in 0..<valid") { out in
-            out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
-          }
-          return
-        }
         // The last block's first tile rows are the block before's: written once, by it.
-        out.line("let skip = rowBlock == \(plan.blocks - 1) ? \(plan.lastOverlap) : 0")
+        let skips = plan.lastOverlap > 0
+        if skips { out.line("let skip = rowBlock == \(plan.blocks - 1) ? \(plan.lastOverlap) : 0") }
+        let productsAt = skips ? "products + (r &* \(blockTiles) &+ skip &* \(plan.tilesWide))" : "products + r &* \(blockTiles)"
+        let firstRow = skips ? "(firstTileRow &+ skip)" : "firstTileRow"
+        let blockRows = skips ? "\(plan.blockRows) &- skip" : "\(plan.blockRows)"
         out.block("for r in 0..<valid") { out in
-          out.line("Self.\(outputFunction)(products + (r &* \(blockTiles) &+ skip &* \(plan.tilesWide)), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ (firstTileRow &+ skip) &* 2) &* \(output.width), \(output.width), \(plan.blockRows) &- skip, \(plan.tilesWide), \(lastRowSingle), bias[r])")
+          out.line("Self.\(outputFunction)(\(productsAt), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ \(firstRow) &* 2) &* \(output.width), \(output.width), \(blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
         }
       }
     }
