@@ -1449,56 +1449,56 @@ public final class DenseNet121 {
       (weights + 1428224).update(from: norm.scale, count: 256)
       (weights + 1428480).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1428736)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 32, into: weights + 1428736)
     Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1461632)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
       (weights + 1498528).update(from: norm.scale, count: 288)
       (weights + 1498816).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 1499104)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 1499104)
     Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1536096)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
       (weights + 1572992).update(from: norm.scale, count: 320)
       (weights + 1573312).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 1573632)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 32, into: weights + 1573632)
     Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1614720)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
       (weights + 1651616).update(from: norm.scale, count: 352)
       (weights + 1651968).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 1652320)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 32, into: weights + 1652320)
     Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1697504)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
       (weights + 1734400).update(from: norm.scale, count: 384)
       (weights + 1734784).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 1735168)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 32, into: weights + 1735168)
     Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1784448)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
       (weights + 1821344).update(from: norm.scale, count: 416)
       (weights + 1821760).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 1822176)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 32, into: weights + 1822176)
     Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1875552)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
       (weights + 1912448).update(from: norm.scale, count: 448)
       (weights + 1912896).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 1913344)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 32, into: weights + 1913344)
     Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1970816)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
       (weights + 2007712).update(from: norm.scale, count: 480)
       (weights + 2008192).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2008672)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 32, into: weights + 2008672)
     Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2070240)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
@@ -4811,67 +4811,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer1.relu2 (relu)
   private func features_denseblock3_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<256 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    let packedPanels = scratch + 4096
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 4
-      let endPanel = min(firstPanel &+ 4, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 24576)
-            for i in 0..<256 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1428736 &+ block &* 8192))
+        let bias = UnsafePointer(weights + (1461504 &+ block &* 32))
+        let groupInput = src + (group &* 50176)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (53248 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1428736 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (1461504 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 256, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 256, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 256, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -4915,8 +4877,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -4953,67 +4915,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer2.relu2 (relu)
   private func features_denseblock3_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<288 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 4608
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 27648)
-            for i in 0..<288 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1499104 &+ block &* 9216))
+        let bias = UnsafePointer(weights + (1535968 &+ block &* 32))
+        let groupInput = src + (group &* 56448)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (59904 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1499104 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (1535968 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 288, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 288, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 288, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5057,8 +4981,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5095,67 +5019,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer3.relu2 (relu)
   private func features_denseblock3_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<320 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    let packedPanels = scratch + 5120
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 3
-      let endPanel = min(firstPanel &+ 3, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 30720)
-            for i in 0..<320 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1573632 &+ block &* 10240))
+        let bias = UnsafePointer(weights + (1614592 &+ block &* 32))
+        let groupInput = src + (group &* 62720)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (66560 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1573632 &+ block &* 1280))
-            let bias = UnsafePointer(weights + (1614592 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 320, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 320, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 320, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5199,8 +5085,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5237,67 +5123,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer4.relu2 (relu)
   private func features_denseblock3_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<352 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 5632
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 33792)
-            for i in 0..<352 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1652320 &+ block &* 11264))
+        let bias = UnsafePointer(weights + (1697376 &+ block &* 32))
+        let groupInput = src + (group &* 68992)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (73216 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1652320 &+ block &* 1408))
-            let bias = UnsafePointer(weights + (1697376 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 352, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 352, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 352, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5341,8 +5189,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5379,67 +5227,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer5.relu2 (relu)
   private func features_denseblock3_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<384 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 6144
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 36864)
-            for i in 0..<384 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1735168 &+ block &* 12288))
+        let bias = UnsafePointer(weights + (1784320 &+ block &* 32))
+        let groupInput = src + (group &* 75264)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1735168 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (1784320 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5483,8 +5293,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5521,67 +5331,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer6.relu2 (relu)
   private func features_denseblock3_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<416 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 6656
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 39936)
-            for i in 0..<416 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1822176 &+ block &* 13312))
+        let bias = UnsafePointer(weights + (1875424 &+ block &* 32))
+        let groupInput = src + (group &* 81536)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (86528 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1822176 &+ block &* 1664))
-            let bias = UnsafePointer(weights + (1875424 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 416, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 416, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 416, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5625,8 +5397,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5663,67 +5435,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer7.relu2 (relu)
   private func features_denseblock3_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<448 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 7168
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 43008)
-            for i in 0..<448 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (1913344 &+ block &* 14336))
+        let bias = UnsafePointer(weights + (1970688 &+ block &* 32))
+        let groupInput = src + (group &* 87808)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (93184 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (1913344 &+ block &* 1792))
-            let bias = UnsafePointer(weights + (1970688 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 448, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 448, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 448, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5767,8 +5501,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5805,67 +5539,29 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer8.relu2 (relu)
   private func features_denseblock3_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<480 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 7680
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 46080)
-            for i in 0..<480 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(4, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 4
+        let firstChannel = group &* 128 &+ (block % 4) &* 32
+        let valid = block % 4 == 3 ? 32 : 32
+        let packed = UnsafePointer(weights + (2008672 &+ block &* 15360))
+        let bias = UnsafePointer(weights + (2070112 &+ block &* 32))
+        let groupInput = src + (group &* 94080)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<32 {
-            let a = UnsafePointer(weights + (2008672 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (2070112 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel14(row + (ox &* 1), 480, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel15(row + (ox &* 1), 480, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -5909,8 +5605,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -5964,13 +5660,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 512, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 512, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6014,8 +5710,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6069,13 +5765,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 544, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 544, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 544, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 544, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6119,8 +5815,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6174,13 +5870,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 576, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 576, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 576, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 576, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6224,8 +5920,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6279,13 +5975,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 608, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 608, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 608, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 608, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6329,8 +6025,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6384,13 +6080,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 640, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 640, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 640, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 640, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6434,8 +6130,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6489,13 +6185,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 672, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 672, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 672, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 672, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6539,8 +6235,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6594,13 +6290,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 704, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 704, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 704, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 704, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6644,8 +6340,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6699,13 +6395,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 736, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 736, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 736, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 736, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6749,8 +6445,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6804,13 +6500,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 768, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 768, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 768, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 768, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6854,8 +6550,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -6909,13 +6605,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 800, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 800, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 800, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 800, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -6959,8 +6655,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7014,13 +6710,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 832, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 832, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 832, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 832, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7064,8 +6760,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7119,13 +6815,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 864, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 864, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 864, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 864, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7169,8 +6865,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7224,13 +6920,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 896, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 896, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 896, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 896, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7274,8 +6970,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7329,13 +7025,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 928, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 928, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 928, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 928, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7379,8 +7075,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7434,13 +7130,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 960, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 960, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 960, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 960, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7484,8 +7180,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7539,13 +7235,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 992, 196, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel14(row + (ox &* 1), 992, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 992, 196, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 992, 196, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7589,8 +7285,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 16)
             for t in 0..<2 {
               let ox = t &* 7
-              Self.__kernel16(row + (ox &* 1), 128, 256, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
+              Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -7636,13 +7332,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 14)
             for t in 0..<16 {
               let ox = t &* 12
-              Self.__kernel18(row + (ox &* 1), 1024, 196, packed, bias, stage)
+              Self.__kernel14(row + (ox &* 1), 1024, 196, packed, bias, stage)
               Self.__kernel6(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
             do {
               let ox = 192
-              Self.__kernel19(row + (ox &* 1), 1024, 196, packed, bias, stage)
-              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+              Self.__kernel15(row + (ox &* 1), 1024, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -7773,13 +7469,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 512, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 512, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 512, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -7820,8 +7516,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -7874,13 +7570,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 544, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 544, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 544, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 544, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -7921,8 +7617,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -7975,13 +7671,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 576, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 576, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8022,8 +7718,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8076,13 +7772,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 608, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 608, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 608, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 608, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8123,8 +7819,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8177,13 +7873,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 640, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 640, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 640, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 640, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8224,8 +7920,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8278,13 +7974,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 672, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 672, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 672, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 672, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8325,8 +8021,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8379,13 +8075,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 704, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 704, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 704, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 704, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8426,8 +8122,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8480,13 +8176,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 736, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 736, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 736, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 736, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8527,8 +8223,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8581,13 +8277,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 768, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 768, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 768, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 768, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8628,8 +8324,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8682,13 +8378,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 800, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 800, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 800, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 800, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8729,8 +8425,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8783,13 +8479,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 832, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 832, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 832, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8830,8 +8526,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8884,13 +8580,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 864, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 864, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 864, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 864, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -8931,8 +8627,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -8985,13 +8681,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 896, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 896, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 896, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 896, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9032,8 +8728,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9086,13 +8782,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 928, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 928, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 928, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 928, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9133,8 +8829,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9187,13 +8883,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 960, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 960, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9234,8 +8930,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -9288,13 +8984,13 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel23(row + (ox &* 1), 992, 49, packed, bias, stage)
-              Self.__kernel25(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel21(row + (ox &* 1), 992, 49, packed, bias, stage)
+              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel24(row + (ox &* 1), 992, 49, packed, bias, stage)
-              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel22(row + (ox &* 1), 992, 49, packed, bias, stage)
+              Self.__kernel24(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -9335,8 +9031,8 @@ public final class DenseNet121 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel27(row + (ox &* 1), 128, 81, packed, bias, stage)
-              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 128, 81, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
         }
@@ -12063,758 +11759,10 @@ public final class DenseNet121 {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    var c0_4 = bias0
-    var c0_5 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    var c1_4 = bias1
-    var c1_5 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    var c2_4 = bias2
-    var c2_5 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var c3_4 = bias3
-    var c3_5 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
-      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      c0_4 = Self.__kernel1(c0_4, b4, a0)
-      c0_5 = Self.__kernel1(c0_5, b5, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      c1_4 = Self.__kernel1(c1_4, b4, a1)
-      c1_5 = Self.__kernel1(c1_5, b5, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      c2_4 = Self.__kernel1(c2_4, b4, a2)
-      c2_5 = Self.__kernel1(c2_5, b5, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      c3_4 = Self.__kernel1(c3_4, b4, a3)
-      c3_5 = Self.__kernel1(c3_5, b5, a3)
-      ai += 4
-      bi += bStride
-    }
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
-    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
-    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
-    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
-    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
-    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
-    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
-    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
-    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
-    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
-    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
-    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
-    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var ai = a
-    var bi = b
-    var c0_0_odd = SIMD16<Float>()
-    var c1_0_odd = SIMD16<Float>()
-    var c2_0_odd = SIMD16<Float>()
-    var c3_0_odd = SIMD16<Float>()
-    for _ in 0..<(k >> 1) {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0_odd = ai[4]
-      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
-      let a1_odd = ai[5]
-      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
-      let a2_odd = ai[6]
-      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
-      let a3_odd = ai[7]
-      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
-      ai += 8
-      bi += bStride &* 2
-    }
-    if k & 1 != 0 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-    }
-    c0_0 += c0_0_odd
-    c1_0 += c1_0_odd
-    c2_0 += c2_0_odd
-    c3_0 += c3_0_odd
-    let zero = SIMD16<Float>(repeating: 0)
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[16]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[17]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[18]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[19]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[20]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[21]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[22]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[17]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[18]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[19]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[20]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[21]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[22]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[23]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[18]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[19]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[20]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[21]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[22]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[23]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[24]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[33]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[34]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[35]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[36]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[37]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[38]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[39]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[34]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[35]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[36]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[37]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[38]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[39]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[40]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-  }
-
-  /// Transposed store: direct store tile32x7 none lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
-  /// `out + c * plane`, 7 floats.
-  @inline(never) private static func __kernel17(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
-    let zero = SIMD16<Float>(repeating: 0)
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
-      var r7 = zero
-      var r8 = zero
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel5(r0, r1)
-        let (e1, o1) = Self.__kernel5(r2, r3)
-        let (e2, o2) = Self.__kernel5(r4, r5)
-        let (e3, o3) = Self.__kernel5(r6, r7)
-        let (e4, o4) = Self.__kernel5(r8, r9)
-        let (e5, o5) = Self.__kernel5(r10, r11)
-        let (e6, o6) = Self.__kernel5(r12, r13)
-        let (e7, o7) = Self.__kernel5(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 0 < valid {
-        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r0[6], as: Float.self)
-      }
-      if 1 < valid {
-        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r1[6], as: Float.self)
-      }
-      if 2 < valid {
-        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r2[6], as: Float.self)
-      }
-      if 3 < valid {
-        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r3[6], as: Float.self)
-      }
-      if 4 < valid {
-        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r4[6], as: Float.self)
-      }
-      if 5 < valid {
-        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r5[6], as: Float.self)
-      }
-      if 6 < valid {
-        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r6[6], as: Float.self)
-      }
-      if 7 < valid {
-        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r7[6], as: Float.self)
-      }
-      if 8 < valid {
-        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r8[6], as: Float.self)
-      }
-      if 9 < valid {
-        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r9[6], as: Float.self)
-      }
-      if 10 < valid {
-        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r10[6], as: Float.self)
-      }
-      if 11 < valid {
-        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r11[6], as: Float.self)
-      }
-      if 12 < valid {
-        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r12[6], as: Float.self)
-      }
-      if 13 < valid {
-        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r13[6], as: Float.self)
-      }
-      if 14 < valid {
-        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r14[6], as: Float.self)
-      }
-      if 15 < valid {
-        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r15[6], as: Float.self)
-      }
-    }
-    do {
-      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
-      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
-      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
-      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
-      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
-      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
-      var r7 = zero
-      var r8 = zero
-      var r9 = zero
-      var r10 = zero
-      var r11 = zero
-      var r12 = zero
-      var r13 = zero
-      var r14 = zero
-      var r15 = zero
-      for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel5(r0, r1)
-        let (e1, o1) = Self.__kernel5(r2, r3)
-        let (e2, o2) = Self.__kernel5(r4, r5)
-        let (e3, o3) = Self.__kernel5(r6, r7)
-        let (e4, o4) = Self.__kernel5(r8, r9)
-        let (e5, o5) = Self.__kernel5(r10, r11)
-        let (e6, o6) = Self.__kernel5(r12, r13)
-        let (e7, o7) = Self.__kernel5(r14, r15)
-        r0 = e0
-        r8 = o0
-        r1 = e1
-        r9 = o1
-        r2 = e2
-        r10 = o2
-        r3 = e3
-        r11 = o3
-        r4 = e4
-        r12 = o4
-        r5 = e5
-        r13 = o5
-        r6 = e6
-        r14 = o6
-        r7 = e7
-        r15 = o7
-      }
-      if 16 < valid {
-        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
-        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r0[6], as: Float.self)
-      }
-      if 17 < valid {
-        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
-        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r1[6], as: Float.self)
-      }
-      if 18 < valid {
-        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
-        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r2[6], as: Float.self)
-      }
-      if 19 < valid {
-        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
-        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r3[6], as: Float.self)
-      }
-      if 20 < valid {
-        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
-        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r4[6], as: Float.self)
-      }
-      if 21 < valid {
-        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
-        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r5[6], as: Float.self)
-      }
-      if 22 < valid {
-        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
-        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r6[6], as: Float.self)
-      }
-      if 23 < valid {
-        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
-        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r7[6], as: Float.self)
-      }
-      if 24 < valid {
-        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
-        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r8[6], as: Float.self)
-      }
-      if 25 < valid {
-        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
-        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r9[6], as: Float.self)
-      }
-      if 26 < valid {
-        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
-        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r10[6], as: Float.self)
-      }
-      if 27 < valid {
-        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
-        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r11[6], as: Float.self)
-      }
-      if 28 < valid {
-        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
-        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r12[6], as: Float.self)
-      }
-      if 29 < valid {
-        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
-        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r13[6], as: Float.self)
-      }
-      if 30 < valid {
-        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
-        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r14[6], as: Float.self)
-      }
-      if 31 < valid {
-        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
-        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
-        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
-        (o + 24).storeBytes(of: r15[6], as: Float.self)
-      }
-    }
-  }
-
   /// Direct convolution tile: 32 channels x 12 columns; direct k1x1 s1 d1x1 row14 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12916,7 +11864,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 4 columns; direct k1x1 s1 d1x1 row14 tile32x4 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12961,7 +11909,7 @@ public final class DenseNet121 {
 
   /// Transposed store: direct store tile32x12 relu lanes16. `stage`: `[12][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 12 floats.
-  @inline(never) private static func __kernel20(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel16(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -13247,7 +12195,7 @@ public final class DenseNet121 {
 
   /// Transposed store: direct store tile32x4 relu lanes16. `stage`: `[4][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 4 floats.
-  @inline(never) private static func __kernel21(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel17(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -13499,9 +12447,562 @@ public final class DenseNet121 {
     }
   }
 
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[16]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[17]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[18]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[19]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[20]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[21]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[22]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[17]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[18]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[19]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[20]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[21]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[22]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[23]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[33]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[34]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[35]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[36]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[37]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[38]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[39]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[34]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[35]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[36]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[37]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[38]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[39]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[40]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 288
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+  }
+
+  /// Transposed store: direct store tile32x7 none lanes16. `stage`: `[7][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 7 floats.
+  @inline(never) private static func __kernel19(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel5(r0, r1)
+        let (e1, o1) = Self.__kernel5(r2, r3)
+        let (e2, o2) = Self.__kernel5(r4, r5)
+        let (e3, o3) = Self.__kernel5(r6, r7)
+        let (e4, o4) = Self.__kernel5(r8, r9)
+        let (e5, o5) = Self.__kernel5(r10, r11)
+        let (e6, o6) = Self.__kernel5(r12, r13)
+        let (e7, o7) = Self.__kernel5(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r0.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r0[6], as: Float.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r1.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r1[6], as: Float.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r2.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r2[6], as: Float.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r3.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r3[6], as: Float.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r4.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r4[6], as: Float.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r5.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r5[6], as: Float.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r6.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r6[6], as: Float.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r7.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r7[6], as: Float.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r8.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r8[6], as: Float.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r9.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r9[6], as: Float.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r10.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r10[6], as: Float.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r11.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r11[6], as: Float.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r12.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r12[6], as: Float.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r13.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r13[6], as: Float.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r14.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r14[6], as: Float.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+        (o + 24).storeBytes(of: r15[6], as: Float.self)
+      }
+    }
+  }
+
   /// Transposed store: direct store tile32x4 none lanes16. `stage`: `[4][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 4 floats.
-  @inline(never) private static func __kernel22(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel20(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -13724,7 +13225,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s1 d1x1 row7 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -13812,7 +13313,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 9 columns; direct k1x1 s1 d1x1 row7 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -13892,7 +13393,7 @@ public final class DenseNet121 {
 
   /// Transposed store: direct store tile32x10 relu lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 10 floats.
-  @inline(never) private static func __kernel25(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel23(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -14178,7 +13679,7 @@ public final class DenseNet121 {
 
   /// Transposed store: direct store tile32x9 relu lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 9 floats.
-  @inline(never) private static func __kernel26(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel24(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -14465,7 +13966,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

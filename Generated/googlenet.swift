@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 4469504 bytes: activations 4014080 (peak live 4014080) and the
-// work memory of 22 steps in the gaps they leave.
+// work memory of 18 steps in the gaps they leave.
 
 import Foundation
 
@@ -657,25 +657,25 @@ public final class GoogLeNet {
     Self.pack(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), groups: 1, outPerGroup: 208, inner: 864, lanes: 32, into: weights + 1129808)
     Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1323568)
     Self.pack(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 144, lanes: 32, into: weights + 1331264)
-    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1340544)
+    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 32, into: weights + 1340544)
     Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 32, into: weights + 1371328)
     Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1453408)
     Self.pack(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), groups: 1, outPerGroup: 224, inner: 1008, lanes: 32, into: weights + 1510864)
     Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 1736880)
     Self.pack(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 1749200)
-    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 1763088)
+    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 32, into: weights + 1763088)
     Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 32, into: weights + 1795920)
     Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 32, into: weights + 1861584)
     Self.pack(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1927248)
     Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2222416)
     Self.pack(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 2234736)
-    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2248624)
+    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 32, into: weights + 2248624)
     Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2281456)
     Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2338912)
     Self.pack(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), groups: 1, outPerGroup: 288, inner: 1296, lanes: 32, into: weights + 2412784)
     Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 2786320)
     Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 2802736)
-    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2836608)
+    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 32, into: weights + 2836608)
     Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 32, into: weights + 2869440)
     Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 32, into: weights + 3004864)
     Self.pack(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 3089504)
@@ -2649,69 +2649,30 @@ public final class GoogLeNet {
   // folded: inception4a.branch4.1.bn (bn)
   // in place: relu21 (relu)
   private func inception4a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 194432 : self.scratch
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<480 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 7680
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 46080)
-            for i in 0..<480 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (1340544 &+ block &* 15360))
+        let bias = UnsafePointer(weights + (1371264 &+ block &* 32))
+        let groupInput = src + (group &* 94080)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (99840 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (1340544 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1371264 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 480, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel17(row + (ox &* 1), 480, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel18(row + (ox &* 1), 480, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -3109,69 +3070,30 @@ public final class GoogLeNet {
   // folded: inception4b.branch4.1.bn (bn)
   // in place: relu27 (relu)
   private func inception4b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 301056 : self.scratch
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<512 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 8192
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 49152)
-            for i in 0..<512 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (1763088 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (1795856 &+ block &* 32))
+        let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (1763088 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1795856 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel17(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel18(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -3529,69 +3451,30 @@ public final class GoogLeNet {
   // folded: inception4c.branch4.1.bn (bn)
   // in place: relu33 (relu)
   private func inception4c_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 301056 : self.scratch
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<512 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 8192
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 49152)
-            for i in 0..<512 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (2248624 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (2281392 &+ block &* 32))
+        let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (2248624 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2281392 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel17(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel18(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -4047,69 +3930,30 @@ public final class GoogLeNet {
   // folded: inception4d.branch4.1.bn (bn)
   // in place: relu39 (relu)
   private func inception4d_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 0 : self.scratch
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<512 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 8192
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 49152)
-            for i in 0..<512 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (2836608 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (2869376 &+ block &* 32))
+        let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (106496 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (2836608 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2869376 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel17(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel18(row + (ox &* 1), 512, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }

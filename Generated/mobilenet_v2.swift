@@ -590,16 +590,16 @@ public final class MobileNetV2 {
     Self.pack(file, "features.6.conv.2.weight", bias: nil, norm: Self.fold(file, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 8, into: weights + 47568)
     Self.pack(file, "features.7.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 53744)
     Self.packPlain(file, "features.7.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60080)
-    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 4, into: weights + 62000)
+    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 32, into: weights + 62000)
     Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 74352)
     Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 99312)
-    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 103152)
+    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 32, into: weights + 103152)
     Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 127792)
     Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 152752)
-    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 156592)
+    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 32, into: weights + 156592)
     Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 181232)
     Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 206192)
-    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 210032)
+    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 32, into: weights + 210032)
     Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 234672)
     Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 259632)
     Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 4, into: weights + 263472)
@@ -614,10 +614,10 @@ public final class MobileNetV2 {
     Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 32, into: weights + 596112)
     Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 32, into: weights + 688432)
     Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 842992)
-    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 5, into: weights + 852592)
+    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 32, into: weights + 852592)
     Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 32, into: weights + 1006352)
     Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1160912)
-    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 5, into: weights + 1170512)
+    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 32, into: weights + 1170512)
     Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 32, into: weights + 1324272)
     Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1478832)
     Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 32, into: weights + 1488432)
@@ -3672,67 +3672,29 @@ public final class MobileNetV2 {
   // in place: identity4 (identity)
   private func features_7_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<192 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    let packedPanels = scratch + 3072
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 5
-      let endPanel = min(firstPanel &+ 5, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 18432)
-            for i in 0..<192 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (62000 &+ block &* 6144))
+        let bias = UnsafePointer(weights + (74288 &+ block &* 32))
+        let groupInput = src + (group &* 37632)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (39936 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (62000 &+ block &* 768))
-            let bias = UnsafePointer(weights + (74288 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, y + (block &* 784 &+ n), 192, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 192, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel12(row + (ox &* 1), 192, 196, packed, bias, stage)
+              Self.__kernel15(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
+            }
+            do {
+              let ox = 192
+              Self.__kernel13(row + (ox &* 1), 192, 196, packed, bias, stage)
+              Self.__kernel16(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid)
             }
           }
         }
@@ -3759,11 +3721,11 @@ public final class MobileNetV2 {
           for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel17(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel18(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3775,7 +3737,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel17(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -3898,67 +3860,29 @@ public final class MobileNetV2 {
   // in place: identity5 (identity)
   private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<384 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 6144
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 36864)
-            for i in 0..<384 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (103152 &+ block &* 12288))
+        let bias = UnsafePointer(weights + (127728 &+ block &* 32))
+        let groupInput = src + (group &* 75264)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (103152 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (127728 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel12(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
+            }
+            do {
+              let ox = 192
+              Self.__kernel13(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
             }
           }
         }
@@ -3985,11 +3909,11 @@ public final class MobileNetV2 {
           for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel17(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel18(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4001,7 +3925,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel17(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4124,67 +4048,29 @@ public final class MobileNetV2 {
   // in place: identity6 (identity)
   private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<384 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 6144
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 36864)
-            for i in 0..<384 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (156592 &+ block &* 12288))
+        let bias = UnsafePointer(weights + (181168 &+ block &* 32))
+        let groupInput = src + (group &* 75264)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (156592 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (181168 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel12(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
+            }
+            do {
+              let ox = 192
+              Self.__kernel13(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
             }
           }
         }
@@ -4211,11 +4097,11 @@ public final class MobileNetV2 {
           for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel17(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel18(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4227,7 +4113,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel17(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4349,67 +4235,29 @@ public final class MobileNetV2 {
   // fused: add6 (add): + identity6, in the store
   private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<384 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    let packedPanels = scratch + 6144
-    for chunk in 0..<2 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 36864)
-            for i in 0..<384 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (210032 &+ block &* 12288))
+        let bias = UnsafePointer(weights + (234608 &+ block &* 32))
+        let groupInput = src + (group &* 75264)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (79872 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (210032 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (234608 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196, x1 + (block &* 784 &+ n))
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p] + x1[c &* 196 &+ n &+ p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 14)
+            for t in 0..<16 {
+              let ox = t &* 12
+              Self.__kernel12(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
+            }
+            do {
+              let ox = 192
+              Self.__kernel13(row + (ox &* 1), 384, 196, packed, bias, stage)
+              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 196 &+ ox), 196, valid, x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))
             }
           }
         }
@@ -4436,11 +4284,11 @@ public final class MobileNetV2 {
           for panel in first..<end {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel14(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
+              Self.__kernel17(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel15(a, src + 180, bias, stage, 64, 196, 16)
+                Self.__kernel18(a, src + 180, bias, stage, 64, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4452,7 +4300,7 @@ public final class MobileNetV2 {
                 }
               }
               else {
-                Self.__kernel14(a, src + n, bias, stage, 64, 196, 96)
+                Self.__kernel17(a, src + n, bias, stage, 64, 196, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4607,11 +4455,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 384, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4623,7 +4471,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4681,11 +4529,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4697,7 +4545,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4854,11 +4702,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel23(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4870,7 +4718,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4928,11 +4776,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4944,7 +4792,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5100,11 +4948,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
+                Self.__kernel23(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196, x1 + (block &* 784 &+ n))
               }
               else {
                 if panel == 2 {
-                  Self.__kernel13(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
+                  Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 576, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5116,7 +4964,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel12(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel21(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5174,11 +5022,11 @@ public final class MobileNetV2 {
             for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
+                  Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 96, 16, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5190,7 +5038,7 @@ public final class MobileNetV2 {
                   }
                 }
                 else {
-                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5325,13 +5173,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 576, 49, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 576, 49, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 576, 49, packed, bias, stage)
+              Self.__kernel27(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -5361,13 +5209,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel28(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel29(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -5383,7 +5231,7 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel24)
+        let masks = UnsafePointer(Self.__kernel30)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
           let kernel = weights + (842992 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -5567,39 +5415,29 @@ public final class MobileNetV2 {
   // in place: identity10 (identity)
   private func features_15_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<960 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(5, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 320), count: 320)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (852592 &+ block &* 4800))
-          let bias = UnsafePointer(weights + (1006192 &+ block &* 5))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 245 &+ n), 960, 49, 49, x1 + (block &* 245 &+ n))
+      for block in first..<end {
+        let group = block / 5
+        let firstChannel = group &* 160 &+ (block % 5) &* 32
+        let valid = block % 5 == 4 ? 32 : 32
+        let packed = UnsafePointer(weights + (852592 &+ block &* 30720))
+        let bias = UnsafePointer(weights + (1006192 &+ block &* 32))
+        let groupInput = src + (group &* 47040)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel24(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel31(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
-            else {
-              if panel == 0 {
-                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = 5
-                for r in 0..<valid {
-                  let c = block &* 5 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p] + x1[c &* 49 &+ n &+ p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel25(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel32(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
           }
         }
@@ -5629,13 +5467,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel28(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel29(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -5651,7 +5489,7 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel24)
+        let masks = UnsafePointer(Self.__kernel30)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
           let kernel = weights + (1160912 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -5834,39 +5672,29 @@ public final class MobileNetV2 {
   // fused: add10 (add): + identity10, in the store
   private func features_16_conv_2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 49 pixels, zero-filled to 64
-    for i in 0..<960 {
-      let row = scratch + (i &* 64)
-      row.update(from: src + (i &* 49 &+ 0), count: 49)
-      (row + 49).update(repeating: 0, count: 15)
-    }
-    // 32 blocks of 5 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
-    Self.parallelParts(32, threads: threads, pool: pool) {
+    Self.parallelParts(5, threads: threads, pool: pool) {
       part, first, end in
-      do {
-        let buffer = UnsafeMutableBufferPointer(start: scratch + (61440 &+ part &* 320), count: 320)
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1170512 &+ block &* 4800))
-          let bias = UnsafePointer(weights + (1324112 &+ block &* 5))
-          for panel in 0..<1 {
-            let n = panel &* 64
-            if panel != 0 {
-              Self.__kernel25(a, src + n, bias, y + (block &* 245 &+ n), 960, 49, 49, x1 + (block &* 245 &+ n))
+      for block in first..<end {
+        let group = block / 5
+        let firstChannel = group &* 160 &+ (block % 5) &* 32
+        let valid = block % 5 == 4 ? 32 : 32
+        let packed = UnsafePointer(weights + (1170512 &+ block &* 30720))
+        let bias = UnsafePointer(weights + (1324112 &+ block &* 32))
+        let groupInput = src + (group &* 47040)
+        do {
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 320), count: 320)
+          let stage = buffer.baseAddress!
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 7)
+            for t in 0..<4 {
+              let ox = t &* 10
+              Self.__kernel24(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel31(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
-            else {
-              if panel == 0 {
-                Self.__kernel26(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
-                let valid = 5
-                for r in 0..<valid {
-                  let c = block &* 5 &+ r
-                  let o = y + (c &* 49 &+ n)
-                  let s = stage + (r &* 64)
-                  for p in 0..<49 {
-                    o[p] = s[p] + x1[c &* 49 &+ n &+ p]
-                  }
-                }
-              }
+            do {
+              let ox = 40
+              Self.__kernel25(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel32(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid, x1 + (firstChannel &* 49 &+ oy &* 49 &+ ox))
             }
           }
         }
@@ -5896,13 +5724,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel28(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 160, 49, packed, bias, stage)
-              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 160, 49, packed, bias, stage)
+              Self.__kernel29(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -5918,7 +5746,7 @@ public final class MobileNetV2 {
     Self.parallelParts(8, threads: threads, pool: pool) {
       part, first, end in
       for block in first..<end {
-        let masks = UnsafePointer(Self.__kernel24)
+        let masks = UnsafePointer(Self.__kernel30)
         for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
           let kernel = weights + (1478832 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -6116,13 +5944,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 960, 49, packed, bias, stage)
-              Self.__kernel20(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel26(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 960, 49, packed, bias, stage)
-              Self.__kernel21(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 960, 49, packed, bias, stage)
+              Self.__kernel27(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -6152,13 +5980,13 @@ public final class MobileNetV2 {
             let row = groupInput + (oy &* 7)
             for t in 0..<4 {
               let ox = t &* 10
-              Self.__kernel17(row + (ox &* 1), 320, 49, packed, bias, stage)
-              Self.__kernel22(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel24(row + (ox &* 1), 320, 49, packed, bias, stage)
+              Self.__kernel28(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
             do {
               let ox = 40
-              Self.__kernel18(row + (ox &* 1), 320, 49, packed, bias, stage)
-              Self.__kernel23(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
+              Self.__kernel25(row + (ox &* 1), 320, 49, packed, bias, stage)
+              Self.__kernel29(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 49 &+ ox), 49, valid)
             }
           }
         }
@@ -7301,174 +7129,638 @@ public final class MobileNetV2 {
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    var c0_4 = bias0
-    var c0_5 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    var c1_4 = bias1
-    var c1_5 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    var c2_4 = bias2
-    var c2_5 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var c3_4 = bias3
-    var c3_5 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
-      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      c0_4 = Self.__kernel1(c0_4, b4, a0)
-      c0_5 = Self.__kernel1(c0_5, b5, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      c1_4 = Self.__kernel1(c1_4, b4, a1)
-      c1_5 = Self.__kernel1(c1_5, b5, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      c2_4 = Self.__kernel1(c2_4, b4, a2)
-      c2_5 = Self.__kernel1(c2_5, b5, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      c3_4 = Self.__kernel1(c3_4, b4, a3)
-      c3_5 = Self.__kernel1(c3_5, b5, a3)
-      ai += 4
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 12 columns; direct k1x1 s1 d1x1 row14 tile32x12 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    var a0_10 = b0
+    var a0_11 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var a1_10 = b1
+    var a1_11 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      xi += plane
+      wi += 32
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
-    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
-    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
-    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
-    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var ai = a
-    var bi = b
-    var c0_0_odd = SIMD16<Float>()
-    var c1_0_odd = SIMD16<Float>()
-    var c2_0_odd = SIMD16<Float>()
-    var c3_0_odd = SIMD16<Float>()
-    for _ in 0..<(k >> 1) {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0_odd = ai[4]
-      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
-      let a1_odd = ai[5]
-      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
-      let a2_odd = ai[6]
-      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
-      let a3_odd = ai[7]
-      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
-      ai += 8
-      bi += bStride &* 2
+  /// Direct convolution tile: 32 channels x 4 columns; direct k1x1 s1 d1x1 row14 tile32x4 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+      }
+      xi += plane
+      wi += 32
     }
-    if k & 1 != 0 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+  }
+
+  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
+  @inline(__always) private static func __kernel14(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+  }
+
+  /// Transposed store: direct store tile32x12 none lanes16. `stage`: `[12][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 12 floats.
+  @inline(never) private static func __kernel15(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
     }
-    c0_0 += c0_0_odd
-    c1_0 += c1_0_odd
-    c2_0 += c2_0_odd
-    c3_0 += c3_0_odd
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x4 none lanes16. `stage`: `[4][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 4 floats.
+  @inline(never) private static func __kernel16(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7619,7 +7911,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu6 lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7691,9 +7983,778 @@ public final class MobileNetV2 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
+  /// Transposed store: direct store tile32x12 none lanes16 residual. `stage`: `[12][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 12 floats.
+  @inline(never) private static func __kernel19(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let q = UnsafeRawPointer(residual + (16 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let q = UnsafeRawPointer(residual + (17 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let q = UnsafeRawPointer(residual + (18 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let q = UnsafeRawPointer(residual + (19 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let q = UnsafeRawPointer(residual + (20 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let q = UnsafeRawPointer(residual + (21 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let q = UnsafeRawPointer(residual + (22 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let q = UnsafeRawPointer(residual + (23 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let q = UnsafeRawPointer(residual + (24 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let q = UnsafeRawPointer(residual + (25 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let q = UnsafeRawPointer(residual + (26 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let q = UnsafeRawPointer(residual + (27 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let q = UnsafeRawPointer(residual + (28 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let q = UnsafeRawPointer(residual + (29 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let q = UnsafeRawPointer(residual + (30 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let q = UnsafeRawPointer(residual + (31 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: (q + 32).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x4 none lanes16 residual. `stage`: `[4][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 4 floats.
+  @inline(never) private static func __kernel20(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let q = UnsafeRawPointer(residual + (16 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        let q = UnsafeRawPointer(residual + (17 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        let q = UnsafeRawPointer(residual + (18 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        let q = UnsafeRawPointer(residual + (19 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        let q = UnsafeRawPointer(residual + (20 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        let q = UnsafeRawPointer(residual + (21 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        let q = UnsafeRawPointer(residual + (22 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        let q = UnsafeRawPointer(residual + (23 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        let q = UnsafeRawPointer(residual + (24 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        let q = UnsafeRawPointer(residual + (25 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        let q = UnsafeRawPointer(residual + (26 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        let q = UnsafeRawPointer(residual + (27 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        let q = UnsafeRawPointer(residual + (28 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        let q = UnsafeRawPointer(residual + (29 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        let q = UnsafeRawPointer(residual + (30 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        let q = UnsafeRawPointer(residual + (31 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD4<Float>.self), highHalf: SIMD4<Float>()), highHalf: SIMD8<Float>())
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    var c0_0_odd = SIMD16<Float>()
+    var c1_0_odd = SIMD16<Float>()
+    var c2_0_odd = SIMD16<Float>()
+    var c3_0_odd = SIMD16<Float>()
+    for _ in 0..<(k >> 1) {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0_odd = ai[4]
+      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
+      let a1_odd = ai[5]
+      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
+      let a2_odd = ai[6]
+      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
+      let a3_odd = ai[7]
+      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
+      ai += 8
+      bi += bStride &* 2
+    }
+    if k & 1 != 0 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+    }
+    c0_0 += c0_0_odd
+    c1_0 += c1_0_odd
+    c2_0 += c2_0_odd
+    c3_0 += c3_0_odd
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue residual.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7823,7 +8884,7 @@ public final class MobileNetV2 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s1 d1x1 row7 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7911,7 +8972,7 @@ public final class MobileNetV2 {
   /// Direct convolution tile: 32 channels x 9 columns; direct k1x1 s1 d1x1 row7 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7989,14 +9050,9 @@ public final class MobileNetV2 {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
-  /// `(evens of a ++ evens of b, odds of a ++ odds of b)`: one step of a register transpose.
-  @inline(__always) private static func __kernel19(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
-    (SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf))
-  }
-
   /// Transposed store: direct store tile32x10 none lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 10 floats.
-  @inline(never) private static func __kernel20(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel26(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -8016,14 +9072,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8140,14 +9196,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8250,7 +9306,7 @@ public final class MobileNetV2 {
 
   /// Transposed store: direct store tile32x9 none lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 9 floats.
-  @inline(never) private static func __kernel21(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel27(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     do {
       var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -8270,14 +9326,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8394,14 +9450,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8504,7 +9560,7 @@ public final class MobileNetV2 {
 
   /// Transposed store: direct store tile32x10 relu6 lanes16. `stage`: `[10][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 10 floats.
-  @inline(never) private static func __kernel22(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel28(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     let six = SIMD16<Float>(repeating: 6)
     do {
@@ -8525,14 +9581,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8681,14 +9737,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -8823,7 +9879,7 @@ public final class MobileNetV2 {
 
   /// Transposed store: direct store tile32x9 relu6 lanes16. `stage`: `[9][32]`; channel `c < valid` goes to
   /// `out + c * plane`, 9 floats.
-  @inline(never) private static func __kernel23(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+  @inline(never) private static func __kernel29(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
     let zero = SIMD16<Float>(repeating: 0)
     let six = SIMD16<Float>(repeating: 6)
     do {
@@ -8844,14 +9900,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -9000,14 +10056,14 @@ public final class MobileNetV2 {
       var r14 = zero
       var r15 = zero
       for _ in 0..<4 {
-        let (e0, o0) = Self.__kernel19(r0, r1)
-        let (e1, o1) = Self.__kernel19(r2, r3)
-        let (e2, o2) = Self.__kernel19(r4, r5)
-        let (e3, o3) = Self.__kernel19(r6, r7)
-        let (e4, o4) = Self.__kernel19(r8, r9)
-        let (e5, o5) = Self.__kernel19(r10, r11)
-        let (e6, o6) = Self.__kernel19(r12, r13)
-        let (e7, o7) = Self.__kernel19(r14, r15)
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
         r0 = e0
         r8 = o0
         r1 = e1
@@ -9141,7 +10197,7 @@ public final class MobileNetV2 {
   }
 
   /// Lane masks of a flat depthwise kernel, 16 words each.
-  nonisolated(unsafe) private static let __kernel24: UnsafeMutablePointer<Float> = {
+  nonisolated(unsafe) private static let __kernel30: UnsafeMutablePointer<Float> = {
     let patterns: [UInt64] = [48896, 65408, 57216, 49022, 65535, 57279, 49022, 65535, 57279, 61407, 65535, 63471, 61407, 65535, 63471, 61407, 65535, 63471, 64503, 65535, 65019, 64503, 65535, 65019, 1015, 1023, 507, 65019, 65535, 32509, 65019, 65535, 32509, 507, 511, 253]
     let table = UnsafeMutableRawPointer.allocate(byteCount: 2304, alignment: 64).bindMemory(to: Float.self, capacity: 576)
     for (k, pattern) in patterns.enumerated() {
@@ -9153,209 +10209,640 @@ public final class MobileNetV2 {
     return table
   }()
 
-  /// SGEMM micro-kernel: gemm rows5 width64 none lanes16 fmatrue residual.
-  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int, _ residual: UnsafePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      ai += 5
-      bi += bStride
+  /// Transposed store: direct store tile32x10 none lanes16 residual. `stage`: `[10][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 10 floats.
+  @inline(never) private static func __kernel31(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    let q0 = UnsafeRawPointer(residual + 0 &* outStride)
-    c0_0 += (q0 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c0_1 += (q0 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c0_2 += (q0 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c0_3 += (q0 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    let q1 = UnsafeRawPointer(residual + 1 &* outStride)
-    c1_0 += (q1 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c1_1 += (q1 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c1_2 += (q1 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c1_3 += (q1 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    let q2 = UnsafeRawPointer(residual + 2 &* outStride)
-    c2_0 += (q2 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c2_1 += (q2 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c2_2 += (q2 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c2_3 += (q2 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    let q3 = UnsafeRawPointer(residual + 3 &* outStride)
-    c3_0 += (q3 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c3_1 += (q3 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c3_2 += (q3 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c3_3 += (q3 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    let q4 = UnsafeRawPointer(residual + 4 &* outStride)
-    c4_0 += (q4 + 0).loadUnaligned(as: SIMD16<Float>.self)
-    c4_1 += (q4 + 64).loadUnaligned(as: SIMD16<Float>.self)
-    c4_2 += (q4 + 128).loadUnaligned(as: SIMD16<Float>.self)
-    c4_3 += (q4 + 192).loadUnaligned(as: SIMD16<Float>.self)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let q = UnsafeRawPointer(residual + (16 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 17 < valid {
+        let q = UnsafeRawPointer(residual + (17 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 18 < valid {
+        let q = UnsafeRawPointer(residual + (18 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 19 < valid {
+        let q = UnsafeRawPointer(residual + (19 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 20 < valid {
+        let q = UnsafeRawPointer(residual + (20 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 21 < valid {
+        let q = UnsafeRawPointer(residual + (21 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 22 < valid {
+        let q = UnsafeRawPointer(residual + (22 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 23 < valid {
+        let q = UnsafeRawPointer(residual + (23 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 24 < valid {
+        let q = UnsafeRawPointer(residual + (24 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 25 < valid {
+        let q = UnsafeRawPointer(residual + (25 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 26 < valid {
+        let q = UnsafeRawPointer(residual + (26 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 27 < valid {
+        let q = UnsafeRawPointer(residual + (27 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 28 < valid {
+        let q = UnsafeRawPointer(residual + (28 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 29 < valid {
+        let q = UnsafeRawPointer(residual + (29 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 30 < valid {
+        let q = UnsafeRawPointer(residual + (30 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+      if 31 < valid {
+        let q = UnsafeRawPointer(residual + (31 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), (q + 36).loadUnaligned(as: Float.self)), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
   }
 
-  /// SGEMM micro-kernel: gemm rows5 width64 none lanes16 fmatrue.
-  /// `a`: `[k][5]`, `b`: k rows of 64 floats `bStride` apart, `out`: 5 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    var c4_2 = bias4
-    var c4_3 = bias4
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      c4_2 = Self.__kernel1(c4_2, b2, a4)
-      c4_3 = Self.__kernel1(c4_3, b3, a4)
-      ai += 5
-      bi += bStride
+  /// Transposed store: direct store tile32x9 none lanes16 residual. `stage`: `[9][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 9 floats.
+  @inline(never) private static func __kernel32(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int, _ residual: UnsafePointer<Float>) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        let q = UnsafeRawPointer(residual + (0 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 1 < valid {
+        let q = UnsafeRawPointer(residual + (1 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 2 < valid {
+        let q = UnsafeRawPointer(residual + (2 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 3 < valid {
+        let q = UnsafeRawPointer(residual + (3 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 4 < valid {
+        let q = UnsafeRawPointer(residual + (4 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 5 < valid {
+        let q = UnsafeRawPointer(residual + (5 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 6 < valid {
+        let q = UnsafeRawPointer(residual + (6 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 7 < valid {
+        let q = UnsafeRawPointer(residual + (7 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 8 < valid {
+        let q = UnsafeRawPointer(residual + (8 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 9 < valid {
+        let q = UnsafeRawPointer(residual + (9 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 10 < valid {
+        let q = UnsafeRawPointer(residual + (10 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 11 < valid {
+        let q = UnsafeRawPointer(residual + (11 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 12 < valid {
+        let q = UnsafeRawPointer(residual + (12 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 13 < valid {
+        let q = UnsafeRawPointer(residual + (13 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 14 < valid {
+        let q = UnsafeRawPointer(residual + (14 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 15 < valid {
+        let q = UnsafeRawPointer(residual + (15 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel14(r0, r1)
+        let (e1, o1) = Self.__kernel14(r2, r3)
+        let (e2, o2) = Self.__kernel14(r4, r5)
+        let (e3, o3) = Self.__kernel14(r6, r7)
+        let (e4, o4) = Self.__kernel14(r8, r9)
+        let (e5, o5) = Self.__kernel14(r10, r11)
+        let (e6, o6) = Self.__kernel14(r12, r13)
+        let (e7, o7) = Self.__kernel14(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        let q = UnsafeRawPointer(residual + (16 &* plane &+ 0))
+        r0 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0[8], as: Float.self)
+      }
+      if 17 < valid {
+        let q = UnsafeRawPointer(residual + (17 &* plane &+ 0))
+        r1 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1[8], as: Float.self)
+      }
+      if 18 < valid {
+        let q = UnsafeRawPointer(residual + (18 &* plane &+ 0))
+        r2 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2[8], as: Float.self)
+      }
+      if 19 < valid {
+        let q = UnsafeRawPointer(residual + (19 &* plane &+ 0))
+        r3 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3[8], as: Float.self)
+      }
+      if 20 < valid {
+        let q = UnsafeRawPointer(residual + (20 &* plane &+ 0))
+        r4 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4[8], as: Float.self)
+      }
+      if 21 < valid {
+        let q = UnsafeRawPointer(residual + (21 &* plane &+ 0))
+        r5 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5[8], as: Float.self)
+      }
+      if 22 < valid {
+        let q = UnsafeRawPointer(residual + (22 &* plane &+ 0))
+        r6 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6[8], as: Float.self)
+      }
+      if 23 < valid {
+        let q = UnsafeRawPointer(residual + (23 &* plane &+ 0))
+        r7 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7[8], as: Float.self)
+      }
+      if 24 < valid {
+        let q = UnsafeRawPointer(residual + (24 &* plane &+ 0))
+        r8 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8[8], as: Float.self)
+      }
+      if 25 < valid {
+        let q = UnsafeRawPointer(residual + (25 &* plane &+ 0))
+        r9 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9[8], as: Float.self)
+      }
+      if 26 < valid {
+        let q = UnsafeRawPointer(residual + (26 &* plane &+ 0))
+        r10 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10[8], as: Float.self)
+      }
+      if 27 < valid {
+        let q = UnsafeRawPointer(residual + (27 &* plane &+ 0))
+        r11 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11[8], as: Float.self)
+      }
+      if 28 < valid {
+        let q = UnsafeRawPointer(residual + (28 &* plane &+ 0))
+        r12 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12[8], as: Float.self)
+      }
+      if 29 < valid {
+        let q = UnsafeRawPointer(residual + (29 &* plane &+ 0))
+        r13 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13[8], as: Float.self)
+      }
+      if 30 < valid {
+        let q = UnsafeRawPointer(residual + (30 &* plane &+ 0))
+        r14 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14[8], as: Float.self)
+      }
+      if 31 < valid {
+        let q = UnsafeRawPointer(residual + (31 &* plane &+ 0))
+        r15 += SIMD16<Float>(lowHalf: (q + 0).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8<Float>(lowHalf: SIMD4<Float>(lowHalf: SIMD2<Float>((q + 32).loadUnaligned(as: Float.self), 0), highHalf: SIMD2<Float>()), highHalf: SIMD4<Float>()))
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15[8], as: Float.self)
+      }
+    }
   }
 
   // MARK: - Threading

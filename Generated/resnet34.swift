@@ -467,7 +467,7 @@ public final class ResNet34 {
     Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 2120512)
     Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 2390992)
     Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2686160)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 3276240)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 32, into: weights + 3276240)
     Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3309264)
     Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3899344)
     Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 4489424)
@@ -1888,79 +1888,27 @@ public final class ResNet34 {
   // conv 28x28x128 -> 14x14x256, kernel 1x1 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    // stride 2x2: the pixels the 1x1 window reads, packed as [128][196]
-    let subsampled = scratch + 2048
-    for c in 0..<128 {
-      for oy in 0..<14 {
-        let from = x0 + (c &* 784 &+ oy &* 56)
-        let to = subsampled + (c &* 196 &+ oy &* 14)
-        for ox in 0..<14 {
-          to[ox] = from[ox &* 2]
-        }
-      }
-    }
-    let src = UnsafePointer(subsampled)
-    // the last 4 pixels, zero-filled to 16
-    for i in 0..<128 {
-      let row = scratch + (i &* 16)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 12)
-    }
-    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    let packedPanels = scratch + 27136
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 8
-      let endPanel = min(firstPanel &+ 8, 3)
-      let packedEnd = min(endPanel, 2)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 12288)
-            for i in 0..<128 {
-              (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    let src = x0
+    Self.parallelParts(16, threads: threads, pool: pool) {
+      part, first, end in
+      for item in first..<end {
+        let half = item / 8
+        let block = item % 8
+        let group = block / 8
+        let firstChannel = group &* 256 &+ (block % 8) &* 32
+        let valid = block % 8 == 7 ? 32 : 32
+        let packed = UnsafePointer(weights + (3276240 &+ block &* 4096))
+        let bias = UnsafePointer(weights + (3309008 &+ block &* 32))
+        let groupInput = src + (group &* 100352)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (51712 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 224), count: 224)
           let stage = buffer.baseAddress!
-          for block in 0..<64 {
-            let a = UnsafePointer(weights + (3276240 &+ block &* 512))
-            let bias = UnsafePointer(weights + (3309008 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 2 {
-                Self.__kernel20(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
-              }
-              else {
-                if panel == 2 {
-                  Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 128, 16, 16)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 16)
-                    for p in 0..<4 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel20(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 128, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 196 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+            let row = groupInput + (oy &* 56)
+            for t in 0..<2 {
+              let ox = t &* 7
+              Self.__kernel20(row + (ox &* 2), 128, 784, packed, bias, stage)
+              Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 196 &+ oy &* 14 &+ ox), 196, valid)
             }
           }
         }
@@ -2524,7 +2472,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 32)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel22(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
+              Self.__kernel21(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2567,7 +2515,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel22(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2597,7 +2545,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 28)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel24(row + (ox &* 2), 256, 196, packed, bias, stage)
+              Self.__kernel23(row + (ox &* 2), 256, 196, packed, bias, stage)
               Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2657,7 +2605,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel22(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2700,7 +2648,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel22(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2760,7 +2708,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel22(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -2803,7 +2751,7 @@ public final class ResNet34 {
             let row = groupInput + (oy &* 9)
             for t in 0..<1 {
               let ox = t &* 7
-              Self.__kernel23(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+              Self.__kernel22(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
               Self.__kernel19(UnsafePointer(stage), y + (firstChannel &* 49 &+ oy &* 7 &+ ox), 49, valid)
             }
           }
@@ -6039,175 +5987,77 @@ public final class ResNet34 {
     }
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    var c0_2 = bias0
-    var c0_3 = bias0
-    var c0_4 = bias0
-    var c0_5 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var c1_2 = bias1
-    var c1_3 = bias1
-    var c1_4 = bias1
-    var c1_5 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    var c2_2 = bias2
-    var c2_3 = bias2
-    var c2_4 = bias2
-    var c2_5 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var c3_2 = bias3
-    var c3_3 = bias3
-    var c3_4 = bias3
-    var c3_5 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
-      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
-      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      c0_2 = Self.__kernel1(c0_2, b2, a0)
-      c0_3 = Self.__kernel1(c0_3, b3, a0)
-      c0_4 = Self.__kernel1(c0_4, b4, a0)
-      c0_5 = Self.__kernel1(c0_5, b5, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      c1_2 = Self.__kernel1(c1_2, b2, a1)
-      c1_3 = Self.__kernel1(c1_3, b3, a1)
-      c1_4 = Self.__kernel1(c1_4, b4, a1)
-      c1_5 = Self.__kernel1(c1_5, b5, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      c2_2 = Self.__kernel1(c2_2, b2, a2)
-      c2_3 = Self.__kernel1(c2_3, b3, a2)
-      c2_4 = Self.__kernel1(c2_4, b4, a2)
-      c2_5 = Self.__kernel1(c2_5, b5, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      c3_2 = Self.__kernel1(c3_2, b2, a3)
-      c3_3 = Self.__kernel1(c3_3, b3, a3)
-      c3_4 = Self.__kernel1(c3_4, b4, a3)
-      c3_5 = Self.__kernel1(c3_5, b5, a3)
-      ai += 4
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row28 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[6]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[8]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[10]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[12]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 32
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
-    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
-    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
-    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
-    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
-    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
-    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
-    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
-    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var ai = a
-    var bi = b
-    var c0_0_odd = SIMD16<Float>()
-    var c1_0_odd = SIMD16<Float>()
-    var c2_0_odd = SIMD16<Float>()
-    var c3_0_odd = SIMD16<Float>()
-    for _ in 0..<(k >> 1) {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let b0_odd = UnsafeRawPointer((bi + bStride) + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0_odd = ai[4]
-      c0_0_odd = Self.__kernel1(c0_0_odd, b0_odd, a0_odd)
-      let a1_odd = ai[5]
-      c1_0_odd = Self.__kernel1(c1_0_odd, b0_odd, a1_odd)
-      let a2_odd = ai[6]
-      c2_0_odd = Self.__kernel1(c2_0_odd, b0_odd, a2_odd)
-      let a3_odd = ai[7]
-      c3_0_odd = Self.__kernel1(c3_0_odd, b0_odd, a3_odd)
-      ai += 8
-      bi += bStride &* 2
-    }
-    if k & 1 != 0 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-    }
-    c0_0 += c0_0_odd
-    c1_0 += c1_0_odd
-    c2_0 += c2_0_odd
-    c3_0 += c3_0_odd
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6479,7 +6329,7 @@ public final class ResNet34 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6751,7 +6601,7 @@ public final class ResNet34 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row14 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

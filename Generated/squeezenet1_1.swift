@@ -12,7 +12,7 @@
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
 // Arena: 3928576 bytes: activations 3928576 (peak live 3928576) and the
-// work memory of 13 steps in the gaps they leave.
+// work memory of 11 steps in the gaps they leave.
 
 import Foundation
 
@@ -233,10 +233,10 @@ public final class SqueezeNet1_1 {
     Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 286768)
     Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 305248)
     Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 314656)
-    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 397792)
+    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 32, into: weights + 397792)
     Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 422432)
     Self.pack(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 439072)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 586784)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 32, into: weights + 586784)
     Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 619616)
     Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 636256)
     Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 783968)
@@ -1700,69 +1700,30 @@ public final class SqueezeNet1_1 {
   // conv 13x13x384 -> 13x13x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.11.squeeze_activation (relu)
   private func features_11_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     let src = x0
-    // the last 73 pixels, zero-filled to 80
-    for i in 0..<384 {
-      let row = scratch + (i &* 80)
-      row.update(from: src + (i &* 169 &+ 96), count: 73)
-      (row + 73).update(repeating: 0, count: 7)
-    }
-    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
-    let packedPanels = scratch + 30720
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 2)
-      let packedEnd = min(endPanel, 1)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 36864)
-            for i in 0..<384 {
-              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (397792 &+ block &* 12288))
+        let bias = UnsafePointer(weights + (422368 &+ block &* 32))
+        let groupInput = src + (group &* 64896)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (67584 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (397792 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (422368 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
-              }
-              else {
-                if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 384, 80, 80)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80)
-                    for p in 0..<73 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 13)
+            for t in 0..<14 {
+              let ox = t &* 12
+              Self.__kernel15(row + (ox &* 1), 384, 169, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 169 &+ ox), 169, valid)
+            }
+            do {
+              let ox = 168
+              Self.__kernel16(row + (ox &* 1), 384, 169, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 169 &+ ox), 169, valid)
             }
           }
         }
@@ -1879,69 +1840,30 @@ public final class SqueezeNet1_1 {
   // conv 13x13x512 -> 13x13x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let scratch = threads <= 2 ? arena + 97344 : self.scratch
     let src = x0
-    // the last 73 pixels, zero-filled to 80
-    for i in 0..<512 {
-      let row = scratch + (i &* 80)
-      row.update(from: src + (i &* 169 &+ 96), count: 73)
-      (row + 73).update(repeating: 0, count: 7)
-    }
-    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 2 panels
-    let packedPanels = scratch + 40960
-    for chunk in 0..<1 {
-      let firstPanel = chunk &* 2
-      let endPanel = min(firstPanel &+ 2, 2)
-      let packedEnd = min(endPanel, 1)
-      // each thread packs its share of the chunk and runs every weight block over it
-      Self.parallelParts(endPanel &- firstPanel, threads: threads, pool: pool) {
-        part, first, end in
-        for slot in first..<end {
-          let panel = firstPanel &+ slot
-          if panel < packedEnd {
-            let to = packedPanels + (slot &* 49152)
-            for i in 0..<512 {
-              (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-            }
-          }
-        }
+    Self.parallelParts(2, threads: threads, pool: pool) {
+      part, first, end in
+      for block in first..<end {
+        let group = block / 2
+        let firstChannel = group &* 64 &+ (block % 2) &* 32
+        let valid = block % 2 == 1 ? 32 : 32
+        let packed = UnsafePointer(weights + (586784 &+ block &* 16384))
+        let bias = UnsafePointer(weights + (619552 &+ block &* 32))
+        let groupInput = src + (group &* 86528)
         do {
-          let buffer = UnsafeMutableBufferPointer(start: scratch + (90112 &+ part &* 384), count: 384)
+          let buffer = UnsafeMutableBufferPointer(start: scratch + (0 &+ part &* 384), count: 384)
           let stage = buffer.baseAddress!
-          for block in 0..<16 {
-            let a = UnsafePointer(weights + (586784 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (619552 &+ block &* 4))
-            for panel in (firstPanel &+ first)..<(firstPanel &+ end) {
-              let n = panel &* 96
-              if panel != 1 {
-                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
-              }
-              else {
-                if panel == 1 {
-                  Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 80, 80)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 80)
-                    for p in 0..<73 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-                else {
-                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
-                  let valid = 4
-                  for r in 0..<valid {
-                    let c = block &* 4 &+ r
-                    let o = y + (c &* 169 &+ n)
-                    let s = stage + (r &* 96)
-                    for p in 0..<96 {
-                      o[p] = s[p]
-                    }
-                  }
-                }
-              }
+          for oy in 0..<1 {
+            let row = groupInput + (oy &* 13)
+            for t in 0..<14 {
+              let ox = t &* 12
+              Self.__kernel15(row + (ox &* 1), 512, 169, packed, bias, stage)
+              Self.__kernel17(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 169 &+ ox), 169, valid)
+            }
+            do {
+              let ox = 168
+              Self.__kernel16(row + (ox &* 1), 512, 169, packed, bias, stage)
+              Self.__kernel18(UnsafePointer(stage), y + (firstChannel &* 169 &+ oy &* 169 &+ ox), 169, valid)
             }
           }
         }
@@ -4736,6 +4658,673 @@ public final class SqueezeNet1_1 {
         let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
         (o + 0).storeBytes(of: r15.lowHalf.lowHalf, as: SIMD4<Float>.self)
         (o + 16).storeBytes(of: r15.lowHalf.highHalf.lowHalf, as: SIMD2<Float>.self)
+      }
+    }
+  }
+
+  /// Direct convolution tile: 32 channels x 12 columns; direct k1x1 s1 d1x1 row13 tile32x12 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    var a0_10 = b0
+    var a0_11 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var a1_10 = b1
+    var a1_11 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      xi += plane
+      wi += 32
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
+  }
+
+  /// Direct convolution tile: 32 channels x 1 columns; direct k1x1 s1 d1x1 row13 tile32x1 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+      }
+      xi += plane
+      wi += 32
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+  }
+
+  /// Transposed store: direct store tile32x12 relu lanes16. `stage`: `[12][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 12 floats.
+  @inline(never) private static func __kernel17(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 256, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 384, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 512, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 640, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 768, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 896, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1024, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1152, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1280, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1408, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+      var r2 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 320, as: SIMD16<Float>.self)
+      var r3 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 448, as: SIMD16<Float>.self)
+      var r4 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 576, as: SIMD16<Float>.self)
+      var r5 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 704, as: SIMD16<Float>.self)
+      var r6 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 832, as: SIMD16<Float>.self)
+      var r7 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 960, as: SIMD16<Float>.self)
+      var r8 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1088, as: SIMD16<Float>.self)
+      var r9 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1216, as: SIMD16<Float>.self)
+      var r10 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1344, as: SIMD16<Float>.self)
+      var r11 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 1472, as: SIMD16<Float>.self)
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r0.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r1.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r2.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r3.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r4.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r5.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r6.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r7.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r8.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r9.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r10.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r11.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r12.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r13.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r14.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15.lowHalf, as: SIMD8<Float>.self)
+        (o + 32).storeBytes(of: r15.highHalf.lowHalf, as: SIMD4<Float>.self)
+      }
+    }
+  }
+
+  /// Transposed store: direct store tile32x1 relu lanes16. `stage`: `[1][32]`; channel `c < valid` goes to
+  /// `out + c * plane`, 1 floats.
+  @inline(never) private static func __kernel18(_ stage: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ plane: Int, _ valid: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 0 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (0 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
+      }
+      if 1 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (1 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
+      }
+      if 2 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (2 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
+      }
+      if 3 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (3 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
+      }
+      if 4 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (4 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
+      }
+      if 5 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (5 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
+      }
+      if 6 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (6 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
+      }
+      if 7 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (7 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
+      }
+      if 8 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (8 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
+      }
+      if 9 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (9 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
+      }
+      if 10 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (10 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
+      }
+      if 11 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (11 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
+      }
+      if 12 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (12 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
+      }
+      if 13 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (13 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
+      }
+      if 14 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (14 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
+      }
+      if 15 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (15 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
+      }
+    }
+    do {
+      var r0 = UnsafeRawPointer(stage).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+      var r1 = zero
+      var r2 = zero
+      var r3 = zero
+      var r4 = zero
+      var r5 = zero
+      var r6 = zero
+      var r7 = zero
+      var r8 = zero
+      var r9 = zero
+      var r10 = zero
+      var r11 = zero
+      var r12 = zero
+      var r13 = zero
+      var r14 = zero
+      var r15 = zero
+      for _ in 0..<4 {
+        let (e0, o0) = Self.__kernel4(r0, r1)
+        let (e1, o1) = Self.__kernel4(r2, r3)
+        let (e2, o2) = Self.__kernel4(r4, r5)
+        let (e3, o3) = Self.__kernel4(r6, r7)
+        let (e4, o4) = Self.__kernel4(r8, r9)
+        let (e5, o5) = Self.__kernel4(r10, r11)
+        let (e6, o6) = Self.__kernel4(r12, r13)
+        let (e7, o7) = Self.__kernel4(r14, r15)
+        r0 = e0
+        r8 = o0
+        r1 = e1
+        r9 = o1
+        r2 = e2
+        r10 = o2
+        r3 = e3
+        r11 = o3
+        r4 = e4
+        r12 = o4
+        r5 = e5
+        r13 = o5
+        r6 = e6
+        r14 = o6
+        r7 = e7
+        r15 = o7
+      }
+      if 16 < valid {
+        r0 = r0.replacing(with: zero, where: r0 .< zero)
+        let o = UnsafeMutableRawPointer(out + (16 &* plane &+ 0))
+        (o + 0).storeBytes(of: r0[0], as: Float.self)
+      }
+      if 17 < valid {
+        r1 = r1.replacing(with: zero, where: r1 .< zero)
+        let o = UnsafeMutableRawPointer(out + (17 &* plane &+ 0))
+        (o + 0).storeBytes(of: r1[0], as: Float.self)
+      }
+      if 18 < valid {
+        r2 = r2.replacing(with: zero, where: r2 .< zero)
+        let o = UnsafeMutableRawPointer(out + (18 &* plane &+ 0))
+        (o + 0).storeBytes(of: r2[0], as: Float.self)
+      }
+      if 19 < valid {
+        r3 = r3.replacing(with: zero, where: r3 .< zero)
+        let o = UnsafeMutableRawPointer(out + (19 &* plane &+ 0))
+        (o + 0).storeBytes(of: r3[0], as: Float.self)
+      }
+      if 20 < valid {
+        r4 = r4.replacing(with: zero, where: r4 .< zero)
+        let o = UnsafeMutableRawPointer(out + (20 &* plane &+ 0))
+        (o + 0).storeBytes(of: r4[0], as: Float.self)
+      }
+      if 21 < valid {
+        r5 = r5.replacing(with: zero, where: r5 .< zero)
+        let o = UnsafeMutableRawPointer(out + (21 &* plane &+ 0))
+        (o + 0).storeBytes(of: r5[0], as: Float.self)
+      }
+      if 22 < valid {
+        r6 = r6.replacing(with: zero, where: r6 .< zero)
+        let o = UnsafeMutableRawPointer(out + (22 &* plane &+ 0))
+        (o + 0).storeBytes(of: r6[0], as: Float.self)
+      }
+      if 23 < valid {
+        r7 = r7.replacing(with: zero, where: r7 .< zero)
+        let o = UnsafeMutableRawPointer(out + (23 &* plane &+ 0))
+        (o + 0).storeBytes(of: r7[0], as: Float.self)
+      }
+      if 24 < valid {
+        r8 = r8.replacing(with: zero, where: r8 .< zero)
+        let o = UnsafeMutableRawPointer(out + (24 &* plane &+ 0))
+        (o + 0).storeBytes(of: r8[0], as: Float.self)
+      }
+      if 25 < valid {
+        r9 = r9.replacing(with: zero, where: r9 .< zero)
+        let o = UnsafeMutableRawPointer(out + (25 &* plane &+ 0))
+        (o + 0).storeBytes(of: r9[0], as: Float.self)
+      }
+      if 26 < valid {
+        r10 = r10.replacing(with: zero, where: r10 .< zero)
+        let o = UnsafeMutableRawPointer(out + (26 &* plane &+ 0))
+        (o + 0).storeBytes(of: r10[0], as: Float.self)
+      }
+      if 27 < valid {
+        r11 = r11.replacing(with: zero, where: r11 .< zero)
+        let o = UnsafeMutableRawPointer(out + (27 &* plane &+ 0))
+        (o + 0).storeBytes(of: r11[0], as: Float.self)
+      }
+      if 28 < valid {
+        r12 = r12.replacing(with: zero, where: r12 .< zero)
+        let o = UnsafeMutableRawPointer(out + (28 &* plane &+ 0))
+        (o + 0).storeBytes(of: r12[0], as: Float.self)
+      }
+      if 29 < valid {
+        r13 = r13.replacing(with: zero, where: r13 .< zero)
+        let o = UnsafeMutableRawPointer(out + (29 &* plane &+ 0))
+        (o + 0).storeBytes(of: r13[0], as: Float.self)
+      }
+      if 30 < valid {
+        r14 = r14.replacing(with: zero, where: r14 .< zero)
+        let o = UnsafeMutableRawPointer(out + (30 &* plane &+ 0))
+        (o + 0).storeBytes(of: r14[0], as: Float.self)
+      }
+      if 31 < valid {
+        r15 = r15.replacing(with: zero, where: r15 .< zero)
+        let o = UnsafeMutableRawPointer(out + (31 &* plane &+ 0))
+        (o + 0).storeBytes(of: r15[0], as: Float.self)
       }
     }
   }

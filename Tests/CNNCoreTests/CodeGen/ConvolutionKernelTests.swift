@@ -399,6 +399,56 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(body("r2").contains("for lane in 0..<valid"), "r2's leaky relu over the stored rows")
   }
 
+  /// 1x1 layers on 14x14 planes on the direct tiles (`pointwiseRunsDirect`): from 12,288
+  /// weights where the two-vector blocks are even in number, from 65,536 where they are odd;
+  /// fused residuals below 1 MB of weights. `e`, `p` (192 -> 192, 6 blocks; `p` adds its
+  /// residual in the transposed store), `g` (160 -> 128, 4 blocks, 20,480 weights), `f` (160 ->
+  /// 416, 13 blocks) and `r` (416 -> 160 with a residual, 5 blocks) run direct; `b` (192 -> 96:
+  /// 3 blocks, 18,432 weights), `d` (128 -> 64, 8,192 weights), `w` (512 -> 512 with a
+  /// residual: 1 MB), and `up`, `u` and `h` (fewer than 128 inputs) keep the GEMM. Generated
+  /// for `znver4`; against the interpreter, 1-3 threads.
+  func testSmallPointwiseLayersRunOnDirectTiles() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network SmallDirect
+      input 14x14x64
+      up: conv 192 1x1 | relu6
+      add {
+        e: conv 192 1x1 | relu6 | p: conv 192 1x1 | bn
+        identity
+      }
+      b: conv 96 1x1 | relu
+      u: conv 160 1x1 | relu
+      add {
+        f: conv 416 1x1 | relu6 | r: conv 160 1x1
+        identity
+      }
+      g: conv 128 1x1 | relu
+      d: conv 64 1x1 | relu
+      h: conv 512 1x1 | relu
+      add {
+        w: conv 512 1x1
+        identity
+      } | relu
+
+      """, type: "SmallDirect", generatedFor: "znver4")
+    func body(_ name: String) -> String { Self.stepBody(name, in: source) }
+    XCTAssertEqual(source.components(separatedBy: "(add): + ").count - 1, 3, "the three adds fused")
+    for name in ["e", "p", "f", "r", "g"] {
+      XCTAssertTrue(body(name).contains("let packed = UnsafePointer(weights"), "\(name) runs direct")
+    }
+    for name in ["up", "b", "u", "d", "h", "w"] {
+      XCTAssertFalse(body(name).contains("let packed = UnsafePointer(weights"), "\(name) keeps the GEMM")
+    }
+    XCTAssertTrue(body("p").contains("Self.parallelParts(6, "), "p: 6 blocks of 32 channels")
+    XCTAssertTrue(body("r").contains("Self.parallelParts(5, "), "r: 5 blocks of 32 channels")
+    for name in ["p", "r"] {
+      XCTAssertTrue(body(name).contains(", x1 + (firstChannel &* 196 &+ oy &* 196 &+ ox))"), "\(name) passes its residual")
+    }
+    XCTAssertTrue(source.contains("Transposed store: direct store tile32x12 none lanes16 residual"), "tiles of 12 add")
+    XCTAssertTrue(source.contains("Transposed store: direct store tile32x4 none lanes16 residual"), "and the last of 4")
+    XCTAssertTrue(body("w").contains("x1"), "w's GEMM adds the residual")
+  }
+
   /// fc layers past L2 on a target without loads ahead (znver4) sum four blocks of outputs at
   /// once (`FullyConnected.streams`): `a` (1024 -> 1000, 4 MB) 15 groups and 3 single blocks,
   /// the last with 8 outputs; `b` (1000 -> 570, 2.3 MB) 9 groups, the last block of the last one

@@ -76,7 +76,7 @@ final class MemoryPlanTests: XCTestCase {
   /// 1.26 MB per thread) wherever they go, and meets it with lean ones (`leanWork`): conv3 in
   /// blocks of 4 tile rows, every Winograd layer's products one channel block at a time, the
   /// larger buffers in the arena (which grows by 11 %), 0.34 MB beside it. The process
-  /// overhead it plans for follows its code (0.68 MB for 9,158 lines of kernels; the flat
+  /// overhead it plans for follows its code (0.67 MB for 9,006 lines of kernels; the flat
   /// 0.5 MB left it 0.44 MB beside the arena and measured at 1.100 of the target's base).
   func testLeanWorkMemoryWhereOnlyItMeetsTheTarget() throws {
     let (compilation, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/googlenet.cnn").path)
@@ -87,14 +87,14 @@ final class MemoryPlanTests: XCTestCase {
     let source = SwiftGenerator.generate(network, source: compilation.source,
                                          commandLine: "cnnc googlenet.cnn", targetCPU: "znver4")
     XCTAssertTrue(source.contains("// Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)"), "conv3's lean blocks")
-    XCTAssertEqual(emitter.kernelLines, 9_158, "its kernels' lines")
+    XCTAssertEqual(emitter.kernelLines, 9_006, "its kernels' lines")
     XCTAssertTrue(source.contains(" : max(1, 53248 &+ parts &* 384, 33280 &+ parts &* 25872, 0 &+ parts &* 41184)\n"), "scratch up to 2 threads")
     XCTAssertEqual(plan.activationCount, 1_003_520)
     XCTAssertEqual(plan.arenaCount, 1_117_376)
     let layout = WeightLayout(lowered, lanes: 16)
     let needs = max(53_248 + 2 * 384, 33_280 + 2 * 25_872, 2 * 41_184)
     let overhead = MemoryTarget.processOverheadFloats(kernelLines: emitter.kernelLines)
-    XCTAssertEqual(overhead, 170_528, "0.68 MB (measured: 0.65)")
+    XCTAssertEqual(overhead, 168_096, "0.67 MB (measured: 0.65)")
     let total = layout.count + plan.arenaCount + needs + overhead
     let limit = Double(try XCTUnwrap(MemoryTarget.baseFloats(lowered))) * (1 + MemoryTarget.share)
     XCTAssertLessThanOrEqual(Double(total), limit, "within the target")

@@ -59,12 +59,30 @@ extension Convolution {
   /// with at least 128 input channels (fewer, and storing each tile costs more than it saves:
   /// MobileNetV2's 14² 96 -> 576 expansions 0.21 -> 0.24 ms) and output channels in whole
   /// tiles of two vectors (SqueezeNet's 13² 384 -> 48 squeeze lost a quarter of a tile: 0.063 ->
-  /// 0.075 ms), with at least 256 KB of weights (below, the GEMM's threads split the pixels, each
-  /// reading what its own core wrote; these split channel blocks, each reading every pixel:
-  /// SqueezeNet 1.1's 13² 384 -> 64 squeeze, 98 KB, 0.077 -> 0.118 ms at 2 threads on two dies),
-  /// without a fused residual (`emitPointwise` adds it) unless on `streamsOneVector` tiles (the
-  /// transposed store adds it there), on AVX-512 (the target it was measured
-  /// on). Interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512 layers 0.96
+  /// 0.075 ms), with at least 256 KB of weights, or 48 KB (`pointwiseDirectWeights`) where the
+  /// blocks split evenly between `Threading.plannedThreads` threads, on AVX-512 (the target it
+  /// was measured on). A fused residual is added by the transposed store, below 1 MB of weights
+  /// (`residualWeightsBelow`) or on `streamsOneVector` tiles; ResNet-50's 14² 256 -> 1024 conv3
+  /// (1 MB) measured 1.05 -> 1.08 ms each at 1 thread on these tiles and level at 2, so
+  /// `emitPointwise` adds it there.
+  ///
+  /// Until stop 30 the floor was 256 KB and no residual below 2 MB ran here. Below 256 KB the
+  /// GEMM's threads split the pixels, each reading what its own core wrote, where these split
+  /// channel blocks, each reading every pixel: SqueezeNet 1.1's 13² 384 -> 64 squeeze (98 KB)
+  /// costs more where the cores are on two dies (stop 21: 0.077 -> 0.118 ms; stop 30's placement
+  /// profile: its two squeezes +0.043 ms far, -0.022 near, where 84 % of the samples ran). On
+  /// the GEMM a 14² plane is two panels of 96 pixels and a 4-pixel tail on a 4-accumulator
+  /// kernel. An odd number of blocks leaves one thread a block more than the other: MobileNetV2's
+  /// 14² 576 -> 96 projections (3 blocks, 221 KB) went 0.119 -> 0.131 ms at 2 threads on these
+  /// tiles (0.198 at 1 thread against the GEMM's 0.223), so they keep the GEMM. Stop 30,
+  /// interleaved minima of the changed layers, 1 / 2 threads: MobileNetV2's 14² 192 -> 64 and
+  /// 384 -> 64 projections and 7² 960 -> 160 ones 0.715 -> 0.648 / 0.437 -> 0.380 ms,
+  /// GoogLeNet's four 14² branch-4 1x1 layers 0.549 -> 0.461 / 0.319 -> 0.245, DenseNet-121's
+  /// block-3 conv1 (256-480 -> 128) 1.449 -> 1.352 / 0.853 -> 0.722, SqueezeNet 1.0's 13²
+  /// squeeze 0.113 -> 0.102 / 0.091 -> 0.056 and 1.1's two 0.202 -> 0.189 / 0.131 -> 0.105;
+  /// ResNet-18's 14² stride-2 downsample level (0.139 -> 0.146 / 0.079 -> 0.073).
+  ///
+  /// When the rule came in, interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512 layers 0.96
   /// -> 0.92 ms (onnxruntime 0.92), its 7² 1024 -> 1024 1.20 -> 1.09; ResNet-50 76.0 -> 73.7 ms,
   /// NiN 21.46 -> 20.99, DenseNet-121 54.38 -> 54.10; 2 threads: MobileNetV1 6.44 -> 5.90,
   /// ResNet-50 48.2 -> 45.6, GoogLeNet 18.55 -> 17.45 (far placement).
@@ -78,12 +96,27 @@ extension Convolution {
     let tile = 2 * context.lanes
     let plane = context.output.height * context.output.width
     let emptyLanes = (tile - g.outPerGroup % tile) % tile
+    let weights = g.inPerGroup * g.outPerGroup
+    let evenBlocks = emptyLanes == 0 && (g.outPerGroup / tile) % Threading.plannedThreads == 0
     return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 1 && g.kernelW == 1
-      && !g.needsPadding && (context.step.residual == nil || streamsOneVector(context)) && context.lanes == 16
+      && !g.needsPadding && context.lanes == 16
+      && (context.step.residual == nil || weights < residualWeightsBelow || streamsOneVector(context))
       && plane <= 196 && g.inPerGroup >= 128
       && (emptyLanes == 0 || (plane <= 49 && emptyLanes * 20 <= g.outPerGroup))
-      && g.inPerGroup * g.outPerGroup >= 65_536
+      && weights >= (evenBlocks ? pointwiseDirectWeights : pointwiseDirectWeightsUneven)
   }
+
+  /// The fewest weights (floats) of a 1x1 layer on the direct tiles, where its blocks split
+  /// evenly: 48 KB (MobileNetV2's 14² 192 -> 64 projection, 0.051 -> 0.044 ms at 1 thread).
+  static let pointwiseDirectWeights = 12_288
+
+  /// The fewest weights (floats) of a 1x1 layer on the direct tiles whose blocks do not split
+  /// evenly (or end in a partial tile): 256 KB.
+  static let pointwiseDirectWeightsUneven = 65_536
+
+  /// A 1x1 layer with a fused residual runs on the direct tiles only below 1 MB of weights
+  /// (floats), or on `streamsOneVector` tiles.
+  static let residualWeightsBelow = 262_144
 
   /// Output rows and columns the kernel walks: a 1x1 stride-1 layer's plane is one row (its
   /// input and output pixels are both contiguous), so 7x7 planes make tiles of 10 columns, not 7.
