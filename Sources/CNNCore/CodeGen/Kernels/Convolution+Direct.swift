@@ -82,8 +82,8 @@ extension Convolution {
   /// squeeze 0.113 -> 0.102 / 0.091 -> 0.056 and 1.1's two 0.202 -> 0.189 / 0.131 -> 0.105;
   /// ResNet-18's 14² stride-2 downsample level (0.139 -> 0.146 / 0.079 -> 0.073).
   ///
-  /// When the rule came in, interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512 layers 0.96
-  /// -> 0.92 ms (onnxruntime 0.92), its 7² 1024 -> 1024 1.20 -> 1.09; ResNet-50 76.0 -> 73.7 ms,
+  /// When the rule came in, interleaved profiles, 1 thread: MobileNetV1's 14² 512 -> 512
+  /// layers 0.96 -> 0.92 ms (onnxruntime 0.92), its 7² 1024 -> 1024 1.20 -> 1.09; ResNet-50 76.0 -> 73.7 ms,
   /// NiN 21.46 -> 20.99, DenseNet-121 54.38 -> 54.10; 2 threads: MobileNetV1 6.44 -> 5.90,
   /// ResNet-50 48.2 -> 45.6, GoogLeNet 18.55 -> 17.45 (far placement).
   ///
