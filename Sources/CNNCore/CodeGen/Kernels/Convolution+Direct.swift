@@ -197,7 +197,7 @@ extension Convolution {
   static func directCopiesPerThread(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     guard g.needsPadding || directInterleavesRows(context), !directSplitsRows(context) else { return false }
-    let padded = directPaddedFloats(context)
+    let padded = paddedInputFloats(context)
     return Threading.worthSplitting(work: macs(context), iterations: directBlocks(context))
       && padded <= perThreadCopyFloats && macs(context) >= perThreadCopyWork * padded
   }
@@ -208,12 +208,6 @@ extension Convolution {
     let g = geometry(context)
     let tile = channelTile(context)
     return g.groups * ((g.outPerGroup + tile - 1) / tile)
-  }
-
-  /// Floats of the zero-padded input copy of a direct-tile layer.
-  static func directPaddedFloats(_ context: KernelContext) -> Int {
-    let g = geometry(context)
-    return context.input.channels * g.paddedH * g.paddedW
   }
 
   /// The largest padded input each thread copies for itself (256 KB: a quarter of Zen 4's L2).
@@ -395,7 +389,7 @@ extension Convolution {
       return
     }
     // Each part copies the padded input into its own buffer, then runs its blocks over it.
-    let copyFloats = Threading.cacheLines(directPaddedFloats(context))
+    let copyFloats = Threading.cacheLines(paddedInputFloats(context))
     Threading.emitParts(items, parallel: parallel, &out) { out in
       Threading.emitPartBuffer(copyFloats + stageFloats, context, &out) { out in
         out.line("let copy = buffer.baseAddress!")

@@ -79,8 +79,15 @@ enum Convolution {
       let copies = g.needsPadding || (chosen == .directTiles && directInterleavesRows(context))
       // A copy per thread lives in the part buffers (`directCopiesPerThread`).
       guard copies, !(chosen == .directTiles && directCopiesPerThread(context)) else { return 0 }
-      return context.input.channels * g.paddedH * g.paddedW
+      return paddedInputFloats(context)
     }
+  }
+
+  /// Floats of the step's input copied inside its zero border (`emitPaddedCopy`): the shared
+  /// copy in `scratch`, or each thread's own (`directCopiesPerThread`).
+  static func paddedInputFloats(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    return context.input.channels * g.paddedH * g.paddedW
   }
 
   /// Floats of scratch the step needs at `Threading.plannedThreads` threads on its kernel
@@ -90,7 +97,7 @@ enum Convolution {
     guard kernel(context, winograd: false) == .directTiles, directCopiesPerThread(context) else {
       return scratchCountWithoutWinograd(context)
     }
-    return Threading.plannedThreads * directPaddedFloats(context)
+    return Threading.plannedThreads * paddedInputFloats(context)
   }
 
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
