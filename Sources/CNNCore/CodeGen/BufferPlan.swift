@@ -35,12 +35,40 @@ struct BufferPlan {
   var peakBytes: Int
 
   /// The plan for `lowered`, with `workFloats[i]` floats of work memory for step `i` (none
-  /// where the array is shorter).
-  init(_ lowered: LoweredNetwork, workFloats: [Int] = []) {
+  /// where the array is shorter); `splitSteps[i]`: whether step `i` runs on several threads
+  /// (`placeForCoreSharing`).
+  init(_ lowered: LoweredNetwork, workFloats: [Int] = [], splitSteps: [Bool] = []) {
     let liveness = lowered.liveness
     let peak = liveness.peakElements ?? 0
+    let (greedy, extent) = Self.place(liveness.storages, bound: peak)
+    let workCounts = lowered.steps.indices.map { $0 < workFloats.count ? max(0, workFloats[$0]) : 0 }
+    let moved = Self.placeForCoreSharing(liveness.storages, offsets: greedy, extent: extent, lowered: lowered,
+                                         splitSteps: splitSteps)
+    let plain = BufferPlan(lowered, storageOffsets: greedy, extent: extent, workCounts: workCounts, peak: peak)
+    let sharing = BufferPlan(lowered, storageOffsets: moved, extent: extent, workCounts: workCounts, peak: peak)
+    // The moves keep the activations' extent, but their gaps may no longer hold a step's work.
+    self = sharing.arenaCount <= plain.arenaCount && Self.isDisjoint(liveness.storages, at: moved, within: extent)
+      ? sharing : plain
+  }
+
+  /// Whether no two storages alive at the same step overlap, all inside `0..<extent`.
+  static func isDisjoint(_ storages: [Interval], at offsets: [Int], within extent: Int) -> Bool {
+    for (index, storage) in storages.enumerated() {
+      let range = offsets[index]..<(offsets[index] + storage.elements)
+      guard range.lowerBound >= 0, range.upperBound <= extent else { return false }
+      for other in storages.indices where other > index && storage.elements > 0 && storages[other].elements > 0 {
+        if storages[other].first <= storage.last && storage.first <= storages[other].last,
+          range.overlaps(offsets[other]..<(offsets[other] + storages[other].elements))
+        { return false }
+      }
+    }
+    return true
+  }
+
+  /// The plan with storages at `storageOffsets`, and each step's work memory in a gap.
+  private init(_ lowered: LoweredNetwork, storageOffsets: [Int], extent: Int, workCounts: [Int], peak: Int) {
+    let liveness = lowered.liveness
     peakBytes = peak * 4
-    let (storageOffsets, extent) = Self.place(liveness.storages, bound: peak)
     self.storageOffsets = storageOffsets
     activationCount = extent
     offsets = lowered.steps.map { step in
@@ -48,7 +76,7 @@ struct BufferPlan {
       return storageOffsets[placement.storage] + placement.offset
     }
     var arenaCount = extent
-    workCounts = lowered.steps.indices.map { $0 < workFloats.count ? max(0, workFloats[$0]) : 0 }
+    self.workCounts = workCounts
     workOffsets = zip(lowered.steps, workCounts).map { step, floats in
       guard floats > 0 else { return nil }
       let during = Self.span(step)

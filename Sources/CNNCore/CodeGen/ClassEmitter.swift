@@ -34,7 +34,8 @@ struct ClassEmitter {
       let steps = Steps(lowered: lowered, layout: layout, lanes: lanes, source: source, fma: fma,
                         touchesAhead: touchesAhead, leanWork: leanWork)
       let work = steps.needs.map { $0.floats(parts: Threading.plannedThreads) }
-      let placed = BufferPlan(lowered, workFloats: work)
+      // A split step's kernel opens a `Self.parallelFor`/`parallelRanges`/`parallelParts` loop.
+      let placed = BufferPlan(lowered, workFloats: work, splitSteps: steps.bodies.map { $0.contains("Self.parallel") })
       let kernelLines = steps.bodies.reduce(steps.helpers.lineCount) { $0 + lineCount($1) }
       return (steps, placed, MemoryTarget.stepsWithWorkInArena(
         placed, needs: steps.needs, weightFloats: layout.count, kernelLines: kernelLines, lowered: lowered),
