@@ -9,7 +9,9 @@
 /// some order and put each one in a free gap among the already placed storages whose lifetimes
 /// overlap it. Several orders (largest first, chronological, longest-lived first, largest area
 /// first) and two gap rules (best fit, lowest offset) are tried; the smallest arena wins, ties to
-/// the first tried, so the plan is deterministic.
+/// the first tried, so the plan is deterministic. A second pass moves storages within that
+/// arena so that the two threads write memory their own core last touched
+/// (`placeForCoreSharing`).
 ///
 /// A step's work memory (zero-padded input, packed panels, each thread's Winograd buffers, for
 /// `Threading.plannedThreads` threads) is alive only while the step runs, so it can go into a
