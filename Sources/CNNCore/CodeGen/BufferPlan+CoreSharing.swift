@@ -65,13 +65,13 @@ extension BufferPlan {
       let step = lowered.stepOfLayer[index]
       let split = isSplit(index)
       for storage in (born[index] ?? []).sorted() {
-        // A convolution steps aside only for a reader that gains from it.
-        guard access != .readsWhole || readAlongOutput[storage] else {
-          planner.placed.insert(storage)
-          continue
+        // A step on one thread is small (`Threading.minimumWork`) and stays where it is; so
+        // does a convolution's output without a reader that gains from its moving.
+        if split && (access != .readsWhole || readAlongOutput[storage]) {
+          planner.place(storage, wanted: ArenaHistory.Want(split: split, sinceStep: step - recentSteps,
+                                                           leavesOwned: access == .readsWhole))
         }
-        planner.place(storage, wanted: ArenaHistory.Want(split: split, sinceStep: step - recentSteps,
-                                                         leavesOwned: access == .readsWhole))
+        planner.placed.insert(storage)
       }
       guard access != .inPlace else { continue }
       func range(of value: Int) -> Range<Int> {
@@ -116,22 +116,16 @@ extension BufferPlan {
     /// lowest offset). A place may overlap convolution outputs born later, which then move to
     /// the best place left for them; a place where one of them would not fit is skipped.
     mutating func place(_ storage: Int, wanted: ArenaHistory.Want) {
-      defer { placed.insert(storage) }
       let size = storages[storage].elements
       let current = offsets[storage]
       guard size > 0 else { return }
-      // A step on one thread is small (`Threading.minimumWork`): it stays where it is.
-      guard wanted.split else { return }
       let here = history.score(current..<(current + size), wanted)
       // A convolution's output moves only off memory the other steps want.
       if wanted.leavesOwned && here.matching == 0 { return }
       let pushable = Set(storages.indices.filter { !placed.contains($0) && movable[$0] && $0 != storage })
       var candidates: [(offset: Int, score: (matching: Int, recency: Int))] = [(current, here)]
-      for gap in gaps(for: storage, ignoring: pushable) where gap.count >= size {
-        for start in [gap.lowerBound, gap.upperBound - size] + history.boundaries(in: gap)
-        where start >= gap.lowerBound && start + size <= gap.upperBound && start != current {
-          candidates.append((start, history.score(start..<(start + size), wanted)))
-        }
+      for start in starts(for: storage, ignoring: pushable) where start != current {
+        candidates.append((start, history.score(start..<(start + size), wanted)))
       }
       // Best first; among equals the current offset, then the lowest.
       candidates.sort { a, b in
@@ -157,14 +151,11 @@ extension BufferPlan {
       let mine = offsets[storage]..<(offsets[storage] + me.elements)
       for other in pushable.sorted() {
         let them = storages[other]
-        guard them.first <= me.last && me.first <= them.last,
+        guard them.overlapsInTime(me),
           mine.overlaps(offsets[other]..<(offsets[other] + them.elements))
         else { continue }
         let wanted = ArenaHistory.Want(split: true, sinceStep: Int.min, leavesOwned: true)
-        let options = gaps(for: other, ignoring: []).filter { $0.count >= them.elements }
-          .flatMap { gap in [gap.lowerBound, gap.upperBound - them.elements] + history.boundaries(in: gap)
-            .filter { $0 >= gap.lowerBound && $0 + them.elements <= gap.upperBound } }
-        guard let best = options.max(by: { a, b in
+        guard let best = starts(for: other, ignoring: []).max(by: { a, b in
           let (x, y) = (history.score(a..<(a + them.elements), wanted), history.score(b..<(b + them.elements), wanted))
           return x != y ? x < y : a > b
         }) else { return false }
@@ -173,11 +164,12 @@ extension BufferPlan {
       return true
     }
 
-    /// The free ranges of the arena during `storage`'s lifetime, storages in `ignoring` aside.
-    private func gaps(for storage: Int, ignoring: Set<Int>) -> [Range<Int>] {
+    /// Offsets where `storage` fits in the arena during its lifetime (storages in `ignoring`
+    /// aside): each free range's two ends and the starts of recorded accesses inside it.
+    private func starts(for storage: Int, ignoring: Set<Int>) -> [Int] {
       let me = storages[storage]
       let busy = storages.indices
-        .filter { $0 != storage && !ignoring.contains($0) && storages[$0].first <= me.last && me.first <= storages[$0].last }
+        .filter { $0 != storage && !ignoring.contains($0) && storages[$0].overlapsInTime(me) }
         .map { offsets[$0]..<(offsets[$0] + storages[$0].elements) }
         .sorted { $0.lowerBound < $1.lowerBound }
       var gaps: [Range<Int>] = []
@@ -187,7 +179,10 @@ extension BufferPlan {
         cursor = max(cursor, block.upperBound)
       }
       if extent > cursor { gaps.append(cursor..<extent) }
-      return gaps
+      return gaps.filter { $0.count >= me.elements }.flatMap { gap in
+        ([gap.lowerBound, gap.upperBound - me.elements] + history.boundaries(in: gap))
+          .filter { $0 >= gap.lowerBound && $0 + me.elements <= gap.upperBound }
+      }
     }
   }
 }
@@ -218,15 +213,16 @@ struct ArenaHistory {
   /// core 0 alone.
   mutating func record(_ range: Range<Int>, step: Int, split: Bool, everyCore: Bool) {
     if everyCore || !split {
-      record(range, Segment(range: range, step: step, core: everyCore ? nil : 0))
+      record(Segment(range: range, step: step, core: everyCore ? nil : 0))
     } else {
       let middle = range.lowerBound + range.count / 2
-      record(range.lowerBound..<middle, Segment(range: range.lowerBound..<middle, step: step, core: 0))
-      record(middle..<range.upperBound, Segment(range: middle..<range.upperBound, step: step, core: 1))
+      record(Segment(range: range.lowerBound..<middle, step: step, core: 0))
+      record(Segment(range: middle..<range.upperBound, step: step, core: 1))
     }
   }
 
-  private mutating func record(_ range: Range<Int>, _ segment: Segment) {
+  private mutating func record(_ segment: Segment) {
+    let range = segment.range
     guard !range.isEmpty else { return }
     var kept: [Segment] = []
     for old in segments {

@@ -59,7 +59,7 @@ struct BufferPlan {
       let range = offsets[index]..<(offsets[index] + storage.elements)
       guard range.lowerBound >= 0, range.upperBound <= extent else { return false }
       for other in storages.indices where other > index && storage.elements > 0 && storages[other].elements > 0 {
-        if storages[other].first <= storage.last && storage.first <= storages[other].last,
+        if storages[other].overlapsInTime(storage),
           range.overlaps(offsets[other]..<(offsets[other] + storages[other].elements))
         { return false }
       }
@@ -165,7 +165,7 @@ struct BufferPlan {
     for index in order {
       let storage = storages[index]
       let size = storage.elements
-      let busy = placed.filter { storages[$0].first <= storage.last && storage.first <= storages[$0].last }
+      let busy = placed.filter { storages[$0].overlapsInTime(storage) }
         .map { (start: offsets[$0], end: offsets[$0] + storages[$0].elements) }
         .sorted { $0.start < $1.start }
       var chosen: (offset: Int, gap: Int)?
@@ -184,5 +184,12 @@ struct BufferPlan {
       placed.append(index)
     }
     return (offsets, extent)
+  }
+}
+
+extension Liveness.Storage {
+  /// Whether the two are alive at a common step (their memory may not overlap).
+  func overlapsInTime(_ other: Liveness.Storage) -> Bool {
+    first <= other.last && other.first <= last
   }
 }
